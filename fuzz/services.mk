@@ -1,0 +1,1 @@
+# fuzz/services.mk: decode-and-handle targets per service

@@ -1,0 +1,1 @@
+# services/live: (to be filled)

@@ -1,0 +1,140 @@
+/*
+ * rt.c — the runtime API's dispatch: every public rt_* function forwards to
+ * the operations table of the runtime that owns the object. The only logic
+ * here is what is the same on every runtime (formatting, rejection sampling).
+ */
+#include "rt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+const char *rt_status_name(int code) {
+  switch (code) {
+#define RT_STATUS_CASE(n, name, text) \
+  case n:                             \
+    return #name;
+    RT_STATUS_MAP(RT_STATUS_CASE)
+#undef RT_STATUS_CASE
+  default:
+    return "UNKNOWN_STATUS";
+  }
+}
+
+int rt_serve(rt_t *rt, const rt_service_def_t *def, void *user) {
+  return rt->ops->serve(rt, def, user);
+}
+
+void rt_reply(rt_call_t *call, const ProtobufCMessage *resp) {
+  call->ops->reply(call, resp);
+}
+
+void rt_fail(rt_call_t *call, rt_status_t code, const char *fmt, ...) {
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  if (code == RT_OK) /* a failure must carry an error code */
+    code = RT_UNKNOWN;
+  call->ops->fail(call, code, buf);
+}
+
+rt_t *rt_call_rt(const rt_call_t *call) { return call->ops->call_rt(call); }
+
+const char *rt_call_path(const rt_call_t *call) {
+  return call->ops->call_path(call);
+}
+
+rt_time_t rt_call_deadline(const rt_call_t *call) {
+  return call->ops->call_deadline(call);
+}
+
+int rt_call_cancelled(const rt_call_t *call) {
+  return call->ops->call_cancelled(call);
+}
+
+void rt_call_on_cancel(rt_call_t *call, rt_cancel_cb cb, void *user) {
+  call->ops->call_on_cancel(call, cb, user);
+}
+
+rt_invoke_t *rt_invoke(rt_t *rt, const char *addr, const char *service,
+                       const char *method, const ProtobufCMessage *req,
+                       const ProtobufCMessageDescriptor *resp_type,
+                       const rt_invoke_opts_t *opts, rt_invoke_cb cb,
+                       void *user) {
+  return rt->ops->invoke(rt, addr, service, method, req, resp_type, opts, cb,
+                         user);
+}
+
+void rt_invoke_cancel(rt_invoke_t *inv) {
+  if (inv)
+    inv->ops->invoke_cancel(inv);
+}
+
+void rt_msg_free(ProtobufCMessage *msg) {
+  if (msg)
+    protobuf_c_message_free_unpacked(msg, NULL);
+}
+
+rt_timer_t *rt_timer_start(rt_t *rt, rt_time_t delay, rt_timer_cb cb,
+                           void *user) {
+  if (delay < 0)
+    delay = 0;
+  return rt->ops->timer_start(rt, delay, cb, user);
+}
+
+void rt_timer_cancel(rt_timer_t *t) {
+  if (t)
+    t->ops->timer_cancel(t);
+}
+
+rt_time_t rt_now(rt_t *rt) { return rt->ops->now(rt); }
+
+uint64_t rt_rand(rt_t *rt) { return rt->ops->rand(rt); }
+
+uint64_t rt_rand_below(rt_t *rt, uint64_t n) {
+  if (n <= 1)
+    return 0;
+  /* 2^64 mod n values would be over-represented: reject the lowest ones. */
+  uint64_t threshold = (0 - n) % n;
+  uint64_t r;
+  do
+    r = rt->ops->rand(rt);
+  while (r < threshold);
+  return r % n;
+}
+
+const char *rt_env(rt_t *rt, const char *name) {
+  return rt->ops->env(rt, name);
+}
+
+void rt_config_error(rt_t *rt, const char *name, const char *value,
+                     const char *why) {
+  rt->ops->config_error(rt, name, value ? value : "", why);
+}
+
+const char *rt_name(rt_t *rt) { return rt->service->name; }
+
+void rt_set_user(rt_t *rt, void *user) { rt->user = user; }
+
+void *rt_get_user(rt_t *rt) { return rt->user; }
+
+void rt_log(rt_t *rt, rt_severity_t sev, const char *msg, ...) {
+  const char *fields[33];
+  size_t n = 0;
+  va_list ap;
+  va_start(ap, msg);
+  for (;;) {
+    const char *k = va_arg(ap, const char *);
+    if (!k)
+      break;
+    const char *v = va_arg(ap, const char *);
+    if (n + 2 < sizeof fields / sizeof *fields) {
+      fields[n++] = k;
+      fields[n++] = v ? v : "";
+    }
+  }
+  va_end(ap);
+  fields[n] = NULL;
+  rt->ops->log(rt, sev, msg, fields);
+}
