@@ -7,7 +7,7 @@
 # environment or on the make command line.
 .PHONY: bench
 bench: currencyservice$(EXEEXT) productcatalogservice$(EXEEXT)
-	BENCH_SECONDS=$(if $(BENCH_SECONDS),$(BENCH_SECONDS),10) \
+	secs='$(BENCH_SECONDS)'; BENCH_SECONDS=$${secs:-10}; export BENCH_SECONDS; \
 	  bash $(srcdir)/bench/grpc_bench.sh \
 	  $(abs_top_builddir) $(abs_top_srcdir)
 
