@@ -1,0 +1,69 @@
+#!/bin/sh
+# End-to-end test of `meshsim up`: the leaf services start on loopback and
+# report SERVING; --once stops them cleanly; a service killed with SIGKILL is
+# restarted by the supervisor; SIGTERM to meshsim stops everything.
+set -u
+B=${MESHSIM_BUILDDIR:-.}
+tmp=$(mktemp -d)
+upid=
+cleanup() {
+  [ -n "$upid" ] && kill -9 "$upid" 2>/dev/null
+  # Leave no service behind, whatever happened.
+  for f in "$tmp"/s*/status; do
+    [ -f "$f" ] && awk 'NR>1 && $3 ~ /^[0-9]+$/ {print $3}' "$f" | xargs -r kill -9 2>/dev/null
+  done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+# 1. Bad usage is exit 2 with a message.
+"$B/meshsim" up --no-such-flag 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] || fail "bad flag gave exit $rc"
+grep -q -- '--no-such-flag' "$tmp/err" || fail "bad flag not named: $(cat "$tmp/err")"
+"$B/meshsim" up --help | grep -q -- '--state-dir' || fail "up --help lacks --state-dir"
+
+# 2. --once: all serving, table printed, clean stop, exit 0.
+timeout 60 "$B/meshsim" up --once --state-dir "$tmp/s1" >"$tmp/once.out" 2>&1; rc=$?
+cat "$tmp/once.out"
+[ $rc = 0 ] || fail "up --once exited $rc"
+n=$(grep -c ' SERVING ' "$tmp/once.out")
+[ "$n" = 7 ] || fail "expected 7 SERVING rows, got $n"
+grep -q '^currencyservice *127\.0\.0\.[0-9]*:7000 ' "$tmp/once.out" || fail "no currencyservice address row"
+[ -s "$tmp/s1/logs/currencyservice.log" ] || fail "no service log written"
+grep -q '"severity"' "$tmp/s1/logs/currencyservice.log" || fail "service log is not JSON lines"
+
+# 3. Supervised: kill -9 one service, the supervisor restarts it.
+"$B/meshsim" up --state-dir "$tmp/s2" --restart-backoff 0.5 --grace 2 >"$tmp/up.out" 2>&1 &
+upid=$!
+i=0
+until [ -f "$tmp/s2/status" ] && [ "$(grep -c ' SERVING ' "$tmp/s2/status")" = 7 ]; do
+  i=$((i+1)); [ $i -le 300 ] || { cat "$tmp/up.out"; fail "services not serving in 30 s"; }
+  sleep 0.1
+done
+victim=$(awk '$1=="currencyservice" {print $3}' "$tmp/s2/status")
+[ -n "$victim" ] || fail "no pid for currencyservice"
+kill -9 "$victim"
+i=0
+until awk '$1=="currencyservice" && $4=="SERVING" && $NF>=1 {ok=1} END {exit !ok}' "$tmp/s2/status"; do
+  i=$((i+1)); [ $i -le 200 ] || { cat "$tmp/s2/status" "$tmp/up.out"; fail "currencyservice not restarted in 20 s"; }
+  sleep 0.1
+done
+newpid=$(awk '$1=="currencyservice" {print $3}' "$tmp/s2/status")
+[ "$newpid" != "$victim" ] || fail "same pid after restart"
+grep -q 'currencyservice was killed by signal 9' "$tmp/up.out" || fail "crash not reported"
+pids=$(awk 'NR>1 && $3 ~ /^[0-9]+$/ {print $3}' "$tmp/s2/status")
+
+# 4. SIGTERM to meshsim stops everything and exits 0.
+kill -TERM "$upid"
+i=0
+while kill -0 "$upid" 2>/dev/null; do
+  i=$((i+1)); [ $i -le 150 ] || fail "meshsim did not exit within 15 s of SIGTERM"
+  sleep 0.1
+done
+wait "$upid"; rc=$?; upid=
+[ $rc = 0 ] || { cat "$tmp/up.out"; fail "meshsim exited $rc after SIGTERM"; }
+for p in $pids; do
+  kill -0 "$p" 2>/dev/null && fail "service pid $p still running after stop"
+done
+echo "PASS: meshsim up"

@@ -1,0 +1,345 @@
+/*
+ * cmd_up.c — `meshsim up`: the shop's services as live processes on
+ * loopback, supervised like pods (see supervisor.h).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "meshsim.h"
+#include "supervisor.h"
+
+static const char *const recommendation_env[][2] = {
+    {"PRODUCT_CATALOG_SERVICE_ADDR", "productcatalogservice"},
+    {NULL, NULL},
+};
+
+/* The services `up` runs, in start order, with upstream's container ports. */
+static const sup_spec_t shop[] = {
+    {"productcatalogservice", "hipstershop.ProductCatalogService", 3550, NULL},
+    {"currencyservice", "hipstershop.CurrencyService", 7000, NULL},
+    {"shippingservice", "hipstershop.ShippingService", 50051, NULL},
+    {"paymentservice", "hipstershop.PaymentService", 50051, NULL},
+    {"emailservice", "hipstershop.EmailService", 8080, NULL},
+    {"adservice", "hipstershop.AdService", 9555, NULL},
+    {"recommendationservice", "hipstershop.RecommendationService", 8080,
+     recommendation_env},
+};
+#define N_SHOP (sizeof shop / sizeof *shop)
+
+typedef struct up {
+  uv_loop_t *loop;
+  sup_t *sup;
+  int once;
+  int quiet;
+  double ready_timeout;
+  uv_signal_t sigint, sigterm;
+  uv_timer_t ready_timer;
+  int printed;
+  int stopping;
+  int failed;
+  const char *state_dir;
+} up_t;
+
+/* Rewrites <state>/status (the table) atomically, so scripts and people can
+ * read the current state of a running `up` without talking to it. */
+static void write_status(up_t *u) {
+  char path[PATH_MAX], tmp[PATH_MAX];
+  snprintf(path, sizeof path, "%s/status", u->state_dir);
+  snprintf(tmp, sizeof tmp, "%s/.status.tmp", u->state_dir);
+  FILE *f = fopen(tmp, "w");
+  if (!f)
+    return;
+  sup_print_table(u->sup, f);
+  if (fclose(f) == 0)
+    rename(tmp, path);
+  else
+    unlink(tmp);
+}
+
+static void stop_all(up_t *u, const char *why);
+
+static void on_event(sup_t *s, sup_proc_t *p, const char *what, void *user) {
+  up_t *u = user;
+  write_status(u);
+  if (!u->printed && !strcmp(what, "started"))
+    return; /* the table says it */
+  if (!u->printed && !strcmp(what, "serving")) {
+    if (sup_all_serving(s)) {
+      uv_timer_stop(&u->ready_timer);
+      printf("meshsim: all %zu services are serving\n\n", sup_count(s));
+      sup_print_table(s, stdout);
+      u->printed = 1;
+      if (u->once)
+        stop_all(u, "--once: stopping");
+      else
+        printf("\nLogs: %s/..  Press Ctrl-C to stop.\n", sup_proc_log_path(p));
+    }
+    return;
+  }
+  int64_t status;
+  int sig;
+  sup_proc_last_exit(p, &status, &sig);
+  if (!strcmp(what, "crashed")) {
+    if (sig)
+      fprintf(stderr, "meshsim: %s was killed by signal %d; restarting with back-off (log: %s)\n",
+              sup_proc_name(p), sig, sup_proc_log_path(p));
+    else
+      fprintf(stderr, "meshsim: %s exited with status %lld; restarting with back-off (log: %s)\n",
+              sup_proc_name(p), (long long)status, sup_proc_log_path(p));
+  } else if (!strcmp(what, "exited")) {
+    if (status != 0 || sig != 0) {
+      u->failed = 1;
+      fprintf(stderr, "meshsim: %s stopped with status %lld signal %d\n",
+              sup_proc_name(p), (long long)status, sig);
+    }
+  } else if (u->printed || !u->quiet) {
+    fprintf(stderr, "meshsim: %s: %s\n", sup_proc_name(p), what);
+  }
+}
+
+static void print_log_tail(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return;
+  char lines[5][512] = {{0}};
+  int n = 0;
+  while (fgets(lines[n % 5], sizeof lines[0], f))
+    n++;
+  fclose(f);
+  for (int i = n > 5 ? n - 5 : 0; i < n; i++)
+    fprintf(stderr, "    | %s", lines[i % 5]);
+}
+
+static void ready_timeout_cb(uv_timer_t *t) {
+  up_t *u = t->data;
+  fprintf(stderr, "meshsim: not every service became healthy within %.0f s:\n\n",
+          u->ready_timeout);
+  sup_print_table(u->sup, stderr);
+  for (size_t i = 0; i < sup_count(u->sup); i++) {
+    sup_proc_t *p = sup_proc(u->sup, i);
+    if (sup_proc_state(p) != SUP_SERVING) {
+      fprintf(stderr, "\n  %s (last lines of %s):\n", sup_proc_name(p),
+              sup_proc_log_path(p));
+      print_log_tail(sup_proc_log_path(p));
+    }
+  }
+  u->failed = 1;
+  stop_all(u, "stopping");
+}
+
+static void stopped(sup_t *s, void *user) {
+  up_t *u = user;
+  fprintf(stderr, "meshsim: all services stopped\n");
+  uv_close((uv_handle_t *)&u->sigint, NULL);
+  uv_close((uv_handle_t *)&u->sigterm, NULL);
+  uv_close((uv_handle_t *)&u->ready_timer, NULL);
+}
+
+static void stop_all(up_t *u, const char *why) {
+  if (u->stopping)
+    return;
+  u->stopping = 1;
+  fprintf(stderr, "\nmeshsim: %s (SIGTERM, then SIGKILL after the grace period)\n", why);
+  sup_stop(u->sup, stopped, u);
+}
+
+static void signal_cb(uv_signal_t *h, int signum) {
+  up_t *u = h->data;
+  if (u->stopping) {
+    fprintf(stderr, "meshsim: already stopping; waiting for services to exit\n");
+    return;
+  }
+  stop_all(u, signum == SIGINT ? "interrupted" : "terminated");
+}
+
+/* The directory of this executable, where the service binaries are built. */
+static int exe_dir(char *buf, size_t len) {
+  ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+  if (n <= 0)
+    return -1;
+  buf[n] = '\0';
+  char *slash = strrchr(buf, '/');
+  if (!slash)
+    return -1;
+  *slash = '\0';
+  return 0;
+}
+
+static const char *default_state_dir(char *buf, size_t len) {
+  const char *e = getenv("MESHSIM_STATE_DIR");
+  if (e && *e)
+    return e;
+  const char *xdg = getenv("XDG_STATE_HOME");
+  const char *home = getenv("HOME");
+  if (xdg && *xdg)
+    snprintf(buf, len, "%s/meshsim", xdg);
+  else if (home && *home)
+    snprintf(buf, len, "%s/.local/state/meshsim", home);
+  else
+    snprintf(buf, len, "./.meshsim");
+  return buf;
+}
+
+/* mkdir -p for the state directory's parents. */
+static int mkdirs(const char *path) {
+  char tmp[PATH_MAX];
+  snprintf(tmp, sizeof tmp, "%s", path);
+  for (char *p = tmp + 1; *p; p++)
+    if (*p == '/') {
+      *p = '\0';
+      if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return -1;
+      *p = '/';
+    }
+  if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+    return -1;
+  return 0;
+}
+
+static int up_exec(int argc, char **argv) {
+  char sbuf[PATH_MAX], bbuf[PATH_MAX];
+  const char *state_dir = NULL, *bin_dir = NULL;
+  up_t u = {.ready_timeout = 30};
+  sup_opts_t o = {0};
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(a, "--once")) {
+      u.once = 1;
+    } else if (!strcmp(a, "--state-dir") && v) {
+      state_dir = v;
+      i++;
+    } else if (!strcmp(a, "--bin-dir") && v) {
+      bin_dir = v;
+      i++;
+    } else if (!strcmp(a, "--grace") && v) {
+      o.grace_seconds = strtod(v, NULL);
+      i++;
+      if (o.grace_seconds <= 0) {
+        fprintf(stderr, "meshsim up: --grace: '%s' is not a positive number of seconds\n", v);
+        return 2;
+      }
+    } else if (!strcmp(a, "--restart-backoff") && v) {
+      o.backoff_initial_seconds = strtod(v, NULL);
+      i++;
+      if (o.backoff_initial_seconds <= 0) {
+        fprintf(stderr, "meshsim up: --restart-backoff: '%s' is not a positive number of seconds\n", v);
+        return 2;
+      }
+    } else if (!strcmp(a, "--ready-timeout") && v) {
+      u.ready_timeout = strtod(v, NULL);
+      i++;
+      if (u.ready_timeout <= 0) {
+        fprintf(stderr, "meshsim up: --ready-timeout: '%s' is not a positive number of seconds\n", v);
+        return 2;
+      }
+    } else {
+      fprintf(stderr, "meshsim up: unknown or incomplete option '%s' (see meshsim up --help)\n", a);
+      return 2;
+    }
+  }
+  if (!state_dir)
+    state_dir = default_state_dir(sbuf, sizeof sbuf);
+  if (!bin_dir) {
+    if (exe_dir(bbuf, sizeof bbuf) != 0) {
+      fprintf(stderr, "meshsim up: cannot find my own directory; pass --bin-dir\n");
+      return 1;
+    }
+    bin_dir = bbuf;
+  }
+  if (mkdirs(state_dir) != 0) {
+    fprintf(stderr, "meshsim up: cannot create state directory %s: %s\n",
+            state_dir, strerror(errno));
+    return 1;
+  }
+  char abs_state[PATH_MAX];
+  if (!realpath(state_dir, abs_state)) {
+    fprintf(stderr, "meshsim up: %s: %s\n", state_dir, strerror(errno));
+    return 1;
+  }
+
+  /* A child that dies must not take us with it through SIGPIPE. */
+  signal(SIGPIPE, SIG_IGN);
+  u.loop = uv_default_loop();
+  o.bin_dir = bin_dir;
+  o.state_dir = abs_state;
+  u.state_dir = abs_state;
+  char pidfile[PATH_MAX + 16];
+  snprintf(pidfile, sizeof pidfile, "%s/meshsim.pid", abs_state);
+  FILE *pf = fopen(pidfile, "w");
+  if (pf) {
+    fprintf(pf, "%d\n", (int)getpid());
+    fclose(pf);
+  }
+  o.on_event = on_event;
+  o.user = &u;
+  char err[512];
+  u.sup = sup_new(u.loop, shop, N_SHOP, &o, err, sizeof err);
+  if (!u.sup) {
+    fprintf(stderr, "meshsim up: %s\n", err);
+    return 1;
+  }
+  uv_signal_init(u.loop, &u.sigint);
+  uv_signal_init(u.loop, &u.sigterm);
+  u.sigint.data = u.sigterm.data = &u;
+  uv_signal_start(&u.sigint, signal_cb, SIGINT);
+  uv_signal_start(&u.sigterm, signal_cb, SIGTERM);
+  uv_timer_init(u.loop, &u.ready_timer);
+  u.ready_timer.data = &u;
+
+  printf("meshsim: starting %zu services on loopback (state and logs in %s)\n",
+         N_SHOP, abs_state);
+  fflush(stdout);
+  if (sup_start(u.sup, err, sizeof err) != 0) {
+    fprintf(stderr, "meshsim up: %s\n", err);
+    uv_close((uv_handle_t *)&u.sigint, NULL);
+    uv_close((uv_handle_t *)&u.sigterm, NULL);
+    uv_close((uv_handle_t *)&u.ready_timer, NULL);
+    sup_free(u.sup);
+    uv_run(u.loop, UV_RUN_DEFAULT);
+    return 1;
+  }
+  uv_timer_start(&u.ready_timer, ready_timeout_cb,
+                 (uint64_t)(u.ready_timeout * 1000.0), 0);
+  uv_run(u.loop, UV_RUN_DEFAULT);
+  sup_free(u.sup);
+  uv_run(u.loop, UV_RUN_DEFAULT);
+  uv_loop_close(u.loop);
+  unlink(pidfile);
+  return u.failed ? 1 : 0;
+}
+
+const msim_cmd_t msim_cmd_up = {
+    .name = "up",
+    .args = "[--once] [--state-dir DIR] [--bin-dir DIR] [--grace S] [--restart-backoff S] [--ready-timeout S]",
+    .summary = "run the shop's services as processes on loopback, supervised like pods",
+    .help =
+        "Starts every service as its own process, each on its own loopback address\n"
+        "(127.0.0.11, .12, ...) with upstream's port and the environment Kubernetes\n"
+        "would give it (PORT, and the addresses of the services it calls). Waits for\n"
+        "each to report SERVING on grpc.health.v1, prints a status table, then keeps\n"
+        "them running: a service that crashes is restarted with a growing back-off\n"
+        "(like CrashLoopBackOff). Ctrl-C or SIGTERM stops them all: SIGTERM, a grace\n"
+        "period, then SIGKILL.\n"
+        "\n"
+        "options:\n"
+        "  --once               start, wait for health, print the table, stop, and exit:\n"
+        "                       0 when every service was healthy and stopped cleanly\n"
+        "  --state-dir DIR      logs (DIR/logs/<service>.log), the live status table\n"
+        "                       (DIR/status) and meshsim.pid; default\n"
+        "                       $MESHSIM_STATE_DIR, else $XDG_STATE_HOME/meshsim, else\n"
+        "                       ~/.local/state/meshsim\n"
+        "  --bin-dir DIR        where the service programs are (default: beside meshsim)\n"
+        "  --grace S            termination grace period in seconds (default 5)\n"
+        "  --restart-backoff S  first restart delay, doubling up to 300 s (default 10)\n"
+        "  --ready-timeout S    how long to wait for every service to be healthy (30)\n",
+    .exec = up_exec,
+};

@@ -1,0 +1,23 @@
+/*
+ * meshsim.h — the meshsim command's command table.
+ *
+ * Each command is one file (tools/cmd_<name>.c) exporting a descriptor. main()
+ * handles --help for every command from the descriptor, so exec() never sees
+ * -h/--help.
+ */
+#ifndef MESHSIM_TOOLS_MESHSIM_H
+#define MESHSIM_TOOLS_MESHSIM_H
+
+typedef struct msim_cmd {
+  const char *name;    /* "up" */
+  const char *args;    /* "[--once] [--state-dir DIR]" */
+  const char *summary; /* one line for `meshsim --help` */
+  const char *help;    /* full help text, ending in a newline */
+  /* argv[0] is the command's name. Returns the process exit status:
+   * 0 success, 1 failure of the job, 2 bad usage. */
+  int (*exec)(int argc, char **argv);
+} msim_cmd_t;
+
+extern const msim_cmd_t msim_cmd_up;
+
+#endif /* MESHSIM_TOOLS_MESHSIM_H */
