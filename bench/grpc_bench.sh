@@ -77,8 +77,10 @@ fi
 # ---- scratch space and cleanup -------------------------------------------
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/meshsim-bench.XXXXXX") || die "mktemp failed"
 pids=
+loadpid=
 cleanup() {
     local p i
+    [ -n "$loadpid" ] && kill -TERM "$loadpid" 2>/dev/null
     for p in $pids; do kill -TERM "$p" 2>/dev/null; done
     for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
         alive=
@@ -114,9 +116,9 @@ start() {
 # goes to OUT, the frame log to OUT.v. Succeeds when grpc-status is 0.
 call() {
     local port=$2 path=$3 body=$4 out=$5
-    timeout 5 nghttp -v -H 'content-type: application/grpc' -H 'te: trailers' \
+    timeout 3 nghttp -v -H 'content-type: application/grpc' -H 'te: trailers' \
         -d "$body" "http://127.0.0.1:$port$path" >"$out.v" 2>&1 || return 1
-    timeout 5 nghttp -H 'content-type: application/grpc' -H 'te: trailers' \
+    timeout 3 nghttp -H 'content-type: application/grpc' -H 'te: trailers' \
         -d "$body" "http://127.0.0.1:$port$path" >"$out" 2>/dev/null || return 1
     grep -a -q 'grpc-status: 0' "$out.v"
 }
@@ -124,9 +126,9 @@ call() {
 # ready NAME PORT PATH BODY KIND: wait (at most 20 s) until the server
 # answers one call with grpc-status 0, then print the decoded answer.
 ready() {
-    local name=$1 port=$2 path=$3 body=$4 kind=$5 i pid
+    local name=$1 port=$2 path=$3 body=$4 kind=$5 pid deadline=$((SECONDS + 20))
     eval "pid=\$pid_$name"
-    for i in $(seq 1 100); do
+    while [ "$SECONDS" -lt "$deadline" ]; do
         if ! kill -0 "$pid" 2>/dev/null; then
             say "$name exited before answering; its output:"; sed 's/^/  /' "$tmp/$name.out" >&2
             return 1
@@ -141,19 +143,22 @@ ready() {
         sleep 0.2
     done
     say "$name did not answer $path with grpc-status 0 within 20 s; last exchange:"
-    grep -a -E 'grpc-|:status|ERROR|error' "$tmp/$name.resp.v" 2>/dev/null | sed 's/^/  /' >&2
+    tail -n 4 "$tmp/$name.resp.v" 2>/dev/null | sed 's/^/  /' >&2
     return 1
 }
 
 convert_path=/hipstershop.CurrencyService/Convert
 list_path=/hipstershop.ProductCatalogService/ListProducts
 servers=
+unusable=
 
 if [ -x "$builddir/currencyservice" ]; then
     port_ours=$("$py" "$util" port)
     start ours "$port_ours" "$builddir/currencyservice"
     if ready ours "$port_ours" "$convert_path" "$tmp/convert.bin" money; then
         servers="$servers ours"
+    else
+        unusable="$unusable ours"
     fi
 else
     say "not built: $builddir/currencyservice (run make); ours/Convert skipped"
@@ -164,6 +169,8 @@ if [ -x "$builddir/productcatalogservice" ]; then
     start cat "$port_cat" "$builddir/productcatalogservice"
     if ready cat "$port_cat" "$list_path" "$tmp/empty.bin" products; then
         servers="$servers cat"
+    else
+        unusable="$unusable cat"
     fi
 else
     say "not built: $builddir/productcatalogservice (run make); ours/ListProducts skipped"
@@ -191,6 +198,8 @@ if [ -n "$have_node" ]; then
             node "$grpcjs/server.js"
         if ready ref "$port_ref" "$convert_path" "$tmp/convert.bin" money; then
             servers="$servers ref"
+        else
+            unusable="$unusable ref"
         fi
         ref_version=$(node -p "require('$grpcjs/node_modules/@grpc/grpc-js/package.json').version" 2>/dev/null)
     fi
@@ -226,11 +235,15 @@ run() {
     esac
     out=$tmp/$name-$m.h2load; log=$tmp/$name-$m.log
     cpu0=$("$py" "$util" cpu "$pid" 2>/dev/null || echo 0)
+    # In the background and waited for, so a signal reaches our traps at once.
     timeout $((SECS + WARM + 30)) taskset -c "$CCPU" h2load -c 1 -t 1 -m "$m" \
         -D "$SECS" --warm-up-time="$WARM" \
         -H 'content-type: application/grpc' -H 'te: trailers' \
-        -d "$body" --log-file="$log" "http://127.0.0.1:$port$path" >"$out" 2>&1
+        -d "$body" --log-file="$log" "http://127.0.0.1:$port$path" >"$out" 2>&1 &
+    loadpid=$!
+    wait "$loadpid"
     local rc=$?
+    loadpid=
     cpu1=$("$py" "$util" cpu "$pid" 2>/dev/null || echo 0)
     local rps fail st
     rps=$(awk '/^finished in/ { sub(",", "", $4); print $4 }' "$out")
@@ -283,6 +296,7 @@ report() {
     echo "- Request bodies: Convert = CurrencyConversionRequest{from: 42.50 USD, to_code: EUR} ($(stat -c %s "$tmp/convert.bin") bytes framed), ListProducts = Empty; encoded by $encoding."
     echo "- Server CPU is the server's user+system time over warm-up and measurement divided by their wall time (1 core = 100 %); req/s per core = req/s ÷ that share."
     echo "- Checked with nghttp before and after the load: grpc-status 0 and$( [ -n "${answer_ours:-}" ] && echo " ours Convert = $answer_ours;")$( [ -n "${answer_ref:-}" ] && echo " reference Convert = $answer_ref;")$( [ -n "${answer_cat:-}" ] && echo " ListProducts = ${answer_cat%% *} …;") latency percentiles are over the per-request durations in h2load's --log-file (HTTP 200 rows)."
+    [ -n "$unusable" ] && echo "- **Did not start or did not answer with grpc-status 0, not measured:$unusable**"
     [ -s "$tmp/broken" ] && echo "- **Did not answer correctly after the load: $(tr '\n' ' ' <"$tmp/broken")**"
     [ -n "$ref_note" ] && echo "- Reference not measured: $ref_note."
     echo
@@ -329,7 +343,11 @@ mkdir -p "$results" || die "cannot create $results"
 report >"$results/latest.md"
 cat "$results/latest.md"
 
-if [ "${BENCH_NO_DOC:-0}" != 1 ]; then
+# BENCHMARKS.md keeps the last complete comparison: a run without ours or
+# without the reference only goes to latest.md.
+if [ "${BENCH_NO_DOC:-0}" != 1 ] && ! { grep -q '^ours ' "$tmp/rows" && grep -q '^ref ' "$tmp/rows"; }; then
+    say "not updating BENCHMARKS.md: this run lacks ours or the reference (see $results/latest.md)"
+elif [ "${BENCH_NO_DOC:-0}" != 1 ]; then
     doc=$srcdir/BENCHMARKS.md
     begin='<!-- make-bench: begin (generated by bench/grpc_bench.sh, do not edit) -->'
     end='<!-- make-bench: end -->'
@@ -344,6 +362,10 @@ if [ "${BENCH_NO_DOC:-0}" != 1 ]; then
     say "updated $doc and $results/latest.md"
 fi
 
+if [ -n "$unusable" ] || [ -s "$tmp/broken" ]; then
+    say "failed: did not start or answer correctly:$unusable $(cat "$tmp/broken" 2>/dev/null | tr '\n' ' ')"
+    exit 1
+fi
 if [ "${BENCH_ENFORCE:-0}" = 1 ] && ! grep -q 'Bar .*\*\*met\*\*' "$results/latest.md"; then
     say "the bar is not met"
     exit 1

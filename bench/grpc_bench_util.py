@@ -23,7 +23,6 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 
 
 def varint(n):
@@ -58,13 +57,14 @@ def hand_encoded():
     return field_bytes(1, money) + field_bytes(2, b"EUR"), b""
 
 
-def protoc_encoded(proto_dir):
+def protoc_encoded(proto_dir, out_dir):
     """Encode with classes generated from demo.proto; None if unavailable."""
     try:
         import google.protobuf  # noqa: F401
     except ImportError:
         return None
-    gen = tempfile.mkdtemp(prefix="meshsim-bench-pb-")
+    gen = os.path.join(out_dir, "pb")
+    os.makedirs(gen, exist_ok=True)
     try:
         subprocess.run(["protoc", "-I", proto_dir, "--python_out=" + gen,
                         os.path.join(proto_dir, "demo.proto")],
@@ -82,7 +82,7 @@ def protoc_encoded(proto_dir):
 
 def cmd_bodies(proto_dir, out_dir):
     hand = hand_encoded()
-    gen = protoc_encoded(proto_dir)
+    gen = protoc_encoded(proto_dir, out_dir)
     if gen is not None:
         if gen != hand:
             sys.exit("request bodies from protoc differ from the hand encoder: "
