@@ -1,1 +1,43 @@
-# services: (to be filled)
+# services/leaves.mk: the seven leaf services (productcatalog, currency,
+# shipping, payment, email, ad, recommendation) and their shared helpers.
+#
+# The service code lives in libleaves.a (handlers only, written against
+# rt.h), so unit tests, fuzz targets and the simulator link exactly the code
+# the executables run. Each executable is its main.c + the live runtime.
+
+# Shared helpers (services/common/) and the default data compiled in.
+noinst_LIBRARIES += libsvccommon.a
+libsvccommon_a_SOURCES = \
+	services/common/money.c services/common/money.h \
+	services/common/svc_duration.c services/common/svc_duration.h \
+	services/common/svc_json.c services/common/svc_json.h \
+	services/common/svc_uuid.c services/common/svc_uuid.h \
+	services/common/svc_data.h
+nodist_libsvccommon_a_SOURCES = data/products_json.c data/currency_conversion_json.c
+libsvccommon_a_CFLAGS = $(AM_CFLAGS) $(PROTOBUFC_CFLAGS) $(JANSSON_CFLAGS)
+CLEANFILES += data/products_json.c data/currency_conversion_json.c
+EXTRA_DIST += data/products.json data/currency_conversion.json data/embed.sh
+
+# data/*.json -> C arrays (generated, do not edit).
+data/products_json.c: $(srcdir)/data/products.json $(srcdir)/data/embed.sh
+	$(AM_V_GEN)$(MKDIR_P) data && \
+	$(SHELL) $(srcdir)/data/embed.sh products_json $(srcdir)/data/products.json > $@-t && mv $@-t $@
+data/currency_conversion_json.c: $(srcdir)/data/currency_conversion.json $(srcdir)/data/embed.sh
+	$(AM_V_GEN)$(MKDIR_P) data && \
+	$(SHELL) $(srcdir)/data/embed.sh currency_conversion_json $(srcdir)/data/currency_conversion.json > $@-t && mv $@-t $@
+
+# The services' handlers.
+noinst_LIBRARIES += libleaves.a
+libleaves_a_SOURCES = \
+	services/productcatalog/productcatalog.c services/productcatalog/productcatalog.h \
+	services/currency/currency.c services/currency/currency.h \
+	services/shipping/shipping.c services/shipping/shipping.h \
+	services/payment/payment.c services/payment/payment.h \
+	services/email/email.c services/email/email.h \
+	services/ad/ad.c services/ad/ad.h \
+	services/recommendation/recommendation.c services/recommendation/recommendation.h
+libleaves_a_CFLAGS = $(AM_CFLAGS) $(PROTOBUFC_CFLAGS) $(JANSSON_CFLAGS)
+
+# Everything a program running leaf services links, after its own objects.
+LEAVES_LIBS = libleaves.a libsvccommon.a libproto.a librt.a \
+	$(JANSSON_LIBS) $(PROTOBUFC_LIBS) -lm
