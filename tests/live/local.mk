@@ -1,0 +1,22 @@
+# tests/live: tests of the live runtime (owned by the live runtime).
+LIVE_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBUV_CFLAGS) $(NGHTTP2_CFLAGS) $(PROTOBUFC_CFLAGS)
+LIVE_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/services/live -I$(top_srcdir)/tests/live
+
+check_PROGRAMS += tests/live/check_grpc tests/live/check_live tests/live/live_testsvc
+TESTS += tests/live/check_grpc tests/live/check_live tests/live/test_main.sh
+EXTRA_DIST += tests/live/test_main.sh
+
+tests_live_check_grpc_SOURCES = tests/live/check_grpc.c
+tests_live_check_grpc_CPPFLAGS = $(LIVE_TEST_CPPFLAGS)
+tests_live_check_grpc_CFLAGS = $(LIVE_TEST_CFLAGS)
+tests_live_check_grpc_LDADD = $(LIVE_LIBS) $(CHECK_LIBS)
+
+tests_live_check_live_SOURCES = tests/live/check_live.c tests/live/testsvc.c tests/live/testsvc.h
+tests_live_check_live_CPPFLAGS = $(LIVE_TEST_CPPFLAGS)
+tests_live_check_live_CFLAGS = $(LIVE_TEST_CFLAGS)
+tests_live_check_live_LDADD = $(LIVE_LIBS) $(CHECK_LIBS)
+
+tests_live_live_testsvc_SOURCES = tests/live/testsvc_main.c tests/live/testsvc.c tests/live/testsvc.h
+tests_live_live_testsvc_CPPFLAGS = $(LIVE_TEST_CPPFLAGS)
+tests_live_live_testsvc_CFLAGS = $(LIVE_TEST_CFLAGS)
+tests_live_live_testsvc_LDADD = $(LIVE_LIBS)
