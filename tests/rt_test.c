@@ -980,3 +980,9 @@ long rt_test_log_find(const rt_test_t *t, const char *needle) {
       return (long)i;
   return -1;
 }
+
+void rt_test_log_clear(rt_test_t *t) {
+  for (size_t i = 0; i < t->nlogs; i++)
+    free(t->logs[i]);
+  t->nlogs = 0;
+}

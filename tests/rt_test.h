@@ -120,5 +120,7 @@ size_t rt_test_log_count(const rt_test_t *t);
 const char *rt_test_log_line(const rt_test_t *t, size_t i);
 /* Index of the first line containing |needle|, or -1. */
 long rt_test_log_find(const rt_test_t *t, const char *needle);
+/* Forgets the captured lines (long-running tests keep memory flat). */
+void rt_test_log_clear(rt_test_t *t);
 
 #endif /* MESHSIM_RT_TEST_H */
