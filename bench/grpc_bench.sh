@@ -19,6 +19,8 @@
 #   BENCH_SECONDS   measured seconds per run (default 10)
 #   BENCH_WARMUP    warm-up seconds before each run (default 2)
 #   BENCH_STREAMS   concurrencies (default "1 16 64")
+#   BENCH_REPEAT    rounds of the whole set (default 1); each row reports
+#                   the run with the median req/s and the range seen
 #   BENCH_SERVER_CPU, BENCH_CLIENT_CPU   cores for servers and for h2load
 #   BENCH_RESULTS   results directory (default SRCDIR/bench/results)
 #   BENCH_NO_DOC=1  do not touch BENCHMARKS.md
@@ -36,6 +38,7 @@ srcdir=$(cd "${2:-$(dirname "$0")/..}" && pwd) || die "no source directory ${2:-
 
 SECS=${BENCH_SECONDS:-10}
 WARM=${BENCH_WARMUP:-2}
+REPEAT=${BENCH_REPEAT:-1}
 STREAMS=${BENCH_STREAMS:-1 16 64}
 SCPU=${BENCH_SERVER_CPU:-0}
 CCPU=${BENCH_CLIENT_CPU:-1}
@@ -44,6 +47,7 @@ util="$srcdir/bench/grpc_bench_util.py"
 grpcjs_src="$srcdir/bench/grpcjs"
 case $SECS in ''|*[!0-9]*) die "BENCH_SECONDS must be a whole number of seconds";; esac
 case $WARM in ''|*[!0-9]*) die "BENCH_WARMUP must be a whole number of seconds";; esac
+case $REPEAT in ''|0|*[!0-9]*) die "BENCH_REPEAT must be a positive whole number";; esac
 
 # ---- tools: report everything missing at once, install nothing ----------
 missing=
@@ -235,6 +239,7 @@ run() {
     esac
     out=$tmp/$name-$m.h2load; log=$tmp/$name-$m.log
     cpu0=$("$py" "$util" cpu "$pid" 2>/dev/null || echo 0)
+    times >"$tmp/times0"    # children's CPU so far: h2load's is the difference
     # In the background and waited for, so a signal reaches our traps at once.
     timeout $((SECS + WARM + 30)) taskset -c "$CCPU" h2load -c 1 -t 1 -m "$m" \
         -D "$SECS" --warm-up-time="$WARM" \
@@ -244,6 +249,7 @@ run() {
     wait "$loadpid"
     local rc=$?
     loadpid=
+    times >"$tmp/times1"
     cpu1=$("$py" "$util" cpu "$pid" 2>/dev/null || echo 0)
     local rps fail st
     rps=$(awk '/^finished in/ { sub(",", "", $4); print $4 }' "$out")
@@ -257,17 +263,42 @@ run() {
     set -- $st
     local cpu
     cpu=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.2f", b - a }')
-    echo "$name $m $rps $1 $2 ${fail:-0} $3 $4 $5 $6 $cpu" >>"$tmp/rows"
-    printf '%-5s %3s streams: %10s req/s  p50 %7.3f ms  p99 %7.3f ms  failed %s  server CPU %ss\n' \
+    local ccpu
+    ccpu=$(awk 'function sec(t, a) { split(t, a, /[ms]/); return a[1] * 60 + a[2] }
+                FNR == 2 { c[NR == FNR] = sec($1) + sec($2) }
+                END { printf "%.2f", c[0] - c[1] }' "$tmp/times0" "$tmp/times1")
+    echo "$name $m $rps $1 $2 ${fail:-0} $3 $4 $5 $6 $cpu $ccpu" >>"$tmp/all"
+    printf '%-5s %3s streams: %10s req/s  p50 %7.3f ms  p99 %7.3f ms  failed %s  CPU s: server %s, h2load %s\n' \
         "$name" "$m" "$rps" "$(awk -v u="$3" 'BEGIN{print u/1000}')" \
-        "$(awk -v u="$5" 'BEGIN{print u/1000}')" "${fail:-0}" "$cpu" >&2
+        "$(awk -v u="$5" 'BEGIN{print u/1000}')" "${fail:-0}" "$cpu" "$ccpu" >&2
 }
 
-: >"$tmp/rows"
-say "measuring ($WARM s warm-up + $SECS s per run) servers:$servers, streams: $STREAMS"
-for m in $STREAMS; do
-    for s in $servers; do run "$s" "$m"; done
+: >"$tmp/all"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+say "measuring ($WARM s warm-up + $SECS s per run, $REPEAT round(s)) servers:$servers, streams: $STREAMS"
+for r in $(seq 1 "$REPEAT"); do
+    for m in $STREAMS; do
+        for s in $servers; do run "$s" "$m"; done
+    done
 done
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# Each server and concurrency: the run with the median req/s (the lower
+# middle one for an even count), plus the lowest and highest req/s seen.
+awk '{ k = $1 " " $2; c = ++n[k]; row[k, c] = $0; r[k, c] = $3 + 0
+       if (c == 1) order[++nk] = k }
+     END {
+       for (i = 1; i <= nk; i++) {
+         k = order[i]; c = n[k]
+         for (a = 1; a <= c; a++) ix[a] = a
+         for (a = 2; a <= c; a++) {
+           t = ix[a]; b = a - 1
+           while (b >= 1 && r[k, ix[b]] > r[k, t]) { ix[b + 1] = ix[b]; b-- }
+           ix[b + 1] = t
+         }
+         print row[k, ix[int((c + 1) / 2)]], r[k, ix[1]], r[k, ix[c]], c
+       }
+     }' "$tmp/all" >"$tmp/rows"
 
 # The servers must still answer correctly after the load.
 for s in $servers; do
@@ -289,39 +320,40 @@ report() {
     echo "### Latest \`make bench\` run"
     echo
     echo "- Date: $now (source revision $rev)"
-    echo "- Machine: $ncpu CPUs, $cpu_model; Linux $(uname -r); $(h2load --version 2>/dev/null | head -1)${ref_version:+; node $(node --version 2>/dev/null), @grpc/grpc-js $ref_version}"
-    echo "- Command: \`make bench BENCH_SECONDS=$SECS\` (warm-up ${WARM} s); each run is"
+    echo "- Machine: $ncpu CPUs, $cpu_model; Linux $(uname -r); load average $load_start at the start, $load_end at the end (other tenants included); $(h2load --version 2>/dev/null | head -1)${ref_version:+; node $(node --version 2>/dev/null), @grpc/grpc-js $ref_version}"
+    echo "- Command: \`make bench BENCH_SECONDS=$SECS$( [ "$REPEAT" != 1 ] && echo " BENCH_REPEAT=$REPEAT")\` (warm-up ${WARM} s$( [ "$REPEAT" != 1 ] && echo "; $REPEAT interleaved rounds, each row is the round with the median req/s")); each run is"
     echo "  \`$(h2cmd '/hipstershop.<Service>/<Method>' N BODY)\`"
     echo "  with every server pinned to core $SCPU (\`taskset -c $SCPU\`), one connection and N concurrent streams."
     echo "- Request bodies: Convert = CurrencyConversionRequest{from: 42.50 USD, to_code: EUR} ($(stat -c %s "$tmp/convert.bin") bytes framed), ListProducts = Empty; encoded by $encoding."
-    echo "- Server CPU is the server's user+system time over warm-up and measurement divided by their wall time (1 core = 100 %); req/s per core = req/s ÷ that share."
+    echo "- Server CPU is the server's user+system time over warm-up and measurement divided by their wall time (1 core = 100 %); req/s per core = req/s ÷ that share; h2load CPU likewise for the load generator on core $CCPU. Well under 100 % for both means time went to waiting (wake-ups, other tenants of the machine), not to work."
     echo "- Checked with nghttp before and after the load: grpc-status 0 and$( [ -n "${answer_ours:-}" ] && echo " ours Convert = $answer_ours;")$( [ -n "${answer_ref:-}" ] && echo " reference Convert = $answer_ref;")$( [ -n "${answer_cat:-}" ] && echo " ListProducts = ${answer_cat%% *} …;") latency percentiles are over the per-request durations in h2load's --log-file (HTTP 200 rows)."
     [ -n "$unusable" ] && echo "- **Did not start or did not answer with grpc-status 0, not measured:$unusable**"
     [ -s "$tmp/broken" ] && echo "- **Did not answer correctly after the load: $(tr '\n' ' ' <"$tmp/broken")**"
     [ -n "$ref_note" ] && echo "- Reference not measured: $ref_note."
     echo
-    echo "| server | RPC | streams | req/s | p50 ms | p90 ms | p99 ms | max ms | failed | server CPU | req/s per core |"
-    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    local name m rps ok other fail p50 p90 p99 max cpu
-    while read -r name m rps ok other fail p50 p90 p99 max cpu; do
-        awk -v l="$(label "$name")" -v m="$m" -v r="$rps" -v f="$fail" -v a="$p50" -v b="$p90" -v c="$p99" -v d="$max" -v cpu="$cpu" -v ok="$ok" \
+    echo "| server | RPC | streams | req/s | p50 ms | p90 ms | p99 ms | max ms | failed | server CPU | req/s per core | h2load CPU | req/s range (runs) |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    local name m rps ok other fail p50 p90 p99 max cpu ccpu lo hi runs
+    while read -r name m rps ok other fail p50 p90 p99 max cpu ccpu lo hi runs; do
+        awk -v l="$(label "$name")" -v m="$m" -v r="$rps" -v f="$fail" -v a="$p50" -v b="$p90" -v c="$p99" -v d="$max" -v cpu="$cpu" -v ccpu="$ccpu" -v lo="$lo" -v hi="$hi" -v runs="$runs" \
             -v wall="$((SECS + WARM))" \
             'BEGIN { split(l, x, "|"); u = cpu / wall
-                     printf "| %s | %s | %d | %.0f | %.3f | %.3f | %.3f | %.2f | %d | %.0f %% | %s |\n", x[1], x[2], m, r, a/1000, b/1000, c/1000, d/1000, f, 100 * u, (u > 0 ? sprintf("%.0f", r / u) : "–") }'
+                     printf "| %s | %s | %d | %.0f | %.3f | %.3f | %.3f | %.2f | %d | %.0f %% | %s | %.0f %% | %s |\n", x[1], x[2], m, r, a/1000, b/1000, c/1000, d/1000, f, 100 * u, (u > 0 ? sprintf("%.0f", r / u) : "–"), 100 * ccpu / wall, (runs > 1 ? sprintf("%.0f–%.0f (%d)", lo, hi, runs) : "– (1)") }'
     done <"$tmp/rows"
     echo
     if grep -q '^ours ' "$tmp/rows" && grep -q '^ref ' "$tmp/rows"; then
         echo "Convert, ours vs the grpc-js reference (same run):"
         echo
-        echo "| streams | ours req/s | reference req/s | ratio | ours p99 ms | reference p99 ms | p99 lower? |"
-        echo "|---:|---:|---:|---:|---:|---:|---|"
+        echo "| streams | ours req/s | reference req/s | ratio | ours p99 ms | reference p99 ms | p99 lower? | ratio per core (req/s ÷ server CPU) |"
+        echo "|---:|---:|---:|---:|---:|---:|---|---:|"
         for m in $STREAMS; do
-            awk -v m="$m" '
-                $1 == "ours" && $2 == m { or = $3; op = $9 }
-                $1 == "ref"  && $2 == m { rr = $3; rp = $9 }
-                END { printf "| %d | %.0f | %.0f | %s | %.3f | %.3f | %s |\n", m, or, rr,
+            awk -v m="$m" -v wall="$((SECS + WARM))" '
+                $1 == "ours" && $2 == m { or = $3; op = $9; oc = $11 / wall }
+                $1 == "ref"  && $2 == m { rr = $3; rp = $9; rc = $11 / wall }
+                END { printf "| %d | %.0f | %.0f | %s | %.3f | %.3f | %s | %s |\n", m, or, rr,
                       (rr > 0 ? sprintf("%.2f×", or / rr) : "–"), op / 1000, rp / 1000,
-                      (op < rp ? "yes" : "**no**") }' "$tmp/rows"
+                      (op < rp ? "yes" : "**no**"),
+                      (rr > 0 && oc > 0 && rc > 0 ? sprintf("%.2f×", (or / oc) / (rr / rc)) : "–") }' "$tmp/rows"
         done
         echo
         awk '
@@ -331,8 +363,8 @@ report() {
                 if (seen < 2 || rr <= 0) { print "Bar not evaluated: no 16-stream run for both servers."; exit }
                 ratio = or / rr
                 bar = (ratio >= 3 && op < rp)
-                printf "Bar (≥ 3× the reference req/s at 16 streams on one core, lower p99): **%s** (%.2f×, p99 %.3f vs %.3f ms). ", bar ? "met" : "NOT met", ratio, op/1000, rp/1000
-                printf "Aim (ANCHORS.md, ≥ 10×): %s.\n", ratio >= 10 && op < rp ? "met" : "not met"
+                printf "Bar (≥ 3× the reference req/s at 16 streams on one core, lower p99): **%s** (%.2f×, p99 %.3f vs %.3f ms). ", (bar ? "met" : "NOT met"), ratio, op/1000, rp/1000
+                printf "Aim (ANCHORS.md, ≥ 10×): %s.\n", ((ratio >= 10 && op < rp) ? "met" : "not met")
             }' "$tmp/rows"
     else
         echo "No ratio: the run did not include both ours and the reference for Convert."
