@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MEAN_NS 1000.0
 #define TARGET_EPS 5e6
@@ -305,16 +306,17 @@ int main(int argc, char **argv)
 			if (only < 0 || only == C_CANCEL)
 				v[C_CANCEL][rep] =
 				    run_des(sizes[si], events, max_s, seed, 0.10, &done);
-			if (simgrid != NULL) {
+			/* SimGrid's guarded actor stacks at 100k actors exceed the
+			 * default vm.max_map_count: 1k pending only. */
+			v[C_SIMGRID][rep] = -1;
+			if (simgrid != NULL && sizes[si] <= 1000) {
 				v[C_SIMGRID][rep] =
 				    run_simgrid(simgrid, sizes[si], sg_events, seed);
 			}
 		}
 		for (int c = 0; c < NCONF; c++)
-			res[si][c] = c == C_SIMGRID && simgrid == NULL
-			                 ? -1
-			                 : median(v[c], reps);
-		if (simgrid != NULL && res[si][C_SIMGRID] > 0)
+			res[si][c] = median(v[c], reps);
+		if (si == 0 && res[si][C_SIMGRID] > 0)
 			have_sg = 1;
 	}
 
@@ -325,10 +327,13 @@ int main(int argc, char **argv)
 			double eps = res[si][c];
 			if (eps <= 0)
 				continue;
-			double sg = have_sg ? res[si][C_SIMGRID] : SIMGRID_ANCHOR_EPS;
+			/* vs SimGrid: its same-run figure at 1k pending, else the
+			 * anchor's (also 1000 actors). */
+			double sg = have_sg ? res[0][C_SIMGRID] : SIMGRID_ANCHOR_EPS;
 			printf("| %s | %zu | %.2f | %.2f | %.1fx%s |\n", conf_name[c],
 			       sizes[si], eps / 1e6, eps / res[si][C_BARE], eps / sg,
-			       have_sg ? "" : " (anchor)");
+			       have_sg ? (si == 0 ? "" : " (of SimGrid at 1k)")
+			               : " (anchor)");
 		}
 	}
 	if (!have_sg)
@@ -336,6 +341,7 @@ int main(int argc, char **argv)
 		       "(SimGrid 3.32, 1000 actors), not measured in this run.\n");
 	if (simgrid != NULL && !have_sg)
 		printf("(the SimGrid run at %s failed)\n", simgrid);
+	printf("\nmachine: %ld cores online\n", sysconf(_SC_NPROCESSORS_ONLN));
 	int ok = res[0][C_DES] >= TARGET_EPS;
 	printf("\ntarget: des >= %.0f M events/s at 1k pending: %s\n",
 	       TARGET_EPS / 1e6, ok ? "met" : "NOT met");

@@ -34,8 +34,9 @@ EXTRA_DIST += bench/phold_simgrid.c
 
 # SimGrid is optional and not a configure dependency: probed here with
 # pkg-config, built by hand into the build tree only when present.
-bench/phold_simgrid$(EXEEXT): $(srcdir)/bench/phold_simgrid.c
-	$(AM_V_CC)$(CC) $(CFLAGS) -O2 -w -o $@ $(srcdir)/bench/phold_simgrid.c \
+bench/phold_simgrid$(EXEEXT): $(srcdir)/bench/phold_simgrid.c $(srcdir)/sim/des/rng.c
+	$(AM_V_CC)$(CC) $(CFLAGS) -O2 -w -I$(srcdir)/sim/des -o $@ \
+	  $(srcdir)/bench/phold_simgrid.c $(srcdir)/sim/des/rng.c \
 	  `$(PKG_CONFIG) --cflags --libs simgrid` -lm
 CLEANFILES += bench/phold_simgrid$(EXEEXT)
 
