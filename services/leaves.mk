@@ -41,3 +41,22 @@ libleaves_a_CFLAGS = $(AM_CFLAGS) $(PROTOBUFC_CFLAGS) $(JANSSON_CFLAGS)
 # Everything a program running leaf services links, after its own objects.
 LEAVES_LIBS = libleaves.a libsvccommon.a libproto.a librt.a \
 	$(JANSSON_LIBS) $(PROTOBUFC_LIBS) -lm
+
+# The executables, named as upstream's, each its main.c on the live runtime.
+LEAF_PROGRAM_LIBS = libleaves.a libsvccommon.a $(LIVE_LIBS) $(JANSSON_LIBS) -lm
+bin_PROGRAMS += productcatalogservice currencyservice shippingservice \
+	paymentservice emailservice adservice recommendationservice
+productcatalogservice_SOURCES = services/productcatalog/main.c
+productcatalogservice_LDADD = $(LEAF_PROGRAM_LIBS)
+currencyservice_SOURCES = services/currency/main.c
+currencyservice_LDADD = $(LEAF_PROGRAM_LIBS)
+shippingservice_SOURCES = services/shipping/main.c
+shippingservice_LDADD = $(LEAF_PROGRAM_LIBS)
+paymentservice_SOURCES = services/payment/main.c
+paymentservice_LDADD = $(LEAF_PROGRAM_LIBS)
+emailservice_SOURCES = services/email/main.c
+emailservice_LDADD = $(LEAF_PROGRAM_LIBS)
+adservice_SOURCES = services/ad/main.c
+adservice_LDADD = $(LEAF_PROGRAM_LIBS)
+recommendationservice_SOURCES = services/recommendation/main.c
+recommendationservice_LDADD = $(LEAF_PROGRAM_LIBS)
