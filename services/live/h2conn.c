@@ -730,7 +730,7 @@ static void stream_data(h2_stream_t *s, const uint8_t *data, size_t len) {
       continue;
     if (s->msg.data) {
       free(m.data);
-      stream_error(s, 200, RT_UNIMPLEMENTED,
+      stream_error(s, 200, RT_INTERNAL,
                    "more than one request message for a unary call");
       return;
     }

@@ -1461,21 +1461,13 @@ void rt_live_shutdown(rt_t *base, rt_live_done_cb done, void *arg) {
 
 void rt_live_client_free(rt_t *rt) { rt_live_free(rt); }
 
-void rt_live_free(rt_t *base) {
-  if (!base)
-    return;
-  live_t *rt = (live_t *)base;
-  if (rt->freeing)
-    return;
-  if (rt->srv)
-    h2_server_cancel_all(rt->srv, RT_UNAVAILABLE, "server stopped");
-  rt->freeing = 1;
-  while (rt->conns)
-    tconn_close(rt->conns);
-  /* Outgoing calls: dropped without their callbacks. */
+/* Drops every outgoing call without its callback. */
+static void drop_invokes(live_t *rt) {
   while (rt->invokes) {
     linv_t *inv = rt->invokes;
     rt->invokes = inv->anext;
+    if (inv->state == INV_WAITING)
+      waiting_unlink(inv);
     if (inv->timer)
       live_timer_cancel(inv->timer);
     h2_child_unlink(&inv->child);
@@ -1487,6 +1479,35 @@ void rt_live_free(rt_t *base) {
   }
   rt->ninvokes = 0;
   rt->qhead = rt->qtail = NULL;
+}
+
+void rt_live_free(rt_t *base) {
+  if (!base)
+    return;
+  live_t *rt = (live_t *)base;
+  if (rt->freeing)
+    return;
+  /* Calls in progress: cancelled, their on_cancel runs (service code may
+   * still use the runtime here, and in fini below). */
+  if (rt->srv)
+    h2_server_cancel_all(rt->srv, RT_UNAVAILABLE, "server stopped");
+  if (rt->listener_open) {
+    rt->listener_open = 0;
+    rt_handle_close(rt, (uv_handle_t *)&rt->listener);
+  }
+  while (rt->conns)
+    tconn_close(rt->conns);
+  drop_invokes(rt);
+  /* fini may cancel its own timers: it runs before the runtime reclaims the
+   * remaining ones. */
+  if (rt->init_ok && rt->base.service->fini) {
+    rt->init_ok = 0;
+    rt->base.service->fini(base);
+  }
+  rt->freeing = 1;
+  while (rt->conns)
+    tconn_close(rt->conns);
+  drop_invokes(rt);
   while (rt->timers)
     live_timer_cancel(&rt->timers->head);
   for (channel_t *ch = rt->channels; ch; ch = ch->next) {
@@ -1495,17 +1516,9 @@ void rt_live_free(rt_t *base) {
     if (ch->gai_active)
       uv_cancel((uv_req_t *)&ch->gai);
   }
-  if (rt->listener_open) {
-    rt->listener_open = 0;
-    rt_handle_close(rt, (uv_handle_t *)&rt->listener);
-  }
   rt_handle_close(rt, (uv_handle_t *)&rt->idle);
   rt_handle_close(rt, (uv_handle_t *)&rt->grace_timer);
   rt_handle_close(rt, (uv_handle_t *)&rt->step_timer);
-  if (rt->init_ok && rt->base.service->fini) {
-    rt->init_ok = 0;
-    rt->base.service->fini(base);
-  }
   h2_server_free(rt->srv);
   rt->srv = NULL;
   maybe_free(rt);

@@ -3,8 +3,8 @@ LIVE_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBUV_CFLAGS) $(NGHTTP2_CFLAGS
 LIVE_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/services/live -I$(top_srcdir)/tests/live
 
 check_PROGRAMS += tests/live/check_grpc tests/live/check_live tests/live/live_testsvc
-TESTS += tests/live/check_grpc tests/live/check_live tests/live/test_main.sh
-EXTRA_DIST += tests/live/test_main.sh
+TESTS += tests/live/check_grpc tests/live/check_live tests/live/test_main.sh tests/live/interop.py
+EXTRA_DIST += tests/live/test_main.sh tests/live/interop.py
 
 tests_live_check_grpc_SOURCES = tests/live/check_grpc.c
 tests_live_check_grpc_CPPFLAGS = $(LIVE_TEST_CPPFLAGS)
