@@ -9,8 +9,18 @@ secs=${FUZZ_SECONDS:-60}
 bdir=$srcdir/build-fuzz
 mkdir -p "$bdir"
 cd "$bdir"
+src=$srcdir
+if [ -f "$srcdir/config.status" ]; then
+  # A source tree configured in place cannot host another (VPATH) build:
+  # build from a pristine copy of the tracked and new, unignored files.
+  src=$bdir/src
+  mkdir -p "$src"
+  (cd "$srcdir" && git ls-files -co --exclude-standard -z) |
+    (cd "$srcdir" && xargs -0 cp --parents -t "$src" 2>/dev/null) || true
+  [ -x "$src/configure" ] || (cd "$src" && autoreconf -fi >/dev/null 2>&1)
+fi
 if [ ! -f Makefile ]; then
-  "$srcdir/configure" -q CC=clang --enable-fuzzing --enable-sanitizers \
+  "$src/configure" -q CC=clang --enable-fuzzing --enable-sanitizers \
     CFLAGS="-g -O1 -fsanitize=fuzzer-no-link"
 fi
 targets=
