@@ -128,6 +128,8 @@ class Service:
                 self.proc.kill()
                 self.proc.wait()
         self._reader.join(5)
+        if self.proc.stdout:
+            self.proc.stdout.close()
 
 
 def run_binary(binary, env, timeout=10.0, args=()):

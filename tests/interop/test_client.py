@@ -66,6 +66,8 @@ class OurClientAgainstPython(unittest.TestCase):
         self.assertGreaterEqual(self.fake.calls, 1)
 
     def test_many_calls_share_connection(self):
+        # 50 concurrent calls through our client end up as 50 calls on the
+        # python server; reuse of one connection is checked in tests/live.
         futs = [self.stub.ListRecommendations.future(pb.ListRecommendationsRequest(
             user_id="u"), timeout=10) for _ in range(50)]
         for f in futs:
@@ -80,11 +82,15 @@ class OurClientAgainstPython(unittest.TestCase):
         self.assertIn("productcatalog", cm.exception.details().lower())
 
     def test_deadline_propagates(self):
-        self.recommend(timeout=1.5)
-        rem = self.fake.remaining[-1]
-        self.assertIsNotNone(rem, "no grpc-timeout reached the catalog")
-        self.assertLessEqual(rem, 1.5)
-        self.assertGreater(rem, 0.5)
+        # grpc's client rounds the grpc-timeout it sends up to a coarser unit,
+        # so the remaining time seen downstream may exceed the nominal timeout
+        # by a few milliseconds; two different timeouts show it is propagated.
+        for timeout in (1.5, 4.0):
+            self.recommend(timeout=timeout)
+            rem = self.fake.remaining[-1]
+            self.assertIsNotNone(rem, "no grpc-timeout reached the catalog")
+            self.assertLessEqual(rem, timeout + 0.1)
+            self.assertGreater(rem, timeout - 1.0)
 
     def test_slow_upstream_deadline(self):
         self.fake.mode = "slow"
