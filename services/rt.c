@@ -5,8 +5,10 @@
  */
 #include "rt.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 
 const char *rt_status_name(int code) {
   switch (code) {
@@ -137,4 +139,70 @@ void rt_log(rt_t *rt, rt_severity_t sev, const char *msg, ...) {
   va_end(ap);
   fields[n] = NULL;
   rt->ops->log(rt, sev, msg, fields);
+}
+
+int rt_serve_http(rt_t *rt, rt_http_handler_cb handler, void *user) {
+  if (!rt->ops->serve_http) {
+    errno = ENOSYS;
+    return -1;
+  }
+  return rt->ops->serve_http(rt, handler, user);
+}
+
+const char *rt_http_header(const rt_http_request_t *req, const char *name) {
+  for (size_t i = 0; i < req->n_headers; i++)
+    if (strcasecmp(req->headers[i].name, name) == 0)
+      return req->headers[i].value;
+  return NULL;
+}
+
+void rt_http_respond(rt_call_t *call, int status,
+                     const rt_http_header_t *headers, size_t n_headers,
+                     const void *body, size_t body_len) {
+  call->ops->http_respond(call, status, headers, n_headers, body, body_len);
+}
+
+int rt_http_status_for(rt_status_t code) {
+  switch (code) {
+  case RT_OK:
+    return 200;
+  case RT_INVALID_ARGUMENT:
+  case RT_OUT_OF_RANGE:
+  case RT_FAILED_PRECONDITION:
+    return 400;
+  case RT_UNAUTHENTICATED:
+    return 401;
+  case RT_PERMISSION_DENIED:
+    return 403;
+  case RT_NOT_FOUND:
+    return 404;
+  case RT_ALREADY_EXISTS:
+  case RT_ABORTED:
+    return 409;
+  case RT_RESOURCE_EXHAUSTED:
+    return 429;
+  case RT_CANCELLED:
+    return 499;
+  case RT_UNIMPLEMENTED:
+    return 501;
+  case RT_UNAVAILABLE:
+    return 503;
+  case RT_DEADLINE_EXCEEDED:
+    return 504;
+  default:
+    return 500;
+  }
+}
+
+rt_invoke_t *rt_http_invoke(rt_t *rt, const char *addr, const char *method,
+                            const char *target, const rt_http_header_t *headers,
+                            size_t n_headers, const void *body,
+                            size_t body_len, const rt_invoke_opts_t *opts,
+                            rt_http_invoke_cb cb, void *user) {
+  if (!rt->ops->http_invoke) {
+    errno = ENOSYS;
+    return NULL;
+  }
+  return rt->ops->http_invoke(rt, addr, method, target, headers, n_headers,
+                              body, body_len, opts, cb, user);
 }

@@ -198,6 +198,96 @@ void rt_invoke_cancel(rt_invoke_t *inv);
 void rt_msg_free(ProtobufCMessage *msg);
 
 /* ------------------------------------------------------------------ */
+/* HTTP/1.1 (frontend, business, the load generator).
+ *
+ * An HTTP request being served is an rt_call_t like a gRPC call: it can be
+ * the parent of rt_invoke() calls (its cancellation, when the client goes
+ * away, cancels them), rt_call_cancelled() and rt_call_on_cancel() work, and
+ * rt_call_path() returns its path. It ends with rt_http_respond(), or with
+ * rt_fail(), which answers with the HTTP status for the code (see
+ * rt_http_status_for()) and the message as text/plain. rt_reply() on an HTTP
+ * call is a contract violation. */
+
+typedef struct rt_http_header {
+  const char *name;
+  const char *value;
+} rt_http_header_t;
+
+typedef struct rt_http_request {
+  const char *method; /* "GET", as received (upper case) */
+  const char *target; /* the request-target as received: "/cart?x=1" */
+  const char *path;   /* target up to '?', not percent-decoded: "/cart" */
+  const char *query;  /* after '?', not decoded; "" when none */
+  const rt_http_header_t *headers; /* names lower-cased, in received order */
+  size_t n_headers;
+  const uint8_t *body; /* the whole body (de-chunked); size within limits */
+  size_t body_len;
+  const char *remote; /* "ip:port" of the client, for logs; "" if unknown */
+} rt_http_request_t;
+
+/* Handles every HTTP request to this instance; the handler routes. |req| and
+ * everything it points to is owned by the runtime and valid until the call
+ * ends. */
+typedef void (*rt_http_handler_cb)(rt_call_t *call,
+                                   const rt_http_request_t *req, void *user);
+
+/* Serves HTTP/1.1 on this instance's port. An instance serves either gRPC
+ * (rt_serve) or HTTP on its port, not both. The runtime owns the protocol:
+ * keep-alive, limits on request size and time, and answers malformed or
+ * oversized requests itself (400, 408, 413, 431) without calling |handler|.
+ * Returns 0, or -1 when the instance already serves (errno EBUSY) or the
+ * runtime has no HTTP support (ENOSYS). */
+int rt_serve_http(rt_t *rt, rt_http_handler_cb handler, void *user);
+
+/* The first header |name| (case-insensitive) of |req|, or NULL. */
+const char *rt_http_header(const rt_http_request_t *req, const char *name);
+
+/* Answers an HTTP call with |status| (100..599), |headers| (may repeat a name,
+ * e.g. Set-Cookie) and |body|; all are copied before it returns. The runtime
+ * adds Content-Length and Date (and Connection when closing). Ends the call. */
+void rt_http_respond(rt_call_t *call, int status,
+                     const rt_http_header_t *headers, size_t n_headers,
+                     const void *body, size_t body_len);
+
+/* The HTTP status rt_fail() uses for |code|: OK 200, INVALID_ARGUMENT and
+ * OUT_OF_RANGE and FAILED_PRECONDITION 400, UNAUTHENTICATED 401,
+ * PERMISSION_DENIED 403, NOT_FOUND 404, ALREADY_EXISTS and ABORTED 409,
+ * RESOURCE_EXHAUSTED 429, CANCELLED 499, UNIMPLEMENTED 501, UNAVAILABLE 503,
+ * DEADLINE_EXCEEDED 504, anything else 500. */
+int rt_http_status_for(rt_status_t code);
+
+/* A response received by rt_http_invoke(); valid only during the callback. */
+typedef struct rt_http_response {
+  int status;
+  const rt_http_header_t *headers; /* names lower-cased */
+  size_t n_headers;
+  const uint8_t *body;
+  size_t body_len;
+} rt_http_response_t;
+
+/* Completion of rt_http_invoke(). |status| is RT_OK when an HTTP response
+ * arrived (whatever its HTTP status) and |resp| is it; otherwise the
+ * transport failed (RT_UNAVAILABLE: cannot connect or connection lost;
+ * RT_DEADLINE_EXCEEDED; RT_CANCELLED; RT_RESOURCE_EXHAUSTED: response too
+ * large), |resp| is NULL and |message| says why. Runs exactly once per
+ * successful rt_http_invoke(), never from inside it. */
+typedef void (*rt_http_invoke_cb)(void *user, rt_status_t status,
+                                  const char *message,
+                                  const rt_http_response_t *resp);
+
+/* Sends an HTTP/1.1 request |method| |target| ("/cart?x=1") to |addr|
+ * ("host:port"), with |headers| and |body| (copied before it returns; the
+ * runtime adds Host and Content-Length). Connections are kept alive and
+ * reused per address. |opts| as for rt_invoke (timeout, parent). Returns a
+ * handle for rt_invoke_cancel(), or NULL with errno set (EINVAL: bad
+ * arguments; ENOSYS: no HTTP client in this runtime). */
+rt_invoke_t *rt_http_invoke(rt_t *rt, const char *addr, const char *method,
+                            const char *target, const rt_http_header_t *headers,
+                            size_t n_headers, const void *body,
+                            size_t body_len, const rt_invoke_opts_t *opts,
+                            rt_http_invoke_cb cb, void *user);
+
+/* ------------------------------------------------------------------ */
 /* Timers, time, randomness, configuration, logging. */
 
 typedef void (*rt_timer_cb)(void *user);
@@ -294,6 +384,18 @@ typedef struct rt_ops {
   /* |fields| is a NULL-terminated key, value, key, value ... array. */
   void (*log)(rt_t *rt, rt_severity_t sev, const char *msg,
               const char *const *fields);
+  /* HTTP; NULL in a runtime without HTTP support (rt.c then returns -1 or
+   * NULL with errno ENOSYS). */
+  int (*serve_http)(rt_t *rt, rt_http_handler_cb handler, void *user);
+  void (*http_respond)(rt_call_t *call, int status,
+                       const rt_http_header_t *headers, size_t n_headers,
+                       const void *body, size_t body_len);
+  rt_invoke_t *(*http_invoke)(rt_t *rt, const char *addr, const char *method,
+                              const char *target,
+                              const rt_http_header_t *headers, size_t n_headers,
+                              const void *body, size_t body_len,
+                              const rt_invoke_opts_t *opts,
+                              rt_http_invoke_cb cb, void *user);
 } rt_ops_t;
 
 /* The common head of an instance: each runtime's instance struct embeds
