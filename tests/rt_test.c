@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct tevent tevent_t;
 typedef struct tcall tcall_t;
@@ -30,6 +31,16 @@ struct tevent {
   rt_timer_cb ucb;
   void *uuser;
 };
+
+/* An HTTP message owned by the runtime: every string and the body copied. */
+typedef struct hmsg {
+  int status;
+  char *method, *target, *path, *query;
+  rt_http_header_t *h;
+  size_t nh;
+  uint8_t *body; /* NUL-terminated, never NULL once set */
+  size_t len;
+} hmsg_t;
 
 typedef struct served {
   const rt_service_def_t *def;
@@ -53,6 +64,11 @@ struct tcall {
   void *cuser;
   tevent_t *dispatch_ev, *deadline_ev, *cancel_ev;
   tcall_t *next, *prev;
+  /* HTTP calls (m == NULL) */
+  int http;
+  hmsg_t hin;              /* the request, owned */
+  rt_http_request_t hview; /* what the handler sees, pointing into hin */
+  hmsg_t hout;             /* the response the client got */
 };
 
 struct rt_test_stub {
@@ -64,6 +80,7 @@ struct rt_test_stub {
   rt_time_t delay;
   unsigned calls, cancelled;
   rt_time_t last_deadline;
+  rt_test_http_stub_fn hfn; /* HTTP stub (service, method ""), or NULL */
 };
 
 struct tinv {
@@ -85,6 +102,9 @@ struct tinv {
   size_t resp_len;
   tevent_t *start_ev, *deliver_ev, *deadline_ev, *complete_ev;
   tinv_t *next, *prev;
+  /* HTTP invokes */
+  rt_http_invoke_cb hcb;
+  hmsg_t hreq, hresp;
 };
 
 struct rt_test {
@@ -108,7 +128,15 @@ struct rt_test {
   char *lastmsg;
   rt_time_t last_duration;
   int verbose;
+  rt_http_handler_cb http_handler; /* set by rt_serve_http */
+  void *http_user;
+  hmsg_t hres; /* the last rt_test_http() response, for the result */
 };
+
+/* Responses larger than this fail an rt_http_invoke (as in the live client). */
+#define TEST_HTTP_MAX_RESPONSE (16u * 1024u * 1024u)
+/* Default request body limit (HTTP_MAX_BODY_BYTES), as in the live server. */
+#define TEST_HTTP_MAX_BODY (8u * 1024u * 1024u)
 
 static char last_init_error[4096];
 
@@ -129,6 +157,79 @@ static char *xstrdup(const char *s) {
   if (!p)
     die("out of memory");
   return p;
+}
+
+/* ---------------- HTTP messages ---------------- */
+
+static void hmsg_clear(hmsg_t *m) {
+  free(m->method);
+  free(m->target);
+  free(m->path);
+  free(m->query);
+  for (size_t i = 0; i < m->nh; i++) {
+    free((char *)m->h[i].name);
+    free((char *)m->h[i].value);
+  }
+  free(m->h);
+  free(m->body);
+  memset(m, 0, sizeof *m);
+}
+
+static int has_crlf(const char *s) { return strpbrk(s, "\r\n") != NULL; }
+
+/* Copies |h| into |m|, names lower-cased. A header that could not go on the
+ * wire (CR, LF, a ':' in the name) is a contract violation. */
+static void hmsg_set_headers(hmsg_t *m, const rt_http_header_t *h, size_t n) {
+  m->h = n ? xcalloc(n, sizeof *m->h) : NULL;
+  m->nh = n;
+  for (size_t i = 0; i < n; i++) {
+    if (!h[i].name || !h[i].value || !*h[i].name)
+      die("HTTP header with a NULL or empty name or value");
+    if (has_crlf(h[i].name) || has_crlf(h[i].value) ||
+        strchr(h[i].name, ':'))
+      die("HTTP header with CR, LF or ':' in it");
+    char *name = xstrdup(h[i].name);
+    for (char *p = name; *p; p++)
+      if (*p >= 'A' && *p <= 'Z')
+        *p = (char)(*p - 'A' + 'a');
+    m->h[i].name = name;
+    m->h[i].value = xstrdup(h[i].value);
+  }
+}
+
+static void hmsg_set_body(hmsg_t *m, const void *body, size_t len) {
+  m->body = malloc(len + 1);
+  if (!m->body)
+    die("out of memory");
+  if (len)
+    memcpy(m->body, body, len);
+  m->body[len] = 0;
+  m->len = len;
+}
+
+static void hmsg_set_target(hmsg_t *m, const char *method,
+                            const char *target) {
+  m->method = xstrdup(method);
+  m->target = xstrdup(target);
+  const char *q = strchr(target, '?');
+  m->path = q ? strndup(target, (size_t)(q - target)) : xstrdup(target);
+  if (!m->path)
+    die("out of memory");
+  m->query = xstrdup(q ? q + 1 : "");
+}
+
+/* The server's view of |m|. */
+static void hmsg_view(const hmsg_t *m, const char *remote,
+                      rt_http_request_t *v) {
+  v->method = m->method;
+  v->target = m->target;
+  v->path = m->path;
+  v->query = m->query;
+  v->headers = m->h;
+  v->n_headers = m->nh;
+  v->body = m->body;
+  v->body_len = m->len;
+  v->remote = remote;
 }
 
 /* ---------------- event heap ---------------- */
@@ -300,6 +401,10 @@ static void logf_(rt_test_t *t, const char *fmt, ...) {
 
 static int op_serve(rt_t *rt, const rt_service_def_t *def, void *user) {
   rt_test_t *t = (rt_test_t *)rt;
+  if (t->http_handler) {
+    errno = EBUSY; /* one protocol per port */
+    return -1;
+  }
   for (size_t i = 0; i < t->nserved; i++)
     if (strcmp(t->served[i].def->name, def->name) == 0)
       return -1;
@@ -365,7 +470,10 @@ static void ev_call_cancel(rt_test_t *t, void *arg) {
 static void ev_call_dispatch(rt_test_t *t, void *arg) {
   tcall_t *c = arg;
   c->dispatch_ev = NULL;
-  c->m->handler(&c->head, c->req, c->user);
+  if (c->http)
+    t->http_handler(&c->head, &c->hview, t->http_user);
+  else
+    c->m->handler(&c->head, c->req, c->user);
 }
 
 static void server_end(tcall_t *c, const char *what) {
@@ -376,6 +484,8 @@ static void server_end(tcall_t *c, const char *what) {
 
 static void op_reply(rt_call_t *call, const ProtobufCMessage *resp) {
   tcall_t *c = (tcall_t *)call;
+  if (c->http)
+    die("rt_reply on an HTTP call");
   server_end(c, "call ended twice (rt_reply)");
   if (!resp || resp->descriptor != c->m->output)
     die("rt_reply with a message of the wrong type");
@@ -397,7 +507,53 @@ static void op_reply(rt_call_t *call, const ProtobufCMessage *resp) {
 static void op_fail(rt_call_t *call, rt_status_t code, const char *message) {
   tcall_t *c = (tcall_t *)call;
   server_end(c, "call ended twice (rt_fail)");
+  if (c->http && !c->client_done) {
+    /* The client sees an HTTP response, as on the wire. */
+    static const rt_http_header_t ct[] = {
+        {"content-type", "text/plain; charset=utf-8"}};
+    c->hout.status = rt_http_status_for(code);
+    hmsg_set_headers(&c->hout, ct, 1);
+    hmsg_set_body(&c->hout, message, strlen(message));
+  }
   client_outcome(c, code, message, NULL, 0);
+}
+
+static int op_serve_http(rt_t *rt, rt_http_handler_cb handler, void *user) {
+  rt_test_t *t = (rt_test_t *)rt;
+  if (t->http_handler || t->nserved || !handler) {
+    errno = t->http_handler || t->nserved ? EBUSY : EINVAL;
+    return -1;
+  }
+  t->http_handler = handler;
+  t->http_user = user;
+  return 0;
+}
+
+static void op_http_respond(rt_call_t *call, int status,
+                            const rt_http_header_t *headers, size_t n_headers,
+                            const void *body, size_t body_len) {
+  tcall_t *c = (tcall_t *)call;
+  if (!c->http)
+    die("rt_http_respond on a gRPC call");
+  server_end(c, "call ended twice (rt_http_respond)");
+  if (status < 100 || status > 599)
+    die("rt_http_respond with a status outside 100..599");
+  if (n_headers && !headers)
+    die("rt_http_respond with n_headers but no headers");
+  if (body_len && !body)
+    die("rt_http_respond with body_len but no body");
+  /* Validate even when the response is dropped: the bug is the same. */
+  hmsg_t tmp = {0};
+  hmsg_set_headers(&tmp, headers, n_headers);
+  if (c->client_done) {
+    hmsg_clear(&tmp);
+    return; /* the client has gone: dropped, as on the wire */
+  }
+  c->hout = tmp;
+  c->hout.status = status;
+  int head = strcmp(c->hin.method, "HEAD") == 0;
+  hmsg_set_body(&c->hout, body, head ? 0 : body_len);
+  client_outcome(c, RT_OK, "", NULL, 0);
 }
 
 static rt_t *op_call_rt(const rt_call_t *call) {
@@ -437,15 +593,53 @@ static int name_matches(const char *full, const char *want) {
 static rt_test_stub_t *find_stub(rt_test_t *t, const char *addr,
                                  const char *service, const char *method) {
   for (rt_test_stub_t *s = t->stubs; s; s = s->next)
-    if ((strcmp(s->addr, "*") == 0 || strcmp(s->addr, addr) == 0) &&
+    if (!s->hfn && (strcmp(s->addr, "*") == 0 || strcmp(s->addr, addr) == 0) &&
         name_matches(s->service, service) && strcmp(s->method, method) == 0)
       return s;
   return NULL;
 }
 
+static rt_test_stub_t *find_http_stub(rt_test_t *t, const char *addr) {
+  rt_test_stub_t *any = NULL;
+  for (rt_test_stub_t *s = t->stubs; s; s = s->next)
+    if (s->hfn) {
+      if (strcmp(s->addr, addr) == 0)
+        return s;
+      if (!any && strcmp(s->addr, "*") == 0)
+        any = s;
+    }
+  return any;
+}
+
+static void inv_unlink(rt_test_t *t, tinv_t *v) {
+  if (v->prev)
+    v->prev->next = v->next;
+  else
+    t->invs = v->next;
+  if (v->next)
+    v->next->prev = v->prev;
+}
+
+static void inv_free(tinv_t *v) {
+  free(v->req);
+  free(v->resp);
+  hmsg_clear(&v->hreq);
+  hmsg_clear(&v->hresp);
+  free(v);
+}
+
 static void ev_inv_complete(rt_test_t *t, void *arg) {
   tinv_t *v = arg;
   v->complete_ev = NULL;
+  if (v->hcb) {
+    inv_unlink(t, v);
+    rt_http_response_t r = {v->hresp.status, v->hresp.h, v->hresp.nh,
+                            v->hresp.body, v->hresp.len};
+    int ok = v->status == RT_OK;
+    v->hcb(v->user, v->status, ok ? "" : v->msg, ok ? &r : NULL);
+    inv_free(v);
+    return;
+  }
   ProtobufCMessage *resp = NULL;
   rt_status_t st = v->status;
   if (st == RT_OK) {
@@ -456,16 +650,9 @@ static void ev_inv_complete(rt_test_t *t, void *arg) {
                v->resp_type->name);
     }
   }
-  if (v->prev)
-    v->prev->next = v->next;
-  else
-    t->invs = v->next;
-  if (v->next)
-    v->next->prev = v->prev;
+  inv_unlink(t, v);
   v->cb(v->user, st, st == RT_OK ? "" : v->msg, resp);
-  free(v->req);
-  free(v->resp);
-  free(v);
+  inv_free(v);
 }
 
 /* Decides the outcome of |v| once; its callback runs from a later event. */
@@ -514,6 +701,29 @@ static void ev_inv_start(rt_test_t *t, void *arg) {
   }
   s->calls++;
   s->last_deadline = v->deadline;
+  if (v->hcb) {
+    rt_http_request_t hr;
+    hmsg_view(&v->hreq, "", &hr);
+    rt_test_http_reply_t reply = {200, NULL, 0, NULL, 0};
+    char hmsg[512] = "";
+    rt_status_t hst = s->hfn(s->user, &hr, &reply, hmsg, sizeof hmsg);
+    v->status = hst;
+    snprintf(v->msg, sizeof v->msg, "%s", hst == RT_OK ? "" : hmsg);
+    if (hst == RT_OK) {
+      if (reply.status < 100 || reply.status > 599)
+        die("HTTP stub answered a status outside 100..599");
+      if (reply.body_len > TEST_HTTP_MAX_RESPONSE) {
+        v->status = RT_RESOURCE_EXHAUSTED;
+        snprintf(v->msg, sizeof v->msg, "response too large");
+      } else {
+        v->hresp.status = reply.status;
+        hmsg_set_headers(&v->hresp, reply.headers, reply.n_headers);
+        hmsg_set_body(&v->hresp, reply.body, reply.body_len);
+      }
+    }
+    v->deliver_ev = ev_add(t, t->now + s->delay, ev_inv_deliver, v);
+    return;
+  }
   ProtobufCMessage *req =
       protobuf_c_message_unpack(s->req_type, NULL, v->req_len, v->req);
   if (!req) {
@@ -569,6 +779,72 @@ static rt_invoke_t *op_invoke(rt_t *rt, const char *addr, const char *service,
   protobuf_c_message_pack(req, v->req);
   v->resp_type = resp_type;
   v->cb = cb;
+  v->user = user;
+  v->deadline = RT_TIME_INFINITE;
+  if (opts && opts->timeout > 0)
+    v->deadline = t->now + opts->timeout;
+  if (opts && opts->parent) {
+    tcall_t *p = (tcall_t *)opts->parent;
+    v->parent = p;
+    if (p->deadline < v->deadline)
+      v->deadline = p->deadline;
+  }
+  v->next = t->invs;
+  if (t->invs)
+    t->invs->prev = v;
+  t->invs = v;
+  if (v->parent && v->parent->cancelled) {
+    if (v->stub)
+      v->stub->cancelled++;
+    inv_finish(v, RT_CANCELLED, "parent call cancelled", NULL, 0);
+    return &v->head;
+  }
+  v->start_ev = ev_add(t, t->now, ev_inv_start, v);
+  if (v->deadline != RT_TIME_INFINITE)
+    v->deadline_ev = ev_add(t, v->deadline, ev_inv_deadline, v);
+  return &v->head;
+}
+
+static int is_token(const char *s) {
+  if (!*s)
+    return 0;
+  for (; *s; s++)
+    if (!strchr("!#$%&'*+-.^_`|~", *s) && !(*s >= '0' && *s <= '9') &&
+        !(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z'))
+      return 0;
+  return 1;
+}
+
+static rt_invoke_t *op_http_invoke(rt_t *rt, const char *addr,
+                                   const char *method, const char *target,
+                                   const rt_http_header_t *headers,
+                                   size_t n_headers, const void *body,
+                                   size_t body_len,
+                                   const rt_invoke_opts_t *opts,
+                                   rt_http_invoke_cb cb, void *user) {
+  rt_test_t *t = (rt_test_t *)rt;
+  if (!addr || !method || !target || !cb || !strchr(addr, ':') ||
+      strlen(addr) >= 256 || !is_token(method) || target[0] != '/' ||
+      has_crlf(target) || strchr(target, ' ') || (n_headers && !headers) ||
+      (body_len && !body)) {
+    errno = EINVAL;
+    return NULL;
+  }
+  for (size_t i = 0; i < n_headers; i++)
+    if (!headers[i].name || !headers[i].value || !is_token(headers[i].name) ||
+        has_crlf(headers[i].value)) {
+      errno = EINVAL;
+      return NULL;
+    }
+  tinv_t *v = xcalloc(1, sizeof *v);
+  v->head.ops = &test_ops;
+  v->t = t;
+  snprintf(v->addr, sizeof v->addr, "%s", addr);
+  v->stub = find_http_stub(t, addr);
+  hmsg_set_target(&v->hreq, method, target);
+  hmsg_set_headers(&v->hreq, headers, n_headers);
+  hmsg_set_body(&v->hreq, body, body_len);
+  v->hcb = cb;
   v->user = user;
   v->deadline = RT_TIME_INFINITE;
   if (opts && opts->timeout > 0)
@@ -687,6 +963,9 @@ static const rt_ops_t test_ops = {
     .env = op_env,
     .config_error = op_config_error,
     .log = op_log,
+    .serve_http = op_serve_http,
+    .http_respond = op_http_respond,
+    .http_invoke = op_http_invoke,
 };
 
 /* ---------------- public API ---------------- */
@@ -699,15 +978,16 @@ static void free_all(rt_test_t *t) {
       protobuf_c_message_free_unpacked(c->req, NULL);
     free(c->message);
     free(c->resp);
+    hmsg_clear(&c->hin);
+    hmsg_clear(&c->hout);
     free(c);
   }
   while (t->invs) {
     tinv_t *v = t->invs;
     t->invs = v->next;
-    free(v->req);
-    free(v->resp);
-    free(v);
+    inv_free(v);
   }
+  hmsg_clear(&t->hres);
   for (size_t i = 0; i < t->nheap; i++)
     free(t->heap[i]);
   free(t->heap);
@@ -827,9 +1107,12 @@ static void call_free(rt_test_t *t, tcall_t *c) {
     t->calls = c->next;
   if (c->next)
     c->next->prev = c->prev;
-  protobuf_c_message_free_unpacked(c->req, NULL);
+  if (c->req)
+    protobuf_c_message_free_unpacked(c->req, NULL);
   free(c->message);
   free(c->resp);
+  hmsg_clear(&c->hin);
+  hmsg_clear(&c->hout);
   free(c);
 }
 
@@ -928,14 +1211,157 @@ int rt_test_call(rt_test_t *t, const char *service, const char *method,
                          status, message, resp);
 }
 
+/* ---------------- HTTP driver ---------------- */
+
+static int http_error(rt_test_t *t, rt_test_http_result_t *out,
+                      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int http_error(rt_test_t *t, rt_test_http_result_t *out,
+                      const char *fmt, ...) {
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  free(t->lastmsg);
+  t->lastmsg = xstrdup(buf);
+  out->error = t->lastmsg;
+  return -1;
+}
+
+/* The body limit the live server enforces, from the same variable. */
+static size_t http_max_body(rt_test_t *t) {
+  const char *v = op_env(&t->base, "HTTP_MAX_BODY_BYTES");
+  char *end;
+  if (v && *v) {
+    unsigned long long n = strtoull(v, &end, 10);
+    if (!*end && n > 0)
+      return (size_t)n;
+  }
+  return TEST_HTTP_MAX_BODY;
+}
+
+int rt_test_http_ex(rt_test_t *t, const char *method, const char *target,
+                    const rt_http_header_t *headers, size_t n,
+                    const void *body, size_t len, rt_time_t timeout,
+                    rt_time_t cancel_after, rt_test_http_result_t *out) {
+  static const uint8_t nothing[1];
+  hmsg_clear(&t->hres);
+  memset(out, 0, sizeof *out);
+  out->body = nothing;
+  out->error = "";
+  if (!t->http_handler)
+    return http_error(t, out, "the service does not serve HTTP");
+  if (!method || !target || !*method || !*target)
+    return http_error(t, out, "no method or target");
+  if (len > http_max_body(t)) {
+    /* The runtime answers itself, without calling the handler. */
+    t->hres.status = 413;
+    hmsg_set_body(&t->hres, "", 0);
+    out->status = 413;
+    t->last_duration = 0;
+    return 0;
+  }
+
+  tcall_t *c = xcalloc(1, sizeof *c);
+  c->head.ops = &test_ops;
+  c->t = t;
+  c->http = 1;
+  hmsg_set_target(&c->hin, method, target);
+  hmsg_set_headers(&c->hin, headers, n);
+  hmsg_set_body(&c->hin, body, len);
+  hmsg_view(&c->hin, "192.0.2.1:49152", &c->hview);
+  snprintf(c->path, sizeof c->path, "%s", c->hin.path);
+  c->start = t->now;
+  c->deadline = timeout > 0 ? t->now + timeout : RT_TIME_INFINITE;
+  c->next = t->calls;
+  if (t->calls)
+    t->calls->prev = c;
+  t->calls = c;
+  c->dispatch_ev = ev_add(t, t->now, ev_call_dispatch, c);
+  if (timeout > 0)
+    c->deadline_ev = ev_add(t, c->deadline, ev_call_deadline, c);
+  if (cancel_after > 0)
+    c->cancel_ev = ev_add(t, t->now + cancel_after, ev_call_cancel, c);
+
+  while (!(c->client_done && c->server_done))
+    if (!run_one(t, RT_TIME_INFINITE))
+      break;
+  if (!c->server_done) {
+    ev_cancel(t, &c->deadline_ev);
+    ev_cancel(t, &c->cancel_ev);
+    return http_error(t, out, "%s %s: the handler never ended the call",
+                      method, target);
+  }
+  t->last_duration = c->end - c->start;
+  out->fail_code = c->status;
+  if (c->hout.status) {
+    /* Move the response into |t| so it outlives the call. */
+    t->hres = c->hout;
+    memset(&c->hout, 0, sizeof c->hout);
+    out->status = t->hres.status;
+    out->headers = t->hres.h;
+    out->n_headers = t->hres.nh;
+    out->body = t->hres.body;
+    out->body_len = t->hres.len;
+  } else {
+    free(t->lastmsg);
+    t->lastmsg = xstrdup(c->message);
+    out->error = t->lastmsg;
+  }
+  call_free(t, c);
+  return 0;
+}
+
+int rt_test_http(rt_test_t *t, const char *method, const char *target,
+                 const rt_http_header_t *headers, size_t n, const void *body,
+                 size_t len, rt_time_t timeout, rt_test_http_result_t *out) {
+  return rt_test_http_ex(t, method, target, headers, n, body, len, timeout, 0,
+                         out);
+}
+
+const char *rt_test_http_result_header_nth(const rt_test_http_result_t *r,
+                                           const char *name, size_t i) {
+  for (size_t k = 0; k < r->n_headers; k++)
+    if (strcasecmp(r->headers[k].name, name) == 0 && i-- == 0)
+      return r->headers[k].value;
+  return NULL;
+}
+
+const char *rt_test_http_result_header(const rt_test_http_result_t *r,
+                                       const char *name) {
+  return rt_test_http_result_header_nth(r, name, 0);
+}
+
+rt_test_stub_t *rt_test_http_stub(rt_test_t *t, const char *addr,
+                                  rt_test_http_stub_fn fn, void *user) {
+  rt_test_stub_t *s = NULL;
+  for (rt_test_stub_t *p = t->stubs; p; p = p->next)
+    if (p->hfn && strcmp(p->addr, addr) == 0)
+      s = p;
+  if (!s) {
+    s = calloc(1, sizeof *s);
+    if (!s)
+      return NULL;
+    s->addr = xstrdup(addr);
+    s->service = xstrdup("");
+    s->method = xstrdup("");
+    s->next = t->stubs;
+    t->stubs = s;
+  }
+  s->hfn = fn;
+  s->user = user;
+  s->last_deadline = RT_TIME_INFINITE;
+  return s;
+}
+
 rt_test_stub_t *rt_test_stub(rt_test_t *t, const char *addr,
                              const char *service, const char *method,
                              const ProtobufCMessageDescriptor *req_type,
                              rt_test_stub_fn fn, void *user) {
   rt_test_stub_t *s = NULL;
   for (rt_test_stub_t *p = t->stubs; p; p = p->next)
-    if (strcmp(p->addr, addr) == 0 && strcmp(p->service, service) == 0 &&
-        strcmp(p->method, method) == 0)
+    if (!p->hfn && strcmp(p->addr, addr) == 0 &&
+        strcmp(p->service, service) == 0 && strcmp(p->method, method) == 0)
       s = p;
   if (!s) {
     s = calloc(1, sizeof *s);
