@@ -100,7 +100,6 @@ function track(root) {
   };
 }
 
-const ALLOWED_TOP = new Set(["apiVersion", "kind", "metadata", "spec", "data", "binaryData", "immutable", "stringData", "type", "automountServiceAccountToken", "secrets", "imagePullSecrets"]);
 for (const { source, object } of items) {
   const o = object;
   const where = `${source}: ${o?.kind ?? "?"}/${o?.metadata?.name ?? "?"}`;
@@ -108,7 +107,6 @@ for (const { source, object } of items) {
   let Cls;
   try { Cls = (await import(modulePath(o.apiVersion)))[o.kind]; } catch { Cls = undefined; }
   if (typeof Cls !== "function") { problem(where, `no schema for ${o.apiVersion} ${o.kind}`); continue; }
-  for (const k of Object.keys(o)) if (!ALLOWED_TOP.has(k)) problem(where, `unknown top-level field ${k}`);
   const model = new Cls(o);
   const t = track(model);
   try { Cls.prototype.validate.call(t.proxy); } catch (e) { problem(where, e.message); continue; }
@@ -123,11 +121,12 @@ const where = (o) => `${o._src}: ${o.kind}/${o.metadata?.name}`;
 const matches = (sel, labels) => Object.entries(sel ?? {}).every(([k, v]) => labels?.[k] === v);
 const fqdn = (s) => `${s.metadata.name}.${nsOf(s)}.svc.cluster.local`;
 
+const CLUSTER_SCOPED = new Set(["Namespace", "StorageClass", "ClusterRole", "ClusterRoleBinding"]);
 const namespaces = new Map(of("Namespace").map((n) => [n.metadata.name, n]));
 const known = new Set([...namespaces.keys(), "istio-system"]);
 const checkNamespaces = namespaces.size > 0;
 for (const o of objs) {
-  if (o.kind === "Namespace") continue;
+  if (CLUSTER_SCOPED.has(o.kind)) continue;
   if (!nsOf(o)) problem(where(o), "no metadata.namespace");
   else if (checkNamespaces && !known.has(nsOf(o))) problem(where(o), `namespace ${nsOf(o)} is not in namespaces.yaml`);
   else if (checkNamespaces && nsOf(o) !== "istio-system" && nsOf(o) !== "monitoring" &&

@@ -6,7 +6,8 @@
 //
 // Usage:
 //   render [-f values.yaml]... [--set k.k=v]... [--set-string k=v]...
-//          [-n namespace] [--name release] [-o yaml|json] CHART_DIR
+//          [-n namespace] [--name release] [-o yaml|json|values] CHART_DIR
+//   (-o values prints the merged values as JSON instead of rendering)
 //   render --yaml2json FILE...   (parse YAML documents, print a JSON array)
 //
 // What it implements, as Helm 3 does:
@@ -309,7 +310,7 @@ func main() {
 	ns := flag.String("n", "default", "release namespace")
 	flag.StringVar(ns, "namespace", "default", "release namespace")
 	release := flag.String("name", "", "release name (default: chart name)")
-	output := flag.String("o", "yaml", "output: yaml or json")
+	output := flag.String("o", "yaml", "output: yaml, json (objects) or values (merged values as JSON)")
 	y2j := flag.Bool("yaml2json", false, "convert YAML files to a JSON array of {source, object}")
 	flag.Parse()
 
@@ -351,6 +352,10 @@ func main() {
 	}
 	for _, s := range setStrings {
 		applySet(vals, s, true)
+	}
+	if *output == "values" {
+		printJSON(vals) // what Helm checks against values.schema.json
+		return
 	}
 	relName := *release
 	if relName == "" {
