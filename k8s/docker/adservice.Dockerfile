@@ -11,7 +11,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential autoconf automake libtool pkg-config \
       libuv1-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler \
-      libjansson-dev libssl-dev libsqlite3-dev libncurses-dev libyaml-dev check \
+      libjansson-dev libssl-dev libsqlite3-dev libncurses-dev libyaml-dev check libhttp-parser-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -22,7 +22,7 @@ RUN make -j"$(nproc)" built-sources && make -j"$(nproc)" adservice && strip adse
 FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libuv1 libnghttp2-14 libprotobuf-c1 libjansson4 libssl3 libsqlite3-0 libyaml-0-2 ca-certificates \
+      libuv1 libnghttp2-14 libprotobuf-c1 libjansson4 libssl3 libsqlite3-0 libyaml-0-2 libhttp-parser2.9 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 1000 meshsim \
  && useradd --uid 1000 --gid 1000 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin meshsim
