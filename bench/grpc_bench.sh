@@ -268,15 +268,16 @@ run() {
                 FNR == 2 { c[NR == FNR] = sec($1) + sec($2) }
                 END { printf "%.2f", c[0] - c[1] }' "$tmp/times0" "$tmp/times1")
     echo "$name $m $rps $1 $2 ${fail:-0} $3 $4 $5 $6 $cpu $ccpu" >>"$tmp/all"
+    echo "$round $name $m $rps" >>"$tmp/rounds"
     printf '%-5s %3s streams: %10s req/s  p50 %7.3f ms  p99 %7.3f ms  failed %s  CPU s: server %s, h2load %s\n' \
         "$name" "$m" "$rps" "$(awk -v u="$3" 'BEGIN{print u/1000}')" \
         "$(awk -v u="$5" 'BEGIN{print u/1000}')" "${fail:-0}" "$cpu" "$ccpu" >&2
 }
 
-: >"$tmp/all"
+: >"$tmp/all"; : >"$tmp/rounds"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 say "measuring ($WARM s warm-up + $SECS s per run, $REPEAT round(s)) servers:$servers, streams: $STREAMS"
-for r in $(seq 1 "$REPEAT"); do
+for round in $(seq 1 "$REPEAT"); do
     for m in $STREAMS; do
         for s in $servers; do run "$s" "$m"; done
     done
@@ -355,6 +356,24 @@ report() {
                       (op < rp ? "yes" : "**no**"),
                       (rr > 0 && oc > 0 && rc > 0 ? sprintf("%.2f×", (or / oc) / (rr / rc)) : "–") }' "$tmp/rows"
         done
+        if [ "$REPEAT" -gt 1 ]; then
+            echo
+            echo "Ratio ours/reference req/s within each round (the two ran seconds apart, so they share the machine's mood), median over $REPEAT rounds:"
+            for m in $STREAMS; do
+                awk -v m="$m" '
+                    $3 == m && $2 == "ours" { o[$1] = $4 }
+                    $3 == m && $2 == "ref"  { r[$1] = $4 }
+                    END {
+                      n = 0
+                      for (k in o) if ((k in r) && r[k] > 0) v[++n] = o[k] / r[k]
+                      for (a = 2; a <= n; a++) { t = v[a]; b = a - 1; while (b >= 1 && v[b] > t) { v[b + 1] = v[b]; b-- } v[b + 1] = t }
+                      if (n == 0) exit
+                      med = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+                      s = ""; for (a = 1; a <= n; a++) s = s sprintf("%s%.2f×", a > 1 ? ", " : "", v[a])
+                      printf "- %d streams: median %.2f× (rounds, sorted: %s)\n", m, med, s
+                    }' "$tmp/rounds"
+            done
+        fi
         echo
         awk '
             $1 == "ours" && $2 == 16 { or = $3; op = $9; seen++ }
