@@ -1,8 +1,9 @@
 # proto/: protobuf-c code generated at build time from the .proto files.
-PROTO_FILES = proto/demo.proto proto/health.proto
+PROTO_FILES = proto/demo.proto proto/health.proto proto/catalog_admin.proto
 EXTRA_DIST += $(PROTO_FILES)
 
-PROTO_GEN = proto/demo.pb-c.c proto/demo.pb-c.h proto/health.pb-c.c proto/health.pb-c.h
+PROTO_GEN = proto/demo.pb-c.c proto/demo.pb-c.h proto/health.pb-c.c proto/health.pb-c.h \
+	proto/catalog_admin.pb-c.c proto/catalog_admin.pb-c.h
 BUILT_SOURCES += $(PROTO_GEN)
 CLEANFILES += $(PROTO_GEN) proto/.stamp
 

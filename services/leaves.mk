@@ -12,6 +12,7 @@ libsvccommon_a_SOURCES = \
 	services/common/svc_duration.c services/common/svc_duration.h \
 	services/common/svc_json.c services/common/svc_json.h \
 	services/common/svc_uuid.c services/common/svc_uuid.h \
+	services/common/multipart.c services/common/multipart.h \
 	services/common/svc_data.h
 nodist_libsvccommon_a_SOURCES = data/products_json.c data/currency_conversion_json.c
 libsvccommon_a_CFLAGS = $(AM_CFLAGS) $(PROTOBUFC_CFLAGS) $(JANSSON_CFLAGS)
@@ -30,20 +31,21 @@ data/currency_conversion_json.c: $(srcdir)/data/currency_conversion.json $(srcdi
 noinst_LIBRARIES += libleaves.a
 libleaves_a_SOURCES = \
 	services/productcatalog/productcatalog.c services/productcatalog/productcatalog.h \
+	services/productcatalog/seller_store.c services/productcatalog/seller_store.h \
 	services/currency/currency.c services/currency/currency.h \
 	services/shipping/shipping.c services/shipping/shipping.h \
 	services/payment/payment.c services/payment/payment.h \
 	services/email/email.c services/email/email.h \
 	services/ad/ad.c services/ad/ad.h \
 	services/recommendation/recommendation.c services/recommendation/recommendation.h
-libleaves_a_CFLAGS = $(AM_CFLAGS) $(PROTOBUFC_CFLAGS) $(JANSSON_CFLAGS)
+libleaves_a_CFLAGS = $(AM_CFLAGS) $(PROTOBUFC_CFLAGS) $(JANSSON_CFLAGS) $(SQLITE_CFLAGS)
 
 # Everything a program running leaf services links, after its own objects.
 LEAVES_LIBS = libleaves.a libsvccommon.a libproto.a librt.a \
-	$(JANSSON_LIBS) $(PROTOBUFC_LIBS) -lm
+	$(JANSSON_LIBS) $(SQLITE_LIBS) $(PROTOBUFC_LIBS) -lm
 
 # The executables, named as upstream's, each its main.c on the live runtime.
-LEAF_PROGRAM_LIBS = libleaves.a libsvccommon.a $(LIVE_LIBS) $(JANSSON_LIBS) -lm
+LEAF_PROGRAM_LIBS = libleaves.a libsvccommon.a $(LIVE_LIBS) $(JANSSON_LIBS) $(SQLITE_LIBS) -lm
 bin_PROGRAMS += productcatalogservice currencyservice shippingservice \
 	paymentservice emailservice adservice recommendationservice
 productcatalogservice_SOURCES = services/productcatalog/main.c
