@@ -7,8 +7,24 @@ libdes_a_SOURCES = \
 DES_LIBS = libdes.a -lm
 EXTRA_DIST += sim/des/README.md
 
+# sim/vrt: the virtual runtime, services/rt.h over the engine: every
+# service's real code in one process, in virtual time (see its README.md).
+noinst_LIBRARIES += libvrt.a
+libvrt_a_SOURCES = \
+	sim/vrt/vrt.h sim/vrt/vrt_int.h \
+	sim/vrt/world.c sim/vrt/pod.c sim/vrt/rpc.c \
+	sim/vrt/cpu.c sim/vrt/profile.c
+VRT_CFLAGS = -I$(top_srcdir)/sim/des -I$(top_srcdir)/sim/vrt \
+	$(PROTOBUFC_CFLAGS) $(JANSSON_CFLAGS)
+libvrt_a_CFLAGS = $(AM_CFLAGS) $(VRT_CFLAGS)
+# What a program running services on the virtual runtime links, before
+# the services' own libraries (LEAVES_LIBS brings librt.a, protobuf-c,
+# jansson).
+VRT_LIBS = libvrt.a $(DES_LIBS)
+EXTRA_DIST += sim/vrt/README.md data/cost-profile.json
+
 # Unit tests (Check, fork mode), one per source file.
-SIM_CHECK_TESTS = tests/sim/des_test tests/sim/rng_test
+SIM_CHECK_TESTS = tests/sim/des_test tests/sim/rng_test tests/sim/vrt_test
 check_PROGRAMS += $(SIM_CHECK_TESTS)
 TESTS += $(SIM_CHECK_TESTS)
 tests_sim_des_test_SOURCES = tests/sim/des_test.c
@@ -17,6 +33,13 @@ tests_sim_des_test_LDADD = $(DES_LIBS) $(CHECK_LIBS)
 tests_sim_rng_test_SOURCES = tests/sim/rng_test.c
 tests_sim_rng_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/sim/des
 tests_sim_rng_test_LDADD = $(DES_LIBS) $(CHECK_LIBS)
+# vrt_test runs the real leaf services; it finds data/cost-profile.json and
+# tests/sim/golden/ through MESHSIM_SRCDIR (set for every test).
+tests_sim_vrt_test_SOURCES = tests/sim/vrt_test.c
+tests_sim_vrt_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(VRT_CFLAGS) \
+	-I$(top_srcdir)/services
+tests_sim_vrt_test_LDADD = $(VRT_LIBS) $(LEAVES_LIBS) $(CHECK_LIBS)
+EXTRA_DIST += tests/sim/golden/vrt_tiny.txt
 
 # bench-des: the PHOLD microbenchmark of the engine against a bare binary
 # heap in the same run (and SimGrid's engine when libsimgrid-dev is
@@ -49,3 +72,18 @@ bench-des: bench/phold$(EXEEXT)
 	pin=; if command -v taskset >/dev/null 2>&1; then pin="taskset -c $$cpu"; \
 	else echo "bench-des: taskset not found; running unpinned"; fi; \
 	$$pin bench/phold$(EXEEXT) $${sg:+--simgrid $$sg}
+
+# bench-vrt: simulated calls per wall-clock second through the virtual
+# runtime (Convert on one currencyservice pod, closed loop from outside).
+# Never part of `make check`. VRT_BENCH_CALLS (default 1000000),
+# VRT_BENCH_CONCURRENCY (default 64), BENCH_DES_CPU (the core; default 0).
+noinst_PROGRAMS += bench/vrt_bench
+bench_vrt_bench_SOURCES = bench/vrt_bench.c
+bench_vrt_bench_CFLAGS = $(AM_CFLAGS) $(VRT_CFLAGS) -I$(top_srcdir)/services
+bench_vrt_bench_LDADD = $(VRT_LIBS) $(LEAVES_LIBS)
+
+.PHONY: bench-vrt
+bench-vrt: bench/vrt_bench$(EXEEXT)
+	@cpu='$(BENCH_DES_CPU)'; cpu=$${cpu:-0}; \
+	pin=; if command -v taskset >/dev/null 2>&1; then pin="taskset -c $$cpu"; fi; \
+	$$pin bench/vrt_bench$(EXEEXT) $(srcdir)/data/cost-profile.json

@@ -1,0 +1,375 @@
+/* sim/vrt/profile.c: the cost profile: per (service, method) CPU demand
+ * distributions, loaded from JSON (data/cost-profile.json). */
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vrt_int.h"
+
+typedef struct pentry {
+	char *key; /* "hipstershop.CurrencyService/Convert" */
+	vrt_cost_t cost;
+} pentry_t;
+
+struct vrt_profile {
+	vrt_cost_t def;
+	pentry_t *a;
+	size_t n, cap;
+};
+
+static int cost_make(vrt_cost_t *c, vrt_dist_t dist, double mean_us,
+                     double sd_us)
+{
+	if (!(mean_us > 0) || !(sd_us >= 0) || !isfinite(mean_us) ||
+	    !isfinite(sd_us) || dist < VRT_DIST_CONSTANT ||
+	    dist > VRT_DIST_LOGNORMAL)
+		return VRT_EINVAL;
+	c->dist = dist;
+	c->mean_ns = mean_us * 1e3;
+	c->sd_ns = sd_us * 1e3;
+	c->mu = c->sigma = 0;
+	if (dist == VRT_DIST_LOGNORMAL) {
+		if (sd_us == 0)
+			c->dist = VRT_DIST_CONSTANT;
+		else
+			des_rng_lognormal_params(c->mean_ns, c->sd_ns, &c->mu,
+			                         &c->sigma);
+	}
+	return 0;
+}
+
+vrt_profile_t *vrt_profile_new(void)
+{
+	vrt_profile_t *p = calloc(1, sizeof *p);
+	if (p)
+		cost_make(&p->def, VRT_DIST_LOGNORMAL, 50, 20);
+	return p;
+}
+
+void vrt_profile_free(vrt_profile_t *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		free(p->a[i].key);
+	free(p->a);
+	free(p);
+}
+
+int vrt_profile_set(vrt_profile_t *p, const char *method, vrt_dist_t dist,
+                    double mean_us, double sd_us)
+{
+	vrt_cost_t c;
+	if (!p || cost_make(&c, dist, mean_us, sd_us) != 0)
+		return VRT_EINVAL;
+	if (!method) {
+		p->def = c;
+		return 0;
+	}
+	const char *slash = strchr(method, '/');
+	if (!slash || slash == method || !slash[1])
+		return VRT_EINVAL;
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->a[i].key, method) == 0) {
+			p->a[i].cost = c;
+			return 0;
+		}
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 16;
+		pentry_t *na = realloc(p->a, cap * sizeof *na);
+		if (!na)
+			return VRT_ENOMEM;
+		p->a = na;
+		p->cap = cap;
+	}
+	char *k = strdup(method);
+	if (!k)
+		return VRT_ENOMEM;
+	p->a[p->n].key = k;
+	p->a[p->n].cost = c;
+	p->n++;
+	return 0;
+}
+
+const vrt_cost_t *vrt__profile_cost(const vrt_profile_t *p,
+                                    const char *service, const char *method)
+{
+	size_t ls = strlen(service);
+	for (size_t i = 0; i < p->n; i++) {
+		const char *k = p->a[i].key;
+		if (strncmp(k, service, ls) == 0 && k[ls] == '/' &&
+		    strcmp(k + ls + 1, method) == 0)
+			return &p->a[i].cost;
+	}
+	return &p->def;
+}
+
+double vrt__cost_draw(const vrt_cost_t *c, des_rng_t *rng)
+{
+	switch (c->dist) {
+	case VRT_DIST_EXPONENTIAL:
+		return des_rng_exp(rng, c->mean_ns);
+	case VRT_DIST_LOGNORMAL:
+		return des_rng_lognormal(rng, c->mu, c->sigma);
+	default:
+		return c->mean_ns;
+	}
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+typedef struct loader {
+	const char *path;
+	const char *text;
+	size_t len;
+	char *err;
+	size_t errsize;
+} loader_t;
+
+/* Best-effort position of a field: the first quoted |key| after the first
+ * quoted |within| (jansson keeps no positions for values). */
+static void field_pos(const loader_t *L, const char *within, const char *key,
+                      int *line, int *col)
+{
+	const char *from = L->text;
+	char q[512];
+	if (within) {
+		snprintf(q, sizeof q, "\"%s\"", within);
+		const char *h = strstr(from, q);
+		if (h)
+			from = h;
+	}
+	const char *at = from;
+	if (key) {
+		snprintf(q, sizeof q, "\"%s\"", key);
+		const char *h = strstr(from, q);
+		if (h)
+			at = h;
+	}
+	*line = 1;
+	*col = 1;
+	for (const char *s = L->text; s < at; s++) {
+		if (*s == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+static int fail(const loader_t *L, const char *within, const char *key,
+                const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static int fail(const loader_t *L, const char *within, const char *key,
+                const char *field, const char *fmt, ...)
+{
+	int line, col;
+	field_pos(L, within, key, &line, &col);
+	char why[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	if (L->errsize)
+		snprintf(L->err, L->errsize, "%s:%d:%d: %s: %s", L->path, line,
+		         col, field, why);
+	return VRT_EPROFILE;
+}
+
+static int parse_num(const loader_t *L, json_t *o, const char *owner,
+                     const char *key, const char *field, double *out,
+                     int required)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v) {
+		if (required)
+			return fail(L, owner, NULL, field, "missing \"%s\"", key);
+		return 1;
+	}
+	if (!json_is_number(v))
+		return fail(L, owner, key, field, "must be a number");
+	*out = json_number_value(v);
+	return 0;
+}
+
+/* One {"mean_us","sd_us","dist"} object; |owner| is its key in the file
+ * (for positions), |field| its path (for messages). */
+static int parse_cost(const loader_t *L, vrt_profile_t *p, json_t *o,
+                      const char *owner, const char *field,
+                      const char *method)
+{
+	char f[600];
+	if (!json_is_object(o))
+		return fail(L, owner, NULL, field,
+		            "must be an object {\"mean_us\", \"sd_us\"}");
+	const char *k;
+	json_t *v;
+	json_object_foreach(o, k, v)
+	{
+		if (strcmp(k, "mean_us") && strcmp(k, "sd_us") &&
+		    strcmp(k, "dist")) {
+			snprintf(f, sizeof f, "%s.%s", field, k);
+			return fail(L, owner, k, f,
+			            "unknown field (expected mean_us, sd_us, dist)");
+		}
+	}
+	double mean = 0, sd = 0;
+	int rc;
+	snprintf(f, sizeof f, "%s.mean_us", field);
+	if ((rc = parse_num(L, o, owner, "mean_us", f, &mean, 1)) < 0)
+		return rc;
+	if (!(mean > 0) || !isfinite(mean))
+		return fail(L, owner, "mean_us", f, "must be > 0 (got %g)", mean);
+	snprintf(f, sizeof f, "%s.sd_us", field);
+	if ((rc = parse_num(L, o, owner, "sd_us", f, &sd, 0)) < 0)
+		return rc;
+	if (!(sd >= 0) || !isfinite(sd))
+		return fail(L, owner, "sd_us", f, "must be >= 0 (got %g)", sd);
+	vrt_dist_t dist = VRT_DIST_LOGNORMAL;
+	json_t *d = json_object_get(o, "dist");
+	if (d) {
+		const char *s = json_string_value(d);
+		snprintf(f, sizeof f, "%s.dist", field);
+		if (s && strcmp(s, "lognormal") == 0)
+			dist = VRT_DIST_LOGNORMAL;
+		else if (s && strcmp(s, "exponential") == 0)
+			dist = VRT_DIST_EXPONENTIAL;
+		else if (s && strcmp(s, "constant") == 0)
+			dist = VRT_DIST_CONSTANT;
+		else
+			return fail(L, owner, "dist", f,
+			            "must be \"lognormal\", \"exponential\" or "
+			            "\"constant\"");
+	}
+	rc = vrt_profile_set(p, method, dist, mean, sd);
+	if (rc == VRT_EINVAL)
+		return fail(L, owner, NULL, field,
+		            "not a \"package.Service/Method\" name");
+	if (rc < 0 && L->errsize)
+		snprintf(L->err, L->errsize, "%s: out of memory", L->path);
+	return rc;
+}
+
+static int load_json(const loader_t *L, json_t *root, vrt_profile_t *p)
+{
+	if (!json_is_object(root))
+		return fail(L, NULL, NULL, "(top)", "must be an object");
+	const char *k;
+	json_t *v;
+	json_object_foreach(root, k, v)
+	{
+		if (strcmp(k, "version") && strcmp(k, "default") &&
+		    strcmp(k, "methods") && strcmp(k, "comment"))
+			return fail(L, NULL, k, k,
+			            "unknown field (expected version, default, "
+			            "methods, comment)");
+	}
+	json_t *ver = json_object_get(root, "version");
+	if (!ver)
+		return fail(L, NULL, NULL, "version", "missing (must be 1)");
+	if (!json_is_integer(ver) || json_integer_value(ver) != 1)
+		return fail(L, NULL, "version", "version", "must be 1");
+	json_t *def = json_object_get(root, "default");
+	int rc;
+	if (def && (rc = parse_cost(L, p, def, "default", "default", NULL)) < 0)
+		return rc;
+	json_t *methods = json_object_get(root, "methods");
+	if (!methods)
+		return 0;
+	if (!json_is_object(methods))
+		return fail(L, NULL, "methods", "methods", "must be an object");
+	/* Sorted keys: a profile's order in memory never depends on the
+	 * hash table's. */
+	size_t n = json_object_size(methods);
+	const char **keys = calloc(n ? n : 1, sizeof *keys);
+	if (!keys)
+		return VRT_ENOMEM;
+	size_t i = 0;
+	json_object_foreach(methods, k, v) keys[i++] = k;
+	for (size_t a = 1; a < n; a++)
+		for (size_t b = a; b > 0 && strcmp(keys[b - 1], keys[b]) > 0;
+		     b--) {
+			const char *t = keys[b];
+			keys[b] = keys[b - 1];
+			keys[b - 1] = t;
+		}
+	rc = 0;
+	for (i = 0; i < n && rc == 0; i++) {
+		char f[600];
+		snprintf(f, sizeof f, "methods.%s", keys[i]);
+		rc = parse_cost(L, p, json_object_get(methods, keys[i]), keys[i],
+		                f, keys[i]);
+	}
+	free(keys);
+	return rc;
+}
+
+int vrt_profile_load(const char *path, vrt_profile_t **out, char *err,
+                     size_t errsize)
+{
+	loader_t L = {path, NULL, 0, err, errsize};
+	if (errsize)
+		err[0] = '\0';
+	if (!path || !out)
+		return VRT_EINVAL;
+	*out = NULL;
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		if (errsize)
+			snprintf(err, errsize, "%s: %s", path, strerror(errno));
+		return VRT_EPROFILE;
+	}
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			cap = cap ? 2 * cap : 8192;
+			char *nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return VRT_ENOMEM;
+			}
+			buf = nb;
+		}
+		size_t got = fread(buf + len, 1, 4096, f);
+		len += got;
+		if (got < 4096)
+			break;
+	}
+	int ioerr = ferror(f);
+	fclose(f);
+	if (ioerr) {
+		free(buf);
+		if (errsize)
+			snprintf(err, errsize, "%s: read error", path);
+		return VRT_EPROFILE;
+	}
+	buf[len] = '\0';
+	L.text = buf;
+	L.len = len;
+	json_error_t je;
+	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root) {
+		if (errsize)
+			snprintf(err, errsize, "%s:%d:%d: (syntax): %s", path,
+			         je.line, je.column, je.text);
+		free(buf);
+		return VRT_EPROFILE;
+	}
+	vrt_profile_t *p = vrt_profile_new();
+	int rc = p ? load_json(&L, root, p) : VRT_ENOMEM;
+	json_decref(root);
+	free(buf);
+	if (rc < 0) {
+		vrt_profile_free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}

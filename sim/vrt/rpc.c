@@ -1,0 +1,867 @@
+/* sim/vrt/rpc.c: one unary call, both ends of it.
+ *
+ * A call is one struct (vrpc_t) with two heads: the client's rt_invoke_t
+ * and the server's rt_call_t. Each side has its own state:
+ *
+ *   client  WAIT --(response arrives / deadline)------------> DONE
+ *           WAIT --(cancel, parent cancelled, refused early)--> DECIDED
+ *                --(a "vrt.done" event runs the callback)-----> DONE
+ *   server  WIRE --(request arrives)--> CPU --(demand served)--> HANDLER
+ *                --(handler ends it)--> DONE   (or DONE from any state
+ *                when refused, dropped with its pod, or the client left)
+ *
+ * and the struct is freed when both are DONE. Everything that crosses
+ * between the sides travels as a des event with a network delay: the
+ * request (vrt.arrive), the answer (vrt.response), the client's
+ * cancellation (vrt.rst, an RST_STREAM). Bytes cross as bytes: the request
+ * is packed at rt_invoke() and unpacked at the server; the reply is packed
+ * at rt_reply() and unpacked for the client's callback.
+ *
+ * Deadlines, as gRPC: the client's deadline fires at exactly the deadline;
+ * the server learns a relative timeout, so its deadline is its arrival
+ * time plus what was left when the request was sent (later than the
+ * client's by the request's transit time). Children (rt_invoke with
+ * opts.parent) take the earlier of their own timeout and that deadline.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vrt_int.h"
+
+enum { C_WAIT, C_DECIDED, C_DONE };
+enum { S_WIRE, S_CPU, S_HANDLER, S_DONE };
+
+/* gRPC's length prefix, counted on the wire with each message. */
+#define GRPC_PREFIX 5
+
+struct vrpc {
+	struct rt_invoke ihead; /* the client's handle */
+	struct rt_call chead;   /* the server's handle */
+	vrt_world_t *w;
+	uint64_t id;
+	vrt_pod_t *client, *server; /* client NULL: external */
+	vrpc_t *parent;             /* the served call this one is made for */
+	vrpc_t *kids_head, *kids_tail, *kprev, *knext;
+	vrpc_t *iprev, *inext; /* server->in */
+	vrpc_t *oprev, *onext; /* client->out */
+	vrpc_t *aprev, *anext; /* w->rpcs */
+	char *strs; /* addr \0 /service/method \0 service \0 */
+	const char *addr, *path, *service, *method;
+	size_t service_len;
+	const vserved_t *sv;
+	size_t mi;
+	uint8_t *req_buf;
+	size_t req_len;
+	ProtobufCMessage *req;
+	uint8_t *resp_buf;
+	size_t resp_len, resp_bytes; /* resp_bytes: for the observation */
+	char *msg;                   /* the client's outcome message, or NULL */
+	rt_status_t status;          /* the answer in flight / the outcome */
+	rt_status_t sstatus;         /* what the server ended with */
+	const ProtobufCMessageDescriptor *resp_type;
+	rt_invoke_cb cb;
+	void *user;
+	des_time_t start, arrived;
+	des_time_t deadline;  /* client's, DES_TIME_MAX: none */
+	des_time_t sdeadline; /* server's */
+	des_event_t ev_req, ev_resp, ev_rst, ev_cdl, ev_sdl;
+	rt_cancel_cb ccb;
+	void *cuser;
+	unsigned char cstate, sstate, cancelled, counted, cut;
+};
+
+#define FROM_INV(p) ((vrpc_t *)((char *)(p) - offsetof(vrpc_t, ihead)))
+#define FROM_CALL(p) ((vrpc_t *)((char *)(p) - offsetof(vrpc_t, chead)))
+
+static void die(const char *what)
+{
+	fprintf(stderr, "vrt: contract violation: %s\n", what);
+	abort();
+}
+
+static des_time_t now_of(const vrpc_t *r) { return des_now(r->w->des); }
+
+static int tracing(const vrpc_t *r) { return r->w->trace != NULL; }
+
+/* ---- list plumbing -------------------------------------------------------- */
+
+#define LIST_APPEND(l, r, prev, next)              \
+	do {                                       \
+		(r)->prev = (l)->tail;             \
+		(r)->next = NULL;                  \
+		if ((l)->tail)                     \
+			(l)->tail->next = (r);     \
+		else                               \
+			(l)->head = (r);           \
+		(l)->tail = (r);                   \
+		(l)->n++;                          \
+	} while (0)
+
+#define LIST_REMOVE(l, r, prev, next)              \
+	do {                                       \
+		if ((r)->prev)                     \
+			(r)->prev->next = (r)->next; \
+		else                               \
+			(l)->head = (r)->next;     \
+		if ((r)->next)                     \
+			(r)->next->prev = (r)->prev; \
+		else                               \
+			(l)->tail = (r)->prev;     \
+		(r)->prev = (r)->next = NULL;      \
+		(l)->n--;                          \
+	} while (0)
+
+static void kid_unlink(vrpc_t *r)
+{
+	vrpc_t *p = r->parent;
+	if (!p)
+		return;
+	if (r->kprev)
+		r->kprev->knext = r->knext;
+	else
+		p->kids_head = r->knext;
+	if (r->knext)
+		r->knext->kprev = r->kprev;
+	else
+		p->kids_tail = r->kprev;
+	r->kprev = r->knext = NULL;
+	r->parent = NULL;
+}
+
+static void kids_detach(vrpc_t *r)
+{
+	while (r->kids_head)
+		kid_unlink(r->kids_head);
+}
+
+static void rpc_free(vrpc_t *r)
+{
+	vrt_world_t *w = r->w;
+	des_cancel(w->des, r->ev_req);
+	des_cancel(w->des, r->ev_resp);
+	des_cancel(w->des, r->ev_rst);
+	des_cancel(w->des, r->ev_cdl);
+	des_cancel(w->des, r->ev_sdl);
+	if (r->aprev)
+		r->aprev->anext = r->anext;
+	else
+		w->rpcs = r->anext;
+	if (r->anext)
+		r->anext->aprev = r->aprev;
+	if (r->req)
+		protobuf_c_message_free_unpacked(r->req, NULL);
+	free(r->req_buf);
+	free(r->resp_buf);
+	free(r->msg);
+	free(r->strs);
+	free(r);
+}
+
+static void maybe_free(vrpc_t *r)
+{
+	if (r->cstate == C_DONE && r->sstate == S_DONE)
+		rpc_free(r);
+}
+
+void vrt__rpc_free_all(vrt_world_t *w)
+{
+	while (w->rpcs) {
+		vrpc_t *r = w->rpcs;
+		r->parent = NULL;
+		r->kids_head = r->kids_tail = NULL;
+		rpc_free(r);
+	}
+}
+
+static void set_msg(vrpc_t *r, const char *msg)
+{
+	free(r->msg);
+	r->msg = msg && *msg ? strdup(msg) : NULL;
+}
+
+static void observe(vrpc_t *r, vrt_reporter_t who, des_time_t start,
+                    rt_status_t st)
+{
+	vrt_world_t *w = r->w;
+	if (!w->obs)
+		return;
+	vrt_obs_t o = {who,       r->id,     start,      now_of(r),
+	               r->client, r->server, r->addr,    r->service,
+	               r->method, st,        r->req_len, r->resp_bytes};
+	w->obs(w->obs_user, &o);
+}
+
+/* ---- the client side ------------------------------------------------------ */
+
+/* The client learns its outcome now (we are in an event): runs the
+ * callback. |r| may be freed on return. */
+static void deliver(vrpc_t *r)
+{
+	vrt_world_t *w = r->w;
+	des_cancel(w->des, r->ev_cdl);
+	des_cancel(w->des, r->ev_resp);
+	r->ev_cdl = r->ev_resp = DES_EVENT_NULL;
+	r->cstate = C_DONE;
+	if (r->client)
+		LIST_REMOVE(&r->client->out, r, oprev, onext);
+	kid_unlink(r);
+	if (r->counted) {
+		r->counted = 0;
+		r->server->outstanding--;
+	}
+	ProtobufCMessage *resp = NULL;
+	if (r->status == RT_OK) {
+		resp = protobuf_c_message_unpack(r->resp_type, NULL, r->resp_len,
+		                                 r->resp_buf);
+		if (!resp) {
+			char m[300];
+			snprintf(m, sizeof m, "response does not decode as %s",
+			         r->resp_type->name);
+			r->status = RT_INTERNAL;
+			set_msg(r, m);
+		}
+	}
+	free(r->resp_buf);
+	r->resp_buf = NULL;
+	rt_status_t st = r->status;
+	w->stats.by_status[(unsigned)st <= 16 ? st : RT_UNKNOWN]++;
+	if (tracing(r))
+		vrt__trace(w, "call %llu outcome %s %s%s%s",
+		           (unsigned long long)r->id, vrt__pod_label(r->client),
+		           rt_status_name((int)st), r->msg ? ": " : "",
+		           r->msg ? r->msg : "");
+	observe(r, VRT_REPORT_CLIENT, r->start, st);
+	rt_invoke_cb cb = r->cb;
+	void *user = r->user;
+	char *msg = r->msg;
+	r->msg = NULL;
+	maybe_free(r); /* the callback may do anything: be done with |r| */
+	cb(user, st, msg ? msg : "", resp);
+	free(msg);
+}
+
+static void ev_done(des_t *des, void *arg)
+{
+	vrpc_t *r = arg;
+	(void)des;
+	r->ev_resp = DES_EVENT_NULL;
+	deliver(r);
+}
+
+/* The outcome is decided outside an event (inside rt_invoke, a cancel):
+ * the callback runs from a "vrt.done" event at the same virtual time. */
+static void decide(vrpc_t *r, rt_status_t st, const char *msg)
+{
+	vrt_world_t *w = r->w;
+	des_cancel(w->des, r->ev_cdl);
+	des_cancel(w->des, r->ev_resp);
+	r->ev_cdl = r->ev_resp = DES_EVENT_NULL;
+	free(r->resp_buf);
+	r->resp_buf = NULL;
+	r->status = st;
+	set_msg(r, msg);
+	r->cstate = C_DECIDED;
+	if (des_schedule_full(w->des, des_now(w->des), DES_PRIO_DEFAULT,
+	                      "vrt.done", ev_done, r, &r->ev_resp) != 0)
+		die("cannot schedule (out of memory)");
+}
+
+static void ev_rst(des_t *des, void *arg);
+
+/* The client has left (deadline, cancel, its pod died): the server hears
+ * of it one network latency later, if it has the call. */
+static void tell_server_gone(vrpc_t *r)
+{
+	if (r->sstate != S_CPU && r->sstate != S_HANDLER)
+		return; /* on the wire: the arrival sees the client gone */
+	if (r->cancelled || r->ev_rst)
+		return;
+	vrt_world_t *w = r->w;
+	des_time_t at = now_of(r) + vrt__transit(w, r->client, r->server, 0);
+	if (des_schedule_full(w->des, at, DES_PRIO_DEFAULT, "vrt.rst", ev_rst,
+	                      r, &r->ev_rst) != 0)
+		die("cannot schedule (out of memory)");
+}
+
+static void ev_client_deadline(des_t *des, void *arg)
+{
+	vrpc_t *r = arg;
+	(void)des;
+	r->ev_cdl = DES_EVENT_NULL;
+	if (r->cstate != C_WAIT)
+		return;
+	free(r->resp_buf);
+	r->resp_buf = NULL;
+	r->status = RT_DEADLINE_EXCEEDED;
+	set_msg(r, "deadline exceeded");
+	tell_server_gone(r);
+	deliver(r);
+}
+
+static void ev_response(des_t *des, void *arg)
+{
+	vrpc_t *r = arg;
+	(void)des;
+	r->ev_resp = DES_EVENT_NULL;
+	if (r->cstate != C_WAIT)
+		return;
+	deliver(r);
+}
+
+/* Sends an answer (status, message, packed body in r->resp_buf or none)
+ * from the server to a waiting client. */
+static void send_answer(vrpc_t *r, rt_status_t st, const char *msg)
+{
+	if (r->cstate != C_WAIT || r->ev_resp)
+		return;
+	vrt_world_t *w = r->w;
+	r->status = st;
+	set_msg(r, msg);
+	size_t bytes = r->resp_buf ? r->resp_len + GRPC_PREFIX : 0;
+	w->stats.bytes += r->resp_buf ? r->resp_len : 0;
+	des_time_t at = now_of(r) + vrt__transit(w, r->server, r->client, bytes);
+	if (des_schedule_full(w->des, at, DES_PRIO_DEFAULT, "vrt.response",
+	                      ev_response, r, &r->ev_resp) != 0)
+		die("cannot schedule (out of memory)");
+}
+
+/* ---- the server side ------------------------------------------------------ */
+
+static const char *reason_of(const vrt_pod_t *p)
+{
+	return p->state == VRT_POD_TERMINATING ? "server shutting down"
+	                                        : "connection refused";
+}
+
+/* The server side is over. */
+static void server_done(vrpc_t *r, rt_status_t st)
+{
+	vrt_pod_t *pod = r->server;
+	des_cancel(r->w->des, r->ev_sdl);
+	des_cancel(r->w->des, r->ev_rst);
+	r->ev_sdl = r->ev_rst = DES_EVENT_NULL;
+	if (r->sstate == S_CPU || r->sstate == S_HANDLER)
+		LIST_REMOVE(&pod->in, r, iprev, inext);
+	kids_detach(r);
+	int accepted = r->sstate != S_WIRE;
+	r->sstate = S_DONE;
+	r->sstatus = st;
+	if (accepted)
+		observe(r, VRT_REPORT_SERVER, r->arrived, st);
+	if (pod->state == VRT_POD_TERMINATING && pod->in.n == 0)
+		vrt__pod_maybe_done(pod);
+}
+
+static void ev_server_deadline(des_t *des, void *arg);
+
+static void ev_arrive(des_t *des, void *arg)
+{
+	vrpc_t *r = arg;
+	vrt_world_t *w = r->w;
+	vrt_pod_t *pod = r->server;
+	(void)des;
+	r->ev_req = DES_EVENT_NULL;
+	r->arrived = now_of(r);
+	if (r->cstate != C_WAIT) { /* its RST_STREAM follows it: never served */
+		r->sstate = S_DONE;
+		maybe_free(r);
+		return;
+	}
+	char m[400];
+	if (pod->state != VRT_POD_READY) {
+		snprintf(m, sizeof m, "cannot connect to %s (pod %s): %s", r->addr,
+		         pod->name, reason_of(pod));
+		if (tracing(r))
+			vrt__trace(w, "call %llu refused %s: %s",
+			           (unsigned long long)r->id, pod->name,
+			           reason_of(pod));
+		r->sstate = S_DONE;
+		send_answer(r, RT_UNAVAILABLE, m);
+		return;
+	}
+	/* Find the method, as the live server does. */
+	const vserved_t *sv = NULL;
+	size_t mi = 0;
+	for (size_t i = 0; i < pod->nserved && !sv; i++) {
+		const char *name = pod->served[i].def->name;
+		if (strlen(name) == r->service_len &&
+		    memcmp(name, r->service, r->service_len) == 0)
+			sv = &pod->served[i];
+	}
+	if (sv) {
+		for (mi = 0; mi < sv->def->n_methods; mi++)
+			if (strcmp(sv->def->methods[mi].name, r->method) == 0)
+				break;
+	}
+	if (!sv || mi == sv->def->n_methods) {
+		if (!sv)
+			snprintf(m, sizeof m, "unknown service %.*s",
+			         (int)r->service_len, r->service);
+		else
+			snprintf(m, sizeof m,
+			         "unknown method %s for service %s", r->method,
+			         sv->def->name);
+		if (tracing(r))
+			vrt__trace(w, "call %llu arrive %s: %s",
+			           (unsigned long long)r->id, pod->name, m);
+		r->sstate = S_DONE;
+		send_answer(r, RT_UNIMPLEMENTED, m);
+		return;
+	}
+	const rt_method_t *meth = &sv->def->methods[mi];
+	r->req = protobuf_c_message_unpack(meth->input, NULL, r->req_len,
+	                                   r->req_buf);
+	free(r->req_buf);
+	r->req_buf = NULL;
+	if (!r->req) {
+		snprintf(m, sizeof m, "error unmarshalling request as %s",
+		         meth->input->name);
+		r->sstate = S_DONE;
+		send_answer(r, RT_INTERNAL, m);
+		return;
+	}
+	r->sv = sv;
+	r->mi = mi;
+	r->sstate = S_CPU;
+	LIST_APPEND(&pod->in, r, iprev, inext);
+	if (r->deadline != DES_TIME_MAX) {
+		/* grpc-timeout carries what was left at sending. */
+		des_time_t left = r->deadline - r->start;
+		r->sdeadline = r->arrived + left;
+		if (des_schedule_full(w->des, r->sdeadline, DES_PRIO_DEFAULT,
+		                      "vrt.sdeadline", ev_server_deadline, r,
+		                      &r->ev_sdl) != 0)
+			die("cannot schedule (out of memory)");
+	}
+	/* The CPU demand, from the profile (cached per served method). */
+	vserved_t *svm = &pod->served[sv - pod->served];
+	if (!svm->cost[mi] || svm->cost_gen[mi] != w->profile_gen) {
+		svm->cost[mi] = vrt__profile_cost(w->profile, sv->def->name,
+		                                  r->method);
+		svm->cost_gen[mi] = w->profile_gen;
+	}
+	double demand = vrt__cost_draw(svm->cost[mi], &pod->cpu_rng);
+	if (tracing(r))
+		vrt__trace(w, "call %llu arrive %s cpu=%.0fns",
+		           (unsigned long long)r->id, pod->name, demand);
+	if (vrt__cpu_add(pod, r, demand) != 0)
+		die("out of memory");
+}
+
+/* Cancels the server side: children first, then on_cancel (which may end
+ * the call, and free |r|). |answer|: the server itself answers |code|. */
+static void server_cancel(vrpc_t *r, rt_status_t code, int answer)
+{
+	if (r->cancelled)
+		return;
+	r->cancelled = 1;
+	r->sstatus = code;
+	des_cancel(r->w->des, r->ev_sdl);
+	r->ev_sdl = DES_EVENT_NULL;
+	if (answer)
+		send_answer(r, code, code == RT_DEADLINE_EXCEEDED
+		                         ? "deadline exceeded"
+		                         : "call cancelled");
+	if (tracing(r))
+		vrt__trace(r->w, "call %llu cancelled %s %s",
+		           (unsigned long long)r->id, r->server->name,
+		           rt_status_name((int)code));
+	if (r->sstate != S_HANDLER)
+		return; /* on the CPU: ends there without a handler */
+	for (vrpc_t *k = r->kids_head; k; k = k->knext)
+		if (k->cstate == C_WAIT) {
+			tell_server_gone(k);
+			decide(k, RT_CANCELLED, "parent call cancelled");
+		}
+	if (r->ccb) {
+		rt_cancel_cb cb = r->ccb;
+		r->ccb = NULL;
+		cb(&r->chead, r->cuser);
+	}
+}
+
+static void ev_server_deadline(des_t *des, void *arg)
+{
+	vrpc_t *r = arg;
+	(void)des;
+	r->ev_sdl = DES_EVENT_NULL;
+	server_cancel(r, RT_DEADLINE_EXCEEDED, 1);
+}
+
+static void ev_rst(des_t *des, void *arg)
+{
+	vrpc_t *r = arg;
+	(void)des;
+	r->ev_rst = DES_EVENT_NULL;
+	if (r->sstate == S_CPU || r->sstate == S_HANDLER)
+		server_cancel(r, RT_CANCELLED, 0);
+}
+
+void vrt__rpc_cpu_done(vrpc_t *r)
+{
+	if (r->cancelled) {
+		/* The client left while the request waited: no handler. */
+		server_done(r, r->sstatus);
+		maybe_free(r);
+		return;
+	}
+	r->sstate = S_HANDLER;
+	if (tracing(r))
+		vrt__trace(r->w, "call %llu dispatch %s", (unsigned long long)r->id,
+		           r->server->name);
+	const rt_method_t *m = &r->sv->def->methods[r->mi];
+	m->handler(&r->chead, r->req, r->sv->user);
+}
+
+void vrt__rpc_cpu_dropped(vrpc_t *r)
+{
+	char m[400];
+	snprintf(m, sizeof m, "connection to %s (pod %s) lost: %s", r->addr,
+	         r->server->name, "pod stopped");
+	if (!r->cancelled)
+		send_answer(r, RT_UNAVAILABLE, m);
+	server_done(r, RT_UNAVAILABLE);
+	maybe_free(r);
+}
+
+/* rt_reply / rt_fail: the handler ends the call. */
+static void server_end(vrpc_t *r, rt_status_t st, const char *msg,
+                       const ProtobufCMessage *resp)
+{
+	if (r->sstate != S_HANDLER)
+		die("call ended twice, or before its handler ran");
+	vrt_world_t *w = r->w;
+	vrt_pod_t *pod = r->server;
+	char m[400];
+	if (st == RT_OK) {
+		const rt_method_t *meth = &r->sv->def->methods[r->mi];
+		if (!resp || resp->descriptor != meth->output) {
+			snprintf(m, sizeof m, "%s: handler replied with %s, not %s",
+			         r->path,
+			         resp ? resp->descriptor->name : "NULL",
+			         meth->output->name);
+			rt_log(&pod->base, RT_ERROR, "bad reply", "error", m, NULL);
+			st = RT_INTERNAL;
+			msg = m;
+		} else if (!protobuf_c_message_check(resp)) {
+			snprintf(m, sizeof m, "%s: reply is not a valid %s",
+			         r->path, meth->output->name);
+			rt_log(&pod->base, RT_ERROR, "bad reply", "error", m, NULL);
+			st = RT_INTERNAL;
+			msg = m;
+		} else {
+			size_t len = protobuf_c_message_get_packed_size(resp);
+			if (len > RT_MAX_MESSAGE) {
+				st = RT_INTERNAL;
+				msg = "response too large";
+			} else if (!r->cancelled && r->cstate == C_WAIT) {
+				r->resp_buf = malloc(len ? len : 1);
+				if (!r->resp_buf)
+					die("out of memory");
+				protobuf_c_message_pack(resp, r->resp_buf);
+				r->resp_len = len;
+			}
+			r->resp_bytes = len;
+		}
+	}
+	rt_status_t seen = r->cancelled ? r->sstatus : st;
+	if (tracing(r)) {
+		if (st == RT_OK)
+			vrt__trace(w, "call %llu reply %s OK resp=%zub%s",
+			           (unsigned long long)r->id, pod->name,
+			           r->resp_bytes,
+			           r->cancelled || r->cstate != C_WAIT
+			               ? " (dropped)"
+			               : "");
+		else
+			vrt__trace(w, "call %llu fail %s %s: %s%s",
+			           (unsigned long long)r->id, pod->name,
+			           rt_status_name((int)st), msg,
+			           r->cancelled || r->cstate != C_WAIT
+			               ? " (dropped)"
+			               : "");
+	}
+	if (!r->cancelled && pod->state != VRT_POD_DEAD)
+		send_answer(r, st, st == RT_OK ? NULL : msg);
+	server_done(r, seen);
+	maybe_free(r);
+}
+
+static void op_reply(rt_call_t *call, const ProtobufCMessage *resp)
+{
+	server_end(FROM_CALL(call), RT_OK, NULL, resp);
+}
+
+static void op_fail(rt_call_t *call, rt_status_t code, const char *message)
+{
+	server_end(FROM_CALL(call), code == RT_OK ? RT_UNKNOWN : code, message,
+	           NULL);
+}
+
+static rt_t *op_call_rt(const rt_call_t *call)
+{
+	return &FROM_CALL(call)->server->base;
+}
+
+static const char *op_call_path(const rt_call_t *call)
+{
+	return FROM_CALL(call)->path;
+}
+
+static rt_time_t op_call_deadline(const rt_call_t *call)
+{
+	const vrpc_t *r = FROM_CALL(call);
+	return r->deadline == DES_TIME_MAX ? RT_TIME_INFINITE
+	                                   : r->w->epoch + r->sdeadline;
+}
+
+static int op_call_cancelled(const rt_call_t *call)
+{
+	return FROM_CALL(call)->cancelled;
+}
+
+static void op_call_on_cancel(rt_call_t *call, rt_cancel_cb cb, void *user)
+{
+	vrpc_t *r = FROM_CALL(call);
+	r->ccb = cb;
+	r->cuser = user;
+}
+
+static void op_invoke_cancel(rt_invoke_t *inv)
+{
+	vrpc_t *r = FROM_INV(inv);
+	if (r->cstate != C_WAIT)
+		return;
+	tell_server_gone(r);
+	decide(r, RT_CANCELLED, "cancelled");
+}
+
+const rt_ops_t vrt__call_ops = {
+    .reply = op_reply,
+    .fail = op_fail,
+    .call_rt = op_call_rt,
+    .call_path = op_call_path,
+    .call_deadline = op_call_deadline,
+    .call_cancelled = op_call_cancelled,
+    .call_on_cancel = op_call_on_cancel,
+    .invoke_cancel = op_invoke_cancel,
+};
+
+/* ---- starting a call ------------------------------------------------------ */
+
+rt_invoke_t *vrt__invoke(vrt_world_t *w, vrt_pod_t *client, const char *addr,
+                         const char *service, const char *method,
+                         const ProtobufCMessage *req,
+                         const ProtobufCMessageDescriptor *resp_type,
+                         const rt_invoke_opts_t *opts, rt_invoke_cb cb,
+                         void *user)
+{
+	if (!addr || !service || !method || !req || !resp_type || !cb ||
+	    !strchr(addr, ':') || !*service || !*method ||
+	    req->descriptor->magic != PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (client && (client->state == VRT_POD_DEAD ||
+	               client->state == VRT_POD_FAILED)) {
+		errno = ESHUTDOWN;
+		return NULL;
+	}
+	size_t la = strlen(addr), ls = strlen(service), lm = strlen(method);
+	vrpc_t *r = calloc(1, sizeof *r);
+	char *s = malloc(la + 1 + 1 + ls + 1 + lm + 1 + ls + 1);
+	if (!r || !s) {
+		free(r);
+		free(s);
+		errno = ENOMEM;
+		return NULL;
+	}
+	memcpy(s, addr, la + 1);
+	char *p = s + la + 1;
+	p[0] = '/';
+	memcpy(p + 1, service, ls);
+	p[1 + ls] = '/';
+	memcpy(p + 2 + ls, method, lm + 1);
+	r->strs = s;
+	r->addr = s;
+	r->path = p;
+	r->service = p + 2 + ls + lm + 1;
+	memcpy((char *)r->service, service, ls + 1);
+	r->service_len = ls;
+	r->method = p + 2 + ls;
+	r->ihead.ops = &vrt__call_ops;
+	r->chead.ops = &vrt__call_ops;
+	r->w = w;
+	r->id = ++w->next_id;
+	r->client = client;
+	r->resp_type = resp_type;
+	r->cb = cb;
+	r->user = user;
+	r->start = des_now(w->des);
+	r->deadline = DES_TIME_MAX;
+	r->sstate = S_WIRE;
+	r->cstate = C_WAIT;
+	r->anext = w->rpcs;
+	if (w->rpcs)
+		w->rpcs->aprev = r;
+	w->rpcs = r;
+	w->stats.calls++;
+	if (client)
+		LIST_APPEND(&client->out, r, oprev, onext);
+
+	if (opts && opts->timeout > 0)
+		r->deadline = opts->timeout > DES_TIME_MAX - r->start
+		                  ? DES_TIME_MAX
+		                  : r->start + opts->timeout;
+	vrpc_t *parent = NULL;
+	if (opts && opts->parent && opts->parent->ops == &vrt__call_ops) {
+		parent = FROM_CALL(opts->parent);
+		if (parent->sstate != S_HANDLER)
+			parent = NULL; /* already ended: nothing to propagate */
+	}
+	if (parent) {
+		if (parent->deadline != DES_TIME_MAX &&
+		    parent->sdeadline < r->deadline)
+			r->deadline = parent->sdeadline;
+		r->parent = parent;
+		r->kprev = parent->kids_tail;
+		if (parent->kids_tail)
+			parent->kids_tail->knext = r;
+		else
+			parent->kids_head = r;
+		parent->kids_tail = r;
+	}
+
+	/* Really encode: what crosses is bytes. */
+	char m[400];
+	if (!protobuf_c_message_check(req)) {
+		snprintf(m, sizeof m, "request is not a valid %s",
+		         req->descriptor->name);
+		r->sstate = S_DONE;
+		decide(r, RT_INTERNAL, m);
+		return &r->ihead;
+	}
+	r->req_len = protobuf_c_message_get_packed_size(req);
+	if (r->req_len > RT_MAX_MESSAGE) {
+		snprintf(m, sizeof m,
+		         "trying to send message larger than max (%zu vs. %u)",
+		         r->req_len, RT_MAX_MESSAGE);
+		r->sstate = S_DONE;
+		decide(r, RT_RESOURCE_EXHAUSTED, m);
+		return &r->ihead;
+	}
+	r->req_buf = malloc(r->req_len ? r->req_len : 1);
+	if (!r->req_buf)
+		die("out of memory");
+	protobuf_c_message_pack(req, r->req_buf);
+
+	vrt_endpoints_t *eps = vrt_world_resolve(w, addr);
+	r->server = vrt__pick(eps);
+	if (tracing(r))
+		vrt__trace(w, "call %llu send %s -> %s (%s) %s req=%zub%s",
+		           (unsigned long long)r->id, vrt__pod_label(client), addr,
+		           r->server ? r->server->name : "-", r->path, r->req_len,
+		           r->deadline == DES_TIME_MAX ? "" : " deadline");
+	if (parent && parent->cancelled) {
+		r->sstate = S_DONE;
+		decide(r, RT_CANCELLED, "parent call cancelled");
+		return &r->ihead;
+	}
+	if (r->deadline <= r->start) {
+		r->sstate = S_DONE;
+		decide(r, RT_DEADLINE_EXCEEDED, "deadline exceeded");
+		return &r->ihead;
+	}
+	if (!r->server) {
+		snprintf(m, sizeof m, "cannot connect to %s: %s", addr,
+		         eps ? "no ready endpoint" : "unknown host");
+		r->sstate = S_DONE;
+		decide(r, RT_UNAVAILABLE, m);
+		return &r->ihead;
+	}
+	r->server->outstanding++;
+	r->counted = 1;
+	w->stats.bytes += r->req_len;
+	des_time_t at =
+	    r->start + vrt__transit(w, client, r->server, r->req_len + GRPC_PREFIX);
+	if (des_schedule_full(w->des, at, DES_PRIO_DEFAULT, "vrt.arrive",
+	                      ev_arrive, r, &r->ev_req) != 0 ||
+	    (r->deadline != DES_TIME_MAX &&
+	     des_schedule_full(w->des, r->deadline, DES_PRIO_DEFAULT,
+	                       "vrt.deadline", ev_client_deadline, r,
+	                       &r->ev_cdl) != 0))
+		die("cannot schedule (out of memory)");
+	return &r->ihead;
+}
+
+rt_invoke_t *vrt_client_call(vrt_world_t *w, const char *addr,
+                             const char *service, const char *method,
+                             const ProtobufCMessage *req,
+                             const ProtobufCMessageDescriptor *resp_type,
+                             rt_time_t timeout, rt_invoke_cb cb, void *user)
+{
+	if (!w) {
+		errno = EINVAL;
+		return NULL;
+	}
+	rt_invoke_opts_t opts = {timeout, NULL};
+	return vrt__invoke(w, NULL, addr, service, method, req, resp_type,
+	                   &opts, cb, user);
+}
+
+/* ---- a pod stops ---------------------------------------------------------- */
+
+void vrt__rpc_pod_cut_incoming(vrt_pod_t *pod, const char *why)
+{
+	char m[400];
+	/* on_cancel may end any call: rescan from the head after each. */
+	for (;;) {
+		vrpc_t *r = pod->in.head;
+		while (r && r->cut)
+			r = r->inext;
+		if (!r)
+			return;
+		r->cut = 1;
+		snprintf(m, sizeof m, "connection to %s (pod %s) lost: %s",
+		         r->addr, pod->name, why);
+		if (!r->cancelled)
+			send_answer(r, RT_UNAVAILABLE, m);
+		server_cancel(r, RT_UNAVAILABLE, 0);
+	}
+}
+
+void vrt__rpc_pod_orphan_incoming(vrt_pod_t *pod)
+{
+	while (pod->in.head) {
+		vrpc_t *r = pod->in.head;
+		server_done(r, r->cancelled ? r->sstatus : RT_UNAVAILABLE);
+		maybe_free(r);
+	}
+}
+
+void vrt__rpc_pod_drop_outgoing(vrt_pod_t *pod)
+{
+	vrt_world_t *w = pod->w;
+	while (pod->out.head) {
+		vrpc_t *r = pod->out.head;
+		LIST_REMOVE(&pod->out, r, oprev, onext);
+		des_cancel(w->des, r->ev_cdl);
+		des_cancel(w->des, r->ev_resp);
+		r->ev_cdl = r->ev_resp = DES_EVENT_NULL;
+		if (r->cstate == C_WAIT)
+			tell_server_gone(r);
+		r->cstate = C_DONE;
+		kid_unlink(r);
+		if (r->counted) {
+			r->counted = 0;
+			r->server->outstanding--;
+		}
+		w->stats.dropped++;
+		if (tracing(r))
+			vrt__trace(w, "call %llu dropped %s",
+			           (unsigned long long)r->id, pod->name);
+		maybe_free(r);
+	}
+}

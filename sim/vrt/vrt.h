@@ -1,0 +1,376 @@
+/* sim/vrt/vrt.h: the virtual runtime: services/rt.h over the discrete-event
+ * engine (sim/des).
+ *
+ * Every service's real code runs inside one process, in virtual time,
+ * deterministic from one seed. A world (vrt_world_t) owns the engine, the
+ * network model, the cost profile, the address resolver and the pods. A pod
+ * (vrt_pod_t) is one running instance of an rt_service_t: it has an
+ * environment, CPU cores shared by its concurrent requests (processor
+ * sharing), and its own random stream. Calls between pods (rt_invoke) and
+ * from outside (vrt_client_call) are encoded, carried by the network model,
+ * queued on the server's CPU, decoded and handed to the real handler; the
+ * reply travels back the same way. See sim/vrt/README.md for the model and
+ * its assumptions.
+ *
+ * Threads: none. A world and everything in it belong to one thread.
+ *
+ * Re-entrancy: the functions that change pods or endpoints (vrt_pod_start,
+ * vrt_pod_kill, vrt_pod_terminate, vrt_endpoints_*) are for the models
+ * driving the world (cluster, scenario, tests) and are called from des
+ * event callbacks or between vrt_run() calls, never from service code or
+ * from the observation, trace and log hooks.
+ */
+#ifndef MESHSIM_SIM_VRT_H
+#define MESHSIM_SIM_VRT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "des.h"
+#include "rt.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Errors: 0 on success or one of these negative codes. */
+#define VRT_ERRNO_MAP(X)                                                    \
+	X(EINVAL, -1, "invalid argument")                                     \
+	X(ENOMEM, -2, "out of memory")                                        \
+	X(EEXIST, -3, "already exists")                                       \
+	X(ENOENT, -4, "not found")                                            \
+	X(EINIT, -5, "the service's init failed (see vrt_pod_error())")       \
+	X(ESTATE, -6, "not allowed in the pod's current state")               \
+	X(EPROFILE, -7, "invalid cost profile")
+
+typedef enum {
+#define VRT_ERR_ENUM_(name, val, msg) VRT_##name = (val),
+	VRT_ERRNO_MAP(VRT_ERR_ENUM_)
+#undef VRT_ERR_ENUM_
+} vrt_errno_t;
+
+/* A readable message / the symbolic name ("VRT_EINVAL") for a code.
+ * Static strings. */
+const char *vrt_strerror(int err);
+const char *vrt_err_name(int err);
+
+typedef struct vrt_world vrt_world_t;
+typedef struct vrt_pod vrt_pod_t;
+typedef struct vrt_endpoints vrt_endpoints_t;
+typedef struct vrt_profile vrt_profile_t;
+
+/* ------------------------------------------------------------------ */
+/* The world. */
+
+/* Creates a world: a fresh engine seeded with |seed| (des_set_seed), whose
+ * clock maps to rt_now() == |epoch| + des_now(). Defaults: the network link
+ * of VRT_LINK_DEFAULT, the built-in cost profile (every method: lognormal,
+ * mean 50 us, sd 20 us), logs dropped (counted only), no hooks. Returns NULL
+ * when out of memory. The caller frees it with vrt_world_free(). */
+vrt_world_t *vrt_world_new(uint64_t seed, rt_time_t epoch);
+
+/* Frees the world: every pod still alive is stopped as by vrt_pod_kill()
+ * (so fini runs), then everything is freed, including the profile and the
+ * engine. Must not be called from inside vrt_run(). NULL is a no-op. */
+void vrt_world_free(vrt_world_t *w);
+
+/* The engine, for models that schedule their own events on it (the
+ * cluster, the load generator, scenarios). Owned by the world. */
+des_t *vrt_world_des(vrt_world_t *w);
+
+/* The master seed and the epoch given to vrt_world_new(). */
+uint64_t vrt_world_seed(const vrt_world_t *w);
+rt_time_t vrt_world_epoch(const vrt_world_t *w);
+
+/* rt_now() as every pod sees it: epoch + des_now(). */
+rt_time_t vrt_world_now(const vrt_world_t *w);
+
+/* Runs events up to virtual time |until| (des time: ns since the world
+ * started, not rt time) as des_run() does; returns des_run()'s value. */
+int vrt_run(vrt_world_t *w, des_time_t until);
+
+/* ------------------------------------------------------------------ */
+/* Cost profile: the CPU demand of one call, per (service, method). */
+
+typedef enum vrt_dist {
+	VRT_DIST_CONSTANT,    /* always the mean */
+	VRT_DIST_EXPONENTIAL, /* exponential with the mean (sd ignored) */
+	VRT_DIST_LOGNORMAL    /* lognormal with the mean and sd; sd 0: constant */
+} vrt_dist_t;
+
+/* An empty profile: every method gets the default (lognormal, mean 50 us,
+ * sd 20 us). NULL when out of memory. */
+vrt_profile_t *vrt_profile_new(void);
+void vrt_profile_free(vrt_profile_t *p);
+
+/* Sets the demand of |method| ("hipstershop.CurrencyService/Convert"), or
+ * the default for methods not listed when |method| is NULL. |mean_us| > 0,
+ * |sd_us| >= 0, in microseconds of one core. A later call replaces an
+ * earlier one. 0, VRT_EINVAL or VRT_ENOMEM. */
+int vrt_profile_set(vrt_profile_t *p, const char *method, vrt_dist_t dist,
+                    double mean_us, double sd_us);
+
+/* Loads a profile file (JSON, see data/cost-profile.json):
+ *   {"version": 1,
+ *    "default": {"mean_us": 50, "sd_us": 20},
+ *    "methods": {"hipstershop.CurrencyService/Convert":
+ *                  {"mean_us": 40, "sd_us": 15, "dist": "lognormal"}, ...}}
+ * "dist" is optional ("lognormal", "exponential" or "constant"; default
+ * lognormal); unknown keys are errors (typos would silently mean
+ * defaults). On success stores a new profile (the caller's) in |*out| and
+ * returns 0. On error returns VRT_EPROFILE (or VRT_ENOMEM) and writes
+ * "FILE:LINE:COLUMN: FIELD: why" into |err| (|errsize| bytes, may be 0). */
+int vrt_profile_load(const char *path, vrt_profile_t **out, char *err,
+                     size_t errsize);
+
+/* Gives |p| to the world (which frees it; the previous one is freed).
+ * Takes effect for calls arriving from now on. NULL restores the built-in
+ * default profile. */
+void vrt_world_set_profile(vrt_world_t *w, vrt_profile_t *p);
+
+/* ------------------------------------------------------------------ */
+/* Network. */
+
+/* A one-way link: a message of |bytes| takes latency + bytes*8/bandwidth
+ * (rounded up to the ns). bits_per_sec 0 means infinite bandwidth. */
+typedef struct vrt_link {
+	des_time_t latency;
+	uint64_t bits_per_sec;
+} vrt_link_t;
+
+/* The world's default link: 200 us one way, 1 Gbit/s (a same-zone hop). */
+#define VRT_LINK_DEFAULT ((vrt_link_t){DES_US(200), 1000000000u})
+
+/* The transit time of |bytes| over |l|. */
+des_time_t vrt_link_transit(const vrt_link_t *l, size_t bytes);
+
+/* The network model: how long |bytes| take from |from| to |to| (either is
+ * NULL for the outside world, e.g. vrt_client_call()). |bytes| is the gRPC
+ * message with its 5-byte length prefix; control messages (a cancellation,
+ * a status without a body) are 0 bytes. Must be deterministic and >= 0. */
+typedef des_time_t (*vrt_net_fn)(void *user, const vrt_pod_t *from,
+                                 const vrt_pod_t *to, size_t bytes);
+
+/* Replaces the network model; NULL restores the built-in one (default link
+ * plus the overrides of vrt_world_set_link()). */
+void vrt_world_set_net(vrt_world_t *w, vrt_net_fn fn, void *user);
+
+/* The built-in model's default link. */
+void vrt_world_set_link_default(vrt_world_t *w, vrt_link_t link);
+
+/* An override of the built-in model for messages from pod |from| to pod
+ * |to| (pod names; "*" matches any pod; "external" the outside world).
+ * The most specific match wins (both names, then |from| only, then |to|
+ * only); setting the same pair again replaces it. 0, VRT_EINVAL, VRT_ENOMEM. */
+int vrt_world_set_link(vrt_world_t *w, const char *from, const char *to,
+                       vrt_link_t link);
+
+/* ------------------------------------------------------------------ */
+/* Addressing: endpoint sets (Kubernetes Services) and the resolver. */
+
+typedef enum vrt_lb {
+	VRT_LB_ROUND_ROBIN,  /* one rotating index per endpoint set */
+	VRT_LB_LEAST_REQUEST /* power of two choices on active calls, as Envoy */
+} vrt_lb_t;
+
+/* Creates an empty endpoint set named |name| (copied; for traces), owned by
+ * the world. NULL on a bad argument or out of memory. */
+vrt_endpoints_t *vrt_endpoints_new(vrt_world_t *w, const char *name,
+                                   vrt_lb_t lb);
+
+/* Makes rt_invoke()'s |addr| ("productcatalogservice:3550") resolve to
+ * |eps|; several addresses may share a set. |eps| NULL removes the binding.
+ * 0, VRT_EINVAL (no ':' in addr) or VRT_ENOMEM. */
+int vrt_world_bind(vrt_world_t *w, const char *addr, vrt_endpoints_t *eps);
+
+/* The set |addr| resolves to, or NULL. */
+vrt_endpoints_t *vrt_world_resolve(vrt_world_t *w, const char *addr);
+
+/* Adds |pod| at the end of |eps| / removes it. A pod that dies (killed,
+ * terminated) leaves every set by itself; vrt_pod_terminate() also removes
+ * it at once, as Kubernetes drops a terminating pod from Endpoints.
+ * 0, VRT_EEXIST / VRT_ENOENT, VRT_ESTATE (adding a dead pod), VRT_ENOMEM. */
+int vrt_endpoints_add(vrt_endpoints_t *eps, vrt_pod_t *pod);
+int vrt_endpoints_remove(vrt_endpoints_t *eps, vrt_pod_t *pod);
+size_t vrt_endpoints_count(const vrt_endpoints_t *eps);
+vrt_pod_t *vrt_endpoints_pod(const vrt_endpoints_t *eps, size_t i);
+const char *vrt_endpoints_name(const vrt_endpoints_t *eps);
+
+/* ------------------------------------------------------------------ */
+/* Pods. */
+
+typedef enum vrt_pod_state {
+	VRT_POD_STARTING,    /* inside svc->init */
+	VRT_POD_READY,       /* serving */
+	VRT_POD_TERMINATING, /* refusing new calls, finishing the others */
+	VRT_POD_DEAD,        /* stopped: fini has run */
+	VRT_POD_FAILED       /* init failed: never served */
+} vrt_pod_state_t;
+
+/* "READY" etc. Static storage. */
+const char *vrt_pod_state_name(vrt_pod_state_t s);
+
+/* Creates pod |name| (unique in the world, e.g. "currencyservice-7d9f-0")
+ * running |svc| with environment |env| ("KEY=VALUE", NULL-terminated; NULL
+ * for none; copied) on |cores| CPU cores (> 0; e.g. 0.1 for a 100m limit),
+ * and calls svc->init at the current virtual time. The pod draws rt_rand()
+ * from des_rng_stream(seed, name) and its CPU demands from the stream
+ * "<name>/cpu", so neither depends on the other or on other pods.
+ * On success the pod is READY, not yet in any endpoint set; stores it in
+ * |*pod| (owned by the world, valid until vrt_world_free) and returns 0.
+ * If init fails, the pod stays in the world as FAILED with the reason in
+ * vrt_pod_error(), |*pod| is set, and VRT_EINIT is returned (fini is not
+ * called, as on the live runtime). VRT_EEXIST when the name is taken,
+ * VRT_EINVAL, VRT_ENOMEM (then |*pod| is NULL). */
+int vrt_pod_start(vrt_world_t *w, const rt_service_t *svc, const char *name,
+                  const char *const *env, double cores, vrt_pod_t **pod);
+
+/* Abrupt stop (SIGKILL, node loss). At once: the pod leaves its endpoint
+ * sets; calls waiting for its CPU are dropped; calls held by its handlers
+ * are cancelled (children first, then on_cancel, as rt.h says); its own
+ * outgoing calls are dropped without their callbacks (their servers see a
+ * cancellation); its timers are cancelled; then fini runs. Each of its
+ * clients gets UNAVAILABLE one network latency later. Calls that reach it
+ * afterwards are refused with UNAVAILABLE. No-op on a DEAD or FAILED pod. */
+void vrt_pod_kill(vrt_pod_t *pod);
+
+/* Graceful stop (SIGTERM with terminationGracePeriodSeconds |grace|): the
+ * pod leaves its endpoint sets and refuses new calls (UNAVAILABLE "server
+ * shutting down"); calls already accepted go on, and the pod stops (as
+ * vrt_pod_kill, in a separate event) when the last has ended, or when
+ * |grace| has passed, whichever is first. No-op unless READY. */
+void vrt_pod_terminate(vrt_pod_t *pod, des_time_t grace);
+
+vrt_pod_state_t vrt_pod_state(const vrt_pod_t *pod);
+
+/* 1 while the pod accepts calls (READY), else 0: what a readiness probe
+ * of the cluster model sees. */
+int vrt_pod_serving(const vrt_pod_t *pod);
+
+/* The pod by name, or NULL. */
+vrt_pod_t *vrt_world_pod(vrt_world_t *w, const char *name);
+/* Every pod, in creation order: i in [0, vrt_world_pod_count()). */
+size_t vrt_world_pod_count(const vrt_world_t *w);
+vrt_pod_t *vrt_world_pod_at(const vrt_world_t *w, size_t i);
+
+const char *vrt_pod_name(const vrt_pod_t *pod);
+/* The service's name ("currencyservice"). */
+const char *vrt_pod_service(const vrt_pod_t *pod);
+rt_t *vrt_pod_rt(vrt_pod_t *pod);
+double vrt_pod_cores(const vrt_pod_t *pod);
+vrt_world_t *vrt_pod_world(const vrt_pod_t *pod);
+
+/* Why init failed: the config errors reported through rt_config_error, one
+ * per line "NAME=VALUE: why", or "" when there were none. Owned by the pod. */
+const char *vrt_pod_error(const vrt_pod_t *pod);
+
+/* A pointer the model driving the world keeps with the pod (the cluster's
+ * own pod object, a zone for the network model). Not touched by vrt. */
+void vrt_pod_set_data(vrt_pod_t *pod, void *data);
+void *vrt_pod_data(const vrt_pod_t *pod);
+
+/* Calls accepted and not yet ended (on the CPU or held by a handler). */
+size_t vrt_pod_active_calls(const vrt_pod_t *pod);
+
+/* CPU accounting, up to now: |busy| is the time with at least one job on
+ * the CPU, |core_ns| the core-nanoseconds consumed (integral of
+ * min(jobs, cores)), |jobs| the jobs completed. Any pointer may be NULL. */
+void vrt_pod_cpu(vrt_pod_t *pod, des_time_t *busy, double *core_ns,
+                 uint64_t *jobs);
+
+/* Log lines counted per severity (RT_DEBUG..RT_ERROR), kept or not. */
+uint64_t vrt_pod_log_count(const vrt_pod_t *pod, rt_severity_t sev);
+
+/* ------------------------------------------------------------------ */
+/* Calls from outside (load generators, tests). */
+
+/* Calls |service|/|method| at |addr| from outside the cluster (from == NULL
+ * in the network model) with |req|, expecting |resp_type|; |timeout| 0 is
+ * none. As rt_invoke(): |req| is serialised before this returns, |cb| runs
+ * exactly once, later, from an event, with a response the callback owns.
+ * Returns a handle for rt_invoke_cancel() valid until |cb| runs, or NULL
+ * with errno EINVAL on a bad argument (then |cb| never runs). */
+rt_invoke_t *vrt_client_call(vrt_world_t *w, const char *addr,
+                             const char *service, const char *method,
+                             const ProtobufCMessage *req,
+                             const ProtobufCMessageDescriptor *resp_type,
+                             rt_time_t timeout, rt_invoke_cb cb, void *user);
+
+/* ------------------------------------------------------------------ */
+/* Observations, traces and logs. */
+
+typedef enum vrt_reporter {
+	VRT_REPORT_CLIENT, /* the caller's view: sent .. outcome known */
+	VRT_REPORT_SERVER  /* the server's view: arrived .. call ended */
+} vrt_reporter_t;
+
+/* One finished call, seen by one side (Istio's reporter=source/destination).
+ * Times are des times (ns since the world started). Strings and pods are
+ * valid during the hook only. */
+typedef struct vrt_obs {
+	vrt_reporter_t reporter;
+	uint64_t id;              /* the call's number, shared by both reports */
+	des_time_t start, end;
+	const vrt_pod_t *client;  /* NULL: from outside */
+	const vrt_pod_t *server;  /* NULL: no endpoint was found */
+	const char *addr;         /* "productcatalogservice:3550" */
+	const char *service;      /* "hipstershop.ProductCatalogService" */
+	const char *method;       /* "ListProducts" */
+	rt_status_t status;
+	size_t req_bytes, resp_bytes; /* encoded messages, no framing */
+} vrt_obs_t;
+
+typedef void (*vrt_obs_cb)(void *user, const vrt_obs_t *obs);
+
+/* Installs (NULL: removes) the hook called for every finished call: once
+ * with VRT_REPORT_CLIENT when the caller learns the outcome (not for calls
+ * dropped because the calling pod died), once with VRT_REPORT_SERVER when
+ * a server that accepted the call ends it (status: what it answered, or
+ * CANCELLED / DEADLINE_EXCEEDED / UNAVAILABLE when it was cut short). */
+void vrt_world_set_obs(vrt_world_t *w, vrt_obs_cb cb, void *user);
+
+/* A readable, deterministic line per state change (calls sent, arriving,
+ * dispatched, answered, cancelled; pods starting and stopping), with its
+ * des time, for golden tests and the "one request, hop by hop" view.
+ * |line| has no newline and is valid during the call only. NULL removes. */
+typedef void (*vrt_trace_cb)(void *user, des_time_t t, const char *line);
+void vrt_world_set_trace(vrt_world_t *w, vrt_trace_cb cb, void *user);
+
+/* The log sink. Lines at |min| or above go to |cb| with their des time;
+ * every line is counted per pod and severity (vrt_pod_log_count) whether
+ * or not it is passed on. Default: no sink (dropped, counted). |fields| is
+ * the NULL-terminated key, value array of rt_log(). */
+typedef void (*vrt_log_cb)(void *user, des_time_t t, const vrt_pod_t *pod,
+                           rt_severity_t sev, const char *msg,
+                           const char *const *fields);
+void vrt_world_set_log(vrt_world_t *w, rt_severity_t min, vrt_log_cb cb,
+                       void *user);
+
+/* A ready sink: |user| is a FILE *; writes one JSON object per line, as the
+ * live runtime does, with "time" the virtual rt time in RFC 3339 with
+ * nanoseconds and "pod" added: {"time","severity","service","pod",
+ * "message",fields...}. Needs the world: pass vrt_log_json_file as |cb| and
+ * a vrt_log_file_t as |user|. */
+typedef struct vrt_log_file {
+	FILE *f;
+	const vrt_world_t *w;
+} vrt_log_file_t;
+void vrt_log_json_file(void *user, des_time_t t, const vrt_pod_t *pod,
+                       rt_severity_t sev, const char *msg,
+                       const char *const *fields);
+
+/* World-wide counters since vrt_world_new(). */
+typedef struct vrt_stats {
+	uint64_t calls;              /* calls started (rt_invoke + external) */
+	uint64_t by_status[17];      /* client outcomes by status code */
+	uint64_t dropped;            /* calls dropped with their calling pod */
+	uint64_t bytes;              /* message bytes carried (both ways) */
+} vrt_stats_t;
+void vrt_world_stats(const vrt_world_t *w, vrt_stats_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MESHSIM_SIM_VRT_H */

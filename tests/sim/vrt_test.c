@@ -1,0 +1,933 @@
+/* tests/sim/vrt_test.c: the virtual runtime (sim/vrt) running the real leaf
+ * services: the virtual wire, the resolver and load balancing, deadlines
+ * and cancellation, pod kill and termination, the processor-sharing CPU
+ * against queueing theory, exact network times, determinism and a golden
+ * trace (Check, fork mode). */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "currency/currency.h"
+#include "productcatalog/productcatalog.h"
+#include "proto/demo.pb-c.h"
+#include "recommendation/recommendation.h"
+#include "rng.h"
+#include "vrt.h"
+
+#define EPOCH ((rt_time_t)1767225600 * RT_SEC)
+#define CATALOG "productcatalogservice:3550"
+#define CURRENCY "currencyservice:7000"
+#define RECO "recommendationservice:8080"
+
+static const char *srcdir(void)
+{
+	const char *s = getenv("MESHSIM_SRCDIR");
+	return s ? s : ".";
+}
+
+/* ---- recording outcomes and observations --------------------------------- */
+
+typedef struct result {
+	vrt_world_t *w;
+	int done;
+	rt_status_t status;
+	char msg[512];
+	ProtobufCMessage *resp;
+	des_time_t at;
+} result_t;
+
+static void on_result(void *user, rt_status_t st, const char *msg,
+                      ProtobufCMessage *resp)
+{
+	result_t *r = user;
+	ck_assert_int_eq(r->done, 0);
+	r->done = 1;
+	r->status = st;
+	snprintf(r->msg, sizeof r->msg, "%s", msg);
+	r->resp = resp;
+	r->at = des_now(vrt_world_des(r->w));
+}
+
+#define MAX_OBS 64
+typedef struct obs_log {
+	int n;
+	vrt_obs_t o[MAX_OBS];
+	char server[MAX_OBS][64], client[MAX_OBS][64];
+	char service[MAX_OBS][64], method[MAX_OBS][64], addr[MAX_OBS][64];
+} obs_log_t;
+
+static void on_obs(void *user, const vrt_obs_t *o)
+{
+	obs_log_t *l = user;
+	if (l->n >= MAX_OBS)
+		return;
+	l->o[l->n] = *o;
+	snprintf(l->server[l->n], 64, "%s", o->server ? vrt_pod_name(o->server) : "-");
+	snprintf(l->client[l->n], 64, "%s", o->client ? vrt_pod_name(o->client) : "external");
+	/* The strings are valid during the hook only. */
+	snprintf(l->service[l->n], 64, "%s", o->service);
+	snprintf(l->method[l->n], 64, "%s", o->method);
+	snprintf(l->addr[l->n], 64, "%s", o->addr);
+	l->o[l->n].service = l->service[l->n];
+	l->o[l->n].method = l->method[l->n];
+	l->o[l->n].addr = l->addr[l->n];
+	l->n++;
+}
+
+/* A growing text buffer for traces. */
+typedef struct text {
+	char *s;
+	size_t n, cap;
+} text_t;
+
+static void text_add(text_t *t, const char *line)
+{
+	size_t l = strlen(line);
+	if (t->n + l + 2 > t->cap) {
+		t->cap = (t->n + l + 2) * 2;
+		t->s = realloc(t->s, t->cap);
+		ck_assert_ptr_nonnull(t->s);
+	}
+	memcpy(t->s + t->n, line, l);
+	t->n += l;
+	t->s[t->n++] = '\n';
+	t->s[t->n] = '\0';
+}
+
+static void on_trace(void *user, des_time_t t, const char *line)
+{
+	char buf[1200];
+	snprintf(buf, sizeof buf, "%lld.%09lld %s", (long long)(t / DES_S(1)),
+	         (long long)(t % DES_S(1)), line);
+	text_add(user, buf);
+}
+
+static void on_des_log(void *user, des_time_t t, uint64_t seq,
+                       const char *label)
+{
+	char buf[200];
+	snprintf(buf, sizeof buf, "%lld %llu %s", (long long)t,
+	         (unsigned long long)seq, label ? label : "-");
+	text_add(user, buf);
+}
+
+/* ---- worlds --------------------------------------------------------------- */
+
+static vrt_world_t *world(uint64_t seed)
+{
+	vrt_world_t *w = vrt_world_new(seed, EPOCH);
+	ck_assert_ptr_nonnull(w);
+	return w;
+}
+
+static vrt_pod_t *start(vrt_world_t *w, const rt_service_t *svc,
+                        const char *name, const char *const *env, double cores,
+                        const char *addr)
+{
+	vrt_pod_t *pod = NULL;
+	int rc = vrt_pod_start(w, svc, name, env, cores, &pod);
+	ck_assert_msg(rc == 0, "%s: %s: %s", name, vrt_strerror(rc),
+	              pod ? vrt_pod_error(pod) : "");
+	if (addr) {
+		vrt_endpoints_t *eps = vrt_world_resolve(w, addr);
+		if (!eps) {
+			eps = vrt_endpoints_new(w, addr, VRT_LB_ROUND_ROBIN);
+			ck_assert_int_eq(vrt_world_bind(w, addr, eps), 0);
+		}
+		ck_assert_int_eq(vrt_endpoints_add(eps, pod), 0);
+	}
+	return pod;
+}
+
+/* A profile with a constant demand everywhere. */
+static void constant_profile(vrt_world_t *w, double us)
+{
+	vrt_profile_t *p = vrt_profile_new();
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(vrt_profile_set(p, NULL, VRT_DIST_CONSTANT, us, 0), 0);
+	vrt_world_set_profile(w, p);
+}
+
+static void convert(vrt_world_t *w, result_t *r, const char *to,
+                    rt_time_t timeout)
+{
+	Hipstershop__Money from = HIPSTERSHOP__MONEY__INIT;
+	from.currency_code = (char *)"USD";
+	from.units = 42;
+	from.nanos = 500000000;
+	Hipstershop__CurrencyConversionRequest req =
+	    HIPSTERSHOP__CURRENCY_CONVERSION_REQUEST__INIT;
+	req.from = &from;
+	req.to_code = (char *)to;
+	r->w = w;
+	ck_assert_ptr_nonnull(vrt_client_call(
+	    w, CURRENCY, "hipstershop.CurrencyService", "Convert", &req.base,
+	    &hipstershop__money__descriptor, timeout, on_result, r));
+}
+
+static rt_invoke_t *list_products(vrt_world_t *w, result_t *r,
+                                  rt_time_t timeout)
+{
+	Hipstershop__Empty e = HIPSTERSHOP__EMPTY__INIT;
+	r->w = w;
+	rt_invoke_t *inv = vrt_client_call(
+	    w, CATALOG, "hipstershop.ProductCatalogService", "ListProducts",
+	    &e.base, &hipstershop__list_products_response__descriptor, timeout,
+	    on_result, r);
+	ck_assert_ptr_nonnull(inv);
+	return inv;
+}
+
+static void recommend(vrt_world_t *w, result_t *r, const char *id,
+                      rt_time_t timeout)
+{
+	Hipstershop__ListRecommendationsRequest req =
+	    HIPSTERSHOP__LIST_RECOMMENDATIONS_REQUEST__INIT;
+	char *ids[1] = {(char *)id};
+	req.user_id = (char *)"u1";
+	req.n_product_ids = id ? 1 : 0;
+	req.product_ids = ids;
+	r->w = w;
+	ck_assert_ptr_nonnull(vrt_client_call(
+	    w, RECO, "hipstershop.RecommendationService", "ListRecommendations",
+	    &req.base, &hipstershop__list_recommendations_response__descriptor,
+	    timeout, on_result, r));
+}
+
+static const char *const reco_env[] = {
+    "PRODUCT_CATALOG_SERVICE_ADDR=" CATALOG, NULL};
+
+/* ---- the wire ------------------------------------------------------------- */
+
+START_TEST(convert_through_the_wire)
+{
+	vrt_world_t *w = world(1);
+	start(w, &currency_service, "currencyservice-0", NULL, 1, CURRENCY);
+	result_t r = {0};
+	convert(w, &r, "EUR", 0);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(r.done, 1);
+	ck_assert_msg(r.status == RT_OK, "%s", r.msg);
+	Hipstershop__Money *m = (Hipstershop__Money *)r.resp;
+	ck_assert_str_eq(m->currency_code, "EUR");
+	ck_assert_int_eq(m->units, 37);
+	ck_assert_int_eq(m->nanos, 593984962);
+	rt_msg_free(r.resp);
+
+	result_t bad = {0};
+	convert(w, &bad, "XXX", 0);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(bad.status, RT_INVALID_ARGUMENT);
+	ck_assert_ptr_nonnull(strstr(bad.msg, "XXX"));
+	vrt_world_free(w);
+}
+END_TEST
+
+START_TEST(recommendation_calls_catalog_through_resolver)
+{
+	vrt_world_t *w = world(2);
+	obs_log_t ol = {0};
+	vrt_world_set_obs(w, on_obs, &ol);
+	vrt_pod_t *cat = start(w, &productcatalog_service, "catalog-0", NULL, 1, CATALOG);
+	vrt_pod_t *reco = start(w, &recommendation_service, "reco-0", reco_env, 1, RECO);
+	result_t r = {0};
+	recommend(w, &r, "OLJCESPC7Z", 0);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_msg(r.status == RT_OK, "%s", r.msg);
+	Hipstershop__ListRecommendationsResponse *resp =
+	    (Hipstershop__ListRecommendationsResponse *)r.resp;
+	ck_assert_uint_eq(resp->n_product_ids, 5);
+	for (size_t i = 0; i < resp->n_product_ids; i++)
+		ck_assert_str_ne(resp->product_ids[i], "OLJCESPC7Z");
+	rt_msg_free(r.resp);
+	/* Four reports: the catalog call (server, client), then the
+	 * recommendation call (server, client). */
+	ck_assert_int_eq(ol.n, 4);
+	ck_assert_int_eq(ol.o[0].reporter, VRT_REPORT_SERVER);
+	ck_assert_ptr_eq(ol.o[0].server, cat);
+	ck_assert_ptr_eq(ol.o[0].client, reco);
+	ck_assert_str_eq(ol.o[0].method, "ListProducts");
+	ck_assert_int_eq(ol.o[1].reporter, VRT_REPORT_CLIENT);
+	ck_assert_uint_eq(ol.o[1].id, ol.o[0].id);
+	ck_assert_int_eq(ol.o[3].reporter, VRT_REPORT_CLIENT);
+	ck_assert_ptr_null(ol.o[3].client);
+	ck_assert_ptr_eq(ol.o[3].server, reco);
+	ck_assert_str_eq(ol.o[3].service, "hipstershop.RecommendationService");
+	ck_assert_uint_gt(ol.o[1].resp_bytes, 1000);
+	vrt_world_free(w);
+}
+END_TEST
+
+START_TEST(unknown_method_service_and_address)
+{
+	vrt_world_t *w = world(3);
+	start(w, &currency_service, "currencyservice-0", NULL, 1, CURRENCY);
+	Hipstershop__Empty e = HIPSTERSHOP__EMPTY__INIT;
+	result_t a = {.w = w}, b = {.w = w}, c = {.w = w}, d = {.w = w};
+	vrt_client_call(w, CURRENCY, "hipstershop.CurrencyService", "Nope",
+	                &e.base, &hipstershop__empty__descriptor, 0, on_result, &a);
+	vrt_client_call(w, CURRENCY, "hipstershop.NoService", "Convert", &e.base,
+	                &hipstershop__empty__descriptor, 0, on_result, &b);
+	vrt_client_call(w, "nowhere:1", "hipstershop.CurrencyService", "Convert",
+	                &e.base, &hipstershop__empty__descriptor, 0, on_result, &c);
+	ck_assert_ptr_null(vrt_client_call(w, "no-port", "x.Y", "Z", &e.base,
+	                                   &hipstershop__empty__descriptor, 0,
+	                                   on_result, &d));
+	/* Never from inside the call itself. */
+	ck_assert_int_eq(c.done, 0);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(a.status, RT_UNIMPLEMENTED);
+	ck_assert_ptr_nonnull(strstr(a.msg, "unknown method Nope"));
+	ck_assert_int_eq(b.status, RT_UNIMPLEMENTED);
+	ck_assert_ptr_nonnull(strstr(b.msg, "unknown service hipstershop.NoService"));
+	ck_assert_int_eq(c.status, RT_UNAVAILABLE);
+	ck_assert_ptr_nonnull(strstr(c.msg, "nowhere:1"));
+	ck_assert_int_eq(c.at, 0);
+	ck_assert_int_eq(d.done, 0);
+	vrt_world_free(w);
+}
+END_TEST
+
+START_TEST(init_failure_is_reported)
+{
+	vrt_world_t *w = world(4);
+	vrt_pod_t *pod = NULL;
+	ck_assert_int_eq(vrt_pod_start(w, &recommendation_service, "reco-0",
+	                               NULL, 1, &pod),
+	                 VRT_EINIT);
+	ck_assert_ptr_nonnull(pod);
+	ck_assert_int_eq(vrt_pod_state(pod), VRT_POD_FAILED);
+	ck_assert_ptr_nonnull(strstr(vrt_pod_error(pod), "PRODUCT_CATALOG_SERVICE_ADDR="));
+	ck_assert_int_eq(vrt_pod_serving(pod), 0);
+	ck_assert_uint_eq(vrt_pod_log_count(pod, RT_ERROR), 1);
+	ck_assert_int_eq(vrt_pod_start(w, &recommendation_service, "reco-0",
+	                               reco_env, 1, &pod),
+	                 VRT_EEXIST);
+	vrt_world_free(w);
+}
+END_TEST
+
+/* ---- deadlines and cancellation ------------------------------------------- */
+
+START_TEST(deadline_exceeded_exactly_and_catalog_cancelled)
+{
+	vrt_world_t *w = world(5);
+	obs_log_t ol = {0};
+	vrt_world_set_obs(w, on_obs, &ol);
+	static const char *const slow[] = {"EXTRA_LATENCY=1s", NULL};
+	start(w, &productcatalog_service, "catalog-0", slow, 1, CATALOG);
+	start(w, &recommendation_service, "reco-0", reco_env, 1, RECO);
+	des_t *des = vrt_world_des(w);
+	vrt_run(w, DES_MS(3)); /* start the call at a time that is not 0 */
+	result_t r = {0};
+	recommend(w, &r, NULL, 100 * RT_MSEC);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(r.status, RT_DEADLINE_EXCEEDED);
+	ck_assert_int_eq(r.at, DES_MS(3) + DES_MS(100));
+	/* The external client gave up at the deadline; its RST_STREAM reaches
+	 * the recommendation pod one latency later, which cancels its catalog
+	 * call, whose RST_STREAM reaches the catalog one latency after that:
+	 * the catalog's handler sees the cancellation (its on_cancel fails the
+	 * call with CANCELLED). */
+	int seen = 0;
+	for (int i = 0; i < ol.n; i++)
+		if (ol.o[i].reporter == VRT_REPORT_SERVER &&
+		    strcmp(ol.server[i], "catalog-0") == 0) {
+			seen = 1;
+			ck_assert_int_eq(ol.o[i].status, RT_CANCELLED);
+			ck_assert_int_eq(ol.o[i].end,
+			                 DES_MS(103) + 2 * DES_US(200));
+		}
+	ck_assert(seen);
+	ck_assert_int_eq(des_count(des), 0);
+	vrt_world_free(w);
+}
+END_TEST
+
+START_TEST(client_cancel_reaches_server)
+{
+	vrt_world_t *w = world(6);
+	obs_log_t ol = {0};
+	vrt_world_set_obs(w, on_obs, &ol);
+	static const char *const slow[] = {"EXTRA_LATENCY=50ms", NULL};
+	start(w, &productcatalog_service, "catalog-0", slow, 1, CATALOG);
+	result_t r = {0};
+	rt_invoke_t *inv = list_products(w, &r, 0);
+	vrt_run(w, DES_MS(10));
+	rt_invoke_cancel(inv);
+	ck_assert_int_eq(r.done, 0);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(r.status, RT_CANCELLED);
+	ck_assert_int_eq(r.at, DES_MS(10));
+	ck_assert_int_eq(ol.n, 2);
+	ck_assert_int_eq(ol.o[1].reporter, VRT_REPORT_SERVER);
+	ck_assert_int_eq(ol.o[1].status, RT_CANCELLED);
+	ck_assert_int_eq(ol.o[1].end, DES_MS(10) + DES_US(200));
+	vrt_world_free(w);
+}
+END_TEST
+
+/* ---- pods dying ----------------------------------------------------------- */
+
+typedef struct killer {
+	vrt_pod_t *pod;
+	des_time_t grace;
+} killer_t;
+
+static void kill_cb(des_t *des, void *user)
+{
+	(void)des;
+	killer_t *k = user;
+	if (k->grace < 0)
+		vrt_pod_kill(k->pod);
+	else
+		vrt_pod_terminate(k->pod, k->grace);
+}
+
+START_TEST(killing_the_only_catalog_is_unavailable)
+{
+	vrt_world_t *w = world(7);
+	static const char *const slow[] = {"EXTRA_LATENCY=10ms", NULL};
+	vrt_pod_t *cat = start(w, &productcatalog_service, "catalog-0", slow, 1, CATALOG);
+	start(w, &recommendation_service, "reco-0", reco_env, 1, RECO);
+	killer_t k = {cat, -1};
+	des_schedule_at(vrt_world_des(w), DES_MS(5), kill_cb, &k, NULL);
+	result_t inflight = {0};
+	recommend(w, &inflight, NULL, 0);
+	vrt_run(w, DES_TIME_MAX);
+	/* In flight at the kill: UNAVAILABLE one latency later at the
+	 * recommendation pod, passed on as UNAVAILABLE. */
+	ck_assert_int_eq(inflight.status, RT_UNAVAILABLE);
+	ck_assert_msg(strstr(inflight.msg, CATALOG) != NULL, "%s", inflight.msg);
+	ck_assert_int_eq(inflight.at, DES_MS(5) + 2 * DES_US(200));
+	ck_assert_int_eq(vrt_pod_state(cat), VRT_POD_DEAD);
+	ck_assert_uint_eq(vrt_endpoints_count(vrt_world_resolve(w, CATALOG)), 0);
+	/* After: no endpoint. */
+	result_t after = {0};
+	recommend(w, &after, NULL, 0);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(after.status, RT_UNAVAILABLE);
+	ck_assert_msg(strstr(after.msg, "cannot connect to " CATALOG) != NULL,
+	              "%s", after.msg);
+	vrt_world_free(w);
+}
+END_TEST
+
+START_TEST(terminate_finishes_in_flight_within_grace)
+{
+	vrt_world_t *w = world(8);
+	static const char *const slow[] = {"EXTRA_LATENCY=10ms", NULL};
+	vrt_pod_t *a = start(w, &productcatalog_service, "catalog-a", slow, 1, CATALOG);
+	killer_t k = {a, DES_S(1)};
+	des_schedule_at(vrt_world_des(w), DES_MS(5), kill_cb, &k, NULL);
+	result_t r = {0};
+	list_products(w, &r, 0);
+	vrt_run(w, DES_MS(6));
+	ck_assert_int_eq(vrt_pod_state(a), VRT_POD_TERMINATING);
+	ck_assert_int_eq(vrt_pod_serving(a), 0);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_msg(r.status == RT_OK, "%s", r.msg);
+	rt_msg_free(r.resp);
+	ck_assert_int_eq(vrt_pod_state(a), VRT_POD_DEAD);
+
+	/* A grace shorter than the work: cut at the end of the grace. */
+	vrt_pod_t *b = start(w, &productcatalog_service, "catalog-b", slow, 1, CATALOG);
+	des_time_t t0 = des_now(vrt_world_des(w));
+	killer_t k2 = {b, DES_MS(2)};
+	des_schedule_at(vrt_world_des(w), t0 + DES_MS(5), kill_cb, &k2, NULL);
+	result_t r2 = {0};
+	list_products(w, &r2, 0);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(r2.status, RT_UNAVAILABLE);
+	ck_assert_ptr_nonnull(strstr(r2.msg, "server shutting down"));
+	ck_assert_int_eq(r2.at, t0 + DES_MS(7) + DES_US(200));
+	vrt_world_free(w);
+}
+END_TEST
+
+/* ---- load balancing -------------------------------------------------------- */
+
+START_TEST(round_robin_over_three_catalogs)
+{
+	vrt_world_t *w = world(9);
+	obs_log_t ol = {0};
+	vrt_world_set_obs(w, on_obs, &ol);
+	start(w, &productcatalog_service, "catalog-0", NULL, 1, CATALOG);
+	start(w, &productcatalog_service, "catalog-1", NULL, 1, CATALOG);
+	start(w, &productcatalog_service, "catalog-2", NULL, 1, CATALOG);
+	result_t r[6];
+	memset(r, 0, sizeof r);
+	for (int i = 0; i < 6; i++)
+		list_products(w, &r[i], 0);
+	vrt_run(w, DES_TIME_MAX);
+	const char *want[] = {"catalog-0", "catalog-1", "catalog-2"};
+	int k = 0;
+	for (int i = 0; i < ol.n; i++)
+		if (ol.o[i].reporter == VRT_REPORT_CLIENT) {
+			ck_assert_int_eq(ol.o[i].status, RT_OK);
+			ck_assert_str_eq(ol.server[i], want[(ol.o[i].id - 1) % 3]);
+			k++;
+		}
+	ck_assert_int_eq(k, 6);
+	for (int i = 0; i < 6; i++)
+		rt_msg_free(r[i].resp);
+	vrt_world_free(w);
+}
+END_TEST
+
+/* ---- CPU: processor sharing ----------------------------------------------- */
+
+/* A test service whose handler answers at once: all time is CPU. */
+static void echo_handler(rt_call_t *call, const ProtobufCMessage *req,
+                         void *user)
+{
+	(void)user;
+	rt_reply(call, req);
+}
+static const rt_method_t echo_methods[] = {
+    {"Echo", &hipstershop__empty__descriptor, &hipstershop__empty__descriptor,
+     echo_handler}};
+static const rt_service_def_t echo_def = {"test.Echo", echo_methods, 1};
+static int echo_init(rt_t *rt) { return rt_serve(rt, &echo_def, NULL); }
+static const rt_service_t echo_service = {"echoservice", 1, echo_init, NULL};
+
+static void echo(vrt_world_t *w, result_t *r)
+{
+	Hipstershop__Empty e = HIPSTERSHOP__EMPTY__INIT;
+	r->w = w;
+	ck_assert_ptr_nonnull(vrt_client_call(w, "echo:1", "test.Echo", "Echo",
+	                                      &e.base,
+	                                      &hipstershop__empty__descriptor, 0,
+	                                      on_result, r));
+}
+
+static vrt_world_t *echo_world(uint64_t seed, double cores, vrt_dist_t dist,
+                               double mean_us)
+{
+	vrt_world_t *w = world(seed);
+	vrt_world_set_link_default(w, (vrt_link_t){0, 0});
+	vrt_profile_t *p = vrt_profile_new();
+	ck_assert_int_eq(vrt_profile_set(p, "test.Echo/Echo", dist, mean_us, 0), 0);
+	vrt_world_set_profile(w, p);
+	vrt_pod_t *pod = NULL;
+	ck_assert_int_eq(vrt_pod_start(w, &echo_service, "echo-0", NULL, cores, &pod), 0);
+	vrt_endpoints_t *eps = vrt_endpoints_new(w, "echo", VRT_LB_ROUND_ROBIN);
+	ck_assert_int_eq(vrt_world_bind(w, "echo:1", eps), 0);
+	ck_assert_int_eq(vrt_endpoints_add(eps, pod), 0);
+	return w;
+}
+
+START_TEST(ps_two_cores_two_jobs_full_speed)
+{
+	/* 2 cores, 2 jobs of 1 ms: each at full speed, both done at 1 ms. */
+	vrt_world_t *w = echo_world(10, 2, VRT_DIST_CONSTANT, 1000);
+	result_t a = {0}, b = {0}, c = {0};
+	echo(w, &a);
+	echo(w, &b);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(a.at, DES_MS(1));
+	ck_assert_int_eq(b.at, DES_MS(1));
+	/* 3 jobs on 2 cores: each at 2/3 speed, done at 1.5 ms. */
+	des_time_t t0 = des_now(vrt_world_des(w));
+	memset(&a, 0, sizeof a);
+	memset(&b, 0, sizeof b);
+	echo(w, &a);
+	echo(w, &b);
+	echo(w, &c);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(a.at - t0, DES_US(1500));
+	ck_assert_int_eq(c.at - t0, DES_US(1500));
+	vrt_pod_t *pod = vrt_world_pod(w, "echo-0");
+	des_time_t busy;
+	double core_ns;
+	uint64_t jobs;
+	vrt_pod_cpu(pod, &busy, &core_ns, &jobs);
+	ck_assert_int_eq(busy, DES_US(2500));
+	ck_assert(fabs(core_ns - 5e6) < 1);
+	ck_assert_uint_eq(jobs, 5);
+	rt_msg_free(a.resp);
+	rt_msg_free(b.resp);
+	rt_msg_free(c.resp);
+	vrt_world_free(w);
+
+	/* 1 core, 2 jobs of 1 ms: each at half speed, both done at 2 ms. */
+	w = echo_world(10, 1, VRT_DIST_CONSTANT, 1000);
+	memset(&a, 0, sizeof a);
+	memset(&b, 0, sizeof b);
+	echo(w, &a);
+	echo(w, &b);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(a.at, DES_MS(2));
+	ck_assert_int_eq(b.at, DES_MS(2));
+	rt_msg_free(a.resp);
+	rt_msg_free(b.resp);
+	vrt_world_free(w);
+}
+END_TEST
+
+/* M/M/1-PS: Poisson arrivals, exponential demand with mean S on one core at
+ * load rho: mean response time S / (1 - rho) (for any demand distribution:
+ * PS is insensitive). */
+typedef struct mm1 {
+	vrt_world_t *w;
+	des_rng_t rng;
+	double mean_gap_ns;
+	long left, done;
+	double sum_ns;
+} mm1_t;
+
+typedef struct mm1_call {
+	mm1_t *m;
+	des_time_t start;
+} mm1_call_t;
+
+static void mm1_done(void *user, rt_status_t st, const char *msg,
+                     ProtobufCMessage *resp)
+{
+	mm1_call_t *c = user;
+	ck_assert_msg(st == RT_OK, "%s", msg);
+	c->m->sum_ns += (double)(des_now(vrt_world_des(c->m->w)) - c->start);
+	c->m->done++;
+	rt_msg_free(resp);
+	free(c);
+}
+
+static void mm1_arrive(des_t *des, void *user)
+{
+	mm1_t *m = user;
+	mm1_call_t *c = malloc(sizeof *c);
+	c->m = m;
+	c->start = des_now(des);
+	Hipstershop__Empty e = HIPSTERSHOP__EMPTY__INIT;
+	ck_assert_ptr_nonnull(vrt_client_call(m->w, "echo:1", "test.Echo", "Echo",
+	                                      &e.base,
+	                                      &hipstershop__empty__descriptor, 0,
+	                                      mm1_done, c));
+	if (--m->left > 0)
+		des_schedule_in(des, des_rng_exp_ns(&m->rng, m->mean_gap_ns),
+		                mm1_arrive, m, NULL);
+}
+
+START_TEST(ps_mm1_mean_response_time)
+{
+	const double S = 100e3, rho = 0.5; /* ns */
+	const long N = 200000;
+	vrt_world_t *w = echo_world(11, 1, VRT_DIST_EXPONENTIAL, S / 1e3);
+	mm1_t m = {w, {{0}}, S / rho, N, 0, 0};
+	des_rng_stream(&m.rng, 11, "test/arrivals");
+	des_schedule_in(vrt_world_des(w), 0, mm1_arrive, &m, NULL);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(m.done, N);
+	double mean = m.sum_ns / (double)N, want = S / (1 - rho);
+	/* The standard error of this mean at rho = 0.5 over 200k calls is
+	 * about 1%; the seed is fixed, so this never flakes. */
+	ck_assert_msg(fabs(mean - want) / want < 0.05,
+	              "mean response %.1f us, theory %.1f us", mean / 1e3,
+	              want / 1e3);
+	des_time_t busy;
+	vrt_pod_cpu(vrt_world_pod(w, "echo-0"), &busy, NULL, NULL);
+	double util = (double)busy / (double)des_now(vrt_world_des(w));
+	ck_assert_msg(fabs(util - rho) < 0.02, "utilisation %.3f", util);
+	vrt_world_free(w);
+}
+END_TEST
+
+/* ---- network -------------------------------------------------------------- */
+
+START_TEST(network_latency_and_bandwidth_exact)
+{
+	vrt_world_t *w = world(12);
+	/* 1 ms one way; 8 Mbit/s: one byte is 1 us. */
+	vrt_world_set_link_default(w, (vrt_link_t){DES_MS(1), 8000000});
+	constant_profile(w, 10);
+	start(w, &currency_service, "currencyservice-0", NULL, 1, CURRENCY);
+	obs_log_t ol = {0};
+	vrt_world_set_obs(w, on_obs, &ol);
+	result_t r = {0};
+	convert(w, &r, "EUR", 0);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(r.status, RT_OK);
+	rt_msg_free(r.resp);
+	ck_assert_int_eq(ol.n, 2);
+	size_t req = ol.o[1].req_bytes, resp = ol.o[1].resp_bytes;
+	ck_assert_uint_gt(req, 10);
+	ck_assert_uint_gt(resp, 10);
+	des_time_t want = 2 * DES_MS(1) + DES_US(req + 5) + DES_US(resp + 5) +
+	                  DES_US(10);
+	ck_assert_int_eq(r.at, want);
+	ck_assert_int_eq(ol.o[1].end - ol.o[1].start, want);
+	/* The server's view: from arrival to its reply, the CPU time only. */
+	ck_assert_int_eq(ol.o[0].end - ol.o[0].start, DES_US(10));
+
+	/* A per-link override: from outside to this pod, 5 ms. */
+	ck_assert_int_eq(vrt_world_set_link(w, "external", "currencyservice-0",
+	                                    (vrt_link_t){DES_MS(5), 0}),
+	                 0);
+	memset(&r, 0, sizeof r);
+	des_time_t t0 = des_now(vrt_world_des(w));
+	convert(w, &r, "EUR", 0);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(r.at - t0, DES_MS(5) + DES_US(10) + DES_MS(1) +
+	                                DES_US(resp + 5));
+	rt_msg_free(r.resp);
+	vrt_world_free(w);
+}
+END_TEST
+
+/* ---- determinism and the golden trace -------------------------------------- */
+
+typedef struct scen {
+	vrt_world_t *w;
+	des_rng_t rng;
+	int left;
+	text_t *obs;
+} scen_t;
+
+static void scen_done(void *user, rt_status_t st, const char *msg,
+                      ProtobufCMessage *resp)
+{
+	(void)user;
+	(void)st;
+	(void)msg;
+	rt_msg_free(resp);
+}
+
+static void scen_obs(void *user, const vrt_obs_t *o)
+{
+	char buf[512];
+	snprintf(buf, sizeof buf, "%d %llu %lld %lld %s %s %s/%s %s %zu %zu",
+	         o->reporter, (unsigned long long)o->id, (long long)o->start,
+	         (long long)o->end, o->client ? vrt_pod_name(o->client) : "external",
+	         o->server ? vrt_pod_name(o->server) : "-", o->service, o->method,
+	         rt_status_name((int)o->status), o->req_bytes, o->resp_bytes);
+	text_add(user, buf);
+}
+
+static void scen_arrive(des_t *des, void *user)
+{
+	scen_t *s = user;
+	Hipstershop__ListRecommendationsRequest req =
+	    HIPSTERSHOP__LIST_RECOMMENDATIONS_REQUEST__INIT;
+	Hipstershop__Money from = HIPSTERSHOP__MONEY__INIT;
+	Hipstershop__CurrencyConversionRequest conv =
+	    HIPSTERSHOP__CURRENCY_CONVERSION_REQUEST__INIT;
+	/* Some calls with a deadline short enough to be missed. */
+	rt_time_t timeout = des_rng_below(&s->rng, 4) == 0 ? 300 * RT_USEC : 0;
+	if (des_rng_below(&s->rng, 2)) {
+		vrt_client_call(s->w, RECO, "hipstershop.RecommendationService",
+		                "ListRecommendations", &req.base,
+		                &hipstershop__list_recommendations_response__descriptor,
+		                timeout, scen_done, NULL);
+	} else {
+		from.currency_code = (char *)"USD";
+		from.units = (int64_t)des_rng_below(&s->rng, 1000);
+		conv.from = &from;
+		conv.to_code = (char *)"JPY";
+		vrt_client_call(s->w, CURRENCY, "hipstershop.CurrencyService",
+		                "Convert", &conv.base, &hipstershop__money__descriptor,
+		                timeout, scen_done, NULL);
+	}
+	if (--s->left > 0)
+		des_schedule_in(des, des_rng_exp_ns(&s->rng, 100e3), scen_arrive, s,
+		                NULL);
+}
+
+/* A small shop under Poisson load with lognormal demands: two catalogs,
+ * one recommendation and one currency pod; a catalog killed midway. */
+static void scenario(uint64_t seed, int calls, text_t *trace, text_t *obs,
+                     text_t *deslog)
+{
+	vrt_world_t *w = world(seed);
+	if (trace)
+		vrt_world_set_trace(w, on_trace, trace);
+	if (obs)
+		vrt_world_set_obs(w, scen_obs, obs);
+	if (deslog)
+		des_set_log(vrt_world_des(w), on_des_log, deslog);
+	vrt_profile_t *p = vrt_profile_new();
+	vrt_profile_set(p, NULL, VRT_DIST_LOGNORMAL, 60, 30);
+	vrt_world_set_profile(w, p);
+	vrt_pod_t *c0 = start(w, &productcatalog_service, "catalog-0", NULL, 0.5, CATALOG);
+	start(w, &productcatalog_service, "catalog-1", NULL, 0.5, CATALOG);
+	start(w, &recommendation_service, "reco-0", reco_env, 1, RECO);
+	start(w, &currency_service, "currency-0", NULL, 0.5, CURRENCY);
+	scen_t s = {w, {{0}}, calls, obs};
+	des_rng_stream(&s.rng, seed, "test/load");
+	des_schedule_in(vrt_world_des(w), 0, scen_arrive, &s, NULL);
+	killer_t k = {c0, -1};
+	des_schedule_at(vrt_world_des(w), (des_time_t)calls * DES_US(50), kill_cb,
+	                &k, NULL);
+	vrt_run(w, DES_TIME_MAX);
+	vrt_world_free(w);
+}
+
+START_TEST(same_seed_same_run)
+{
+	text_t t1 = {0}, o1 = {0}, d1 = {0}, t2 = {0}, o2 = {0}, d2 = {0},
+	       t3 = {0}, o3 = {0};
+	scenario(42, 2000, &t1, &o1, &d1);
+	scenario(42, 2000, &t2, &o2, &d2);
+	scenario(43, 2000, &t3, &o3, NULL);
+	ck_assert_uint_gt(t1.n, 10000);
+	ck_assert_str_eq(t1.s, t2.s);
+	ck_assert_str_eq(o1.s, o2.s);
+	ck_assert_str_eq(d1.s, d2.s);
+	ck_assert_str_ne(t1.s, t3.s);
+	ck_assert_str_ne(o1.s, o3.s);
+	/* The run saw every outcome the scenario aims at. */
+	ck_assert_ptr_nonnull(strstr(o1.s, " OK "));
+	ck_assert_ptr_nonnull(strstr(o1.s, " DEADLINE_EXCEEDED "));
+	ck_assert_ptr_nonnull(strstr(t1.s, "pod catalog-0 stop: pod killed"));
+	free(t1.s), free(o1.s), free(d1.s), free(t2.s), free(o2.s), free(d2.s);
+	free(t3.s), free(o3.s);
+}
+END_TEST
+
+START_TEST(golden_tiny_scenario)
+{
+	text_t t = {0};
+	scenario(7, 6, &t, NULL, NULL);
+	char path[4096];
+	snprintf(path, sizeof path, "%s/tests/sim/golden/vrt_tiny.txt", srcdir());
+	if (getenv("VRT_GOLDEN_UPDATE")) {
+		FILE *f = fopen(path, "w");
+		ck_assert_ptr_nonnull(f);
+		fputs(t.s, f);
+		fclose(f);
+	}
+	FILE *f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	static char want[1 << 16];
+	size_t n = fread(want, 1, sizeof want - 1, f);
+	fclose(f);
+	want[n] = '\0';
+	if (strcmp(want, t.s) != 0) {
+		fprintf(stderr, "--- expected (%s)\n%s--- got\n%s", path, want, t.s);
+		ck_abort_msg("trace differs from %s (VRT_GOLDEN_UPDATE=1 rewrites it)",
+		             path);
+	}
+	free(t.s);
+}
+END_TEST
+
+/* ---- the cost profile file ------------------------------------------------ */
+
+START_TEST(profile_file_loads_and_errors_name_the_place)
+{
+	char path[4096], err[512];
+	vrt_profile_t *p = NULL;
+	snprintf(path, sizeof path, "%s/data/cost-profile.json", srcdir());
+	int rc = vrt_profile_load(path, &p, err, sizeof err);
+	ck_assert_msg(rc == 0, "%s", err);
+	ck_assert_ptr_nonnull(p);
+	vrt_profile_free(p);
+
+	const char *tmp = "vrt_test_profile.json";
+	FILE *f = fopen(tmp, "w");
+	fputs("{\"version\": 1,\n \"methods\": {\n  \"a.B/C\": {\"mean_us\": 5},\n"
+	      "  \"a.B/D\": {\"mean_us\": 5, \"sd_us\": -1}\n }\n}\n",
+	      f);
+	fclose(f);
+	rc = vrt_profile_load(tmp, &p, err, sizeof err);
+	ck_assert_int_eq(rc, VRT_EPROFILE);
+	ck_assert_msg(strstr(err, "vrt_test_profile.json:4:") != NULL, "%s", err);
+	ck_assert_msg(strstr(err, "methods.a.B/D.sd_us") != NULL, "%s", err);
+
+	f = fopen(tmp, "w");
+	fputs("{\"version\": 1,\n \"default\": {\"mean_us\": 5,}\n}\n", f);
+	fclose(f);
+	rc = vrt_profile_load(tmp, &p, err, sizeof err);
+	ck_assert_int_eq(rc, VRT_EPROFILE);
+	ck_assert_msg(strstr(err, "vrt_test_profile.json:2:") != NULL, "%s", err);
+
+	f = fopen(tmp, "w");
+	fputs("{\"version\": 1, \"methods\": {\"a.B/C\": {\"mean\": 5}}}\n", f);
+	fclose(f);
+	rc = vrt_profile_load(tmp, &p, err, sizeof err);
+	ck_assert_int_eq(rc, VRT_EPROFILE);
+	ck_assert_msg(strstr(err, "methods.a.B/C.mean: unknown field") != NULL,
+	              "%s", err);
+	remove(tmp);
+}
+END_TEST
+
+/* ---- logs ----------------------------------------------------------------- */
+
+static void count_log(void *user, des_time_t t, const vrt_pod_t *pod,
+                      rt_severity_t sev, const char *msg,
+                      const char *const *fields)
+{
+	(void)t;
+	(void)pod;
+	(void)msg;
+	(void)fields;
+	ck_assert_int_ge(sev, RT_INFO);
+	(*(int *)user)++;
+}
+
+START_TEST(logs_counted_filtered_and_json)
+{
+	vrt_world_t *w = world(13);
+	int n = 0;
+	vrt_world_set_log(w, RT_INFO, count_log, &n);
+	vrt_pod_t *pod = start(w, &currency_service, "currencyservice-0", NULL, 1, CURRENCY);
+	result_t r = {0};
+	convert(w, &r, "EUR", 0);
+	vrt_run(w, DES_TIME_MAX);
+	rt_msg_free(r.resp);
+	ck_assert_uint_eq(vrt_pod_log_count(pod, RT_DEBUG), 1);
+	ck_assert_int_eq(n, 0);
+
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	vrt_log_file_t lf = {f, w};
+	vrt_world_set_log(w, RT_DEBUG, vrt_log_json_file, &lf);
+	memset(&r, 0, sizeof r);
+	convert(w, &r, "EUR", 0);
+	vrt_run(w, DES_TIME_MAX);
+	rt_msg_free(r.resp);
+	fclose(f);
+	ck_assert_msg(strstr(buf, "{\"time\":\"2026-01-01T00:00:00.") == buf, "%s", buf);
+	ck_assert_ptr_nonnull(strstr(buf, "\"pod\":\"currencyservice-0\""));
+	ck_assert_ptr_nonnull(strstr(buf, "\"to\":\"EUR\"}"));
+	free(buf);
+	vrt_world_free(w);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("vrt");
+	TCase *tc = tcase_create("vrt");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, convert_through_the_wire);
+	tcase_add_test(tc, recommendation_calls_catalog_through_resolver);
+	tcase_add_test(tc, unknown_method_service_and_address);
+	tcase_add_test(tc, init_failure_is_reported);
+	tcase_add_test(tc, deadline_exceeded_exactly_and_catalog_cancelled);
+	tcase_add_test(tc, client_cancel_reaches_server);
+	tcase_add_test(tc, killing_the_only_catalog_is_unavailable);
+	tcase_add_test(tc, terminate_finishes_in_flight_within_grace);
+	tcase_add_test(tc, round_robin_over_three_catalogs);
+	tcase_add_test(tc, ps_two_cores_two_jobs_full_speed);
+	tcase_add_test(tc, ps_mm1_mean_response_time);
+	tcase_add_test(tc, network_latency_and_bandwidth_exact);
+	tcase_add_test(tc, same_seed_same_run);
+	tcase_add_test(tc, golden_tiny_scenario);
+	tcase_add_test(tc, profile_file_loads_and_errors_name_the_place);
+	tcase_add_test(tc, logs_counted_filtered_and_json);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
