@@ -11,8 +11,9 @@
 //       and the monitoring selectors must all resolve.
 //       --prometheus-values FILE.json: kube-prometheus-stack values, whose
 //       selectors the ServiceMonitors/PodMonitors/PrometheusRules must match.
-//   node validate.mjs values SCHEMA.json VALUES.json [--expect-invalid]
-//       A chart's merged values against its values.schema.json, as Helm does.
+//   node validate.mjs values SCHEMA.json VALUES.json... [--expect-invalid]
+//       Charts' merged values against a values.schema.json, as Helm checks
+//       them; with --expect-invalid, each must be refused.
 //
 // Prints one line per problem and "N objects, M problems"; exit 1 on any.
 import { readFileSync } from "node:fs";
@@ -23,18 +24,21 @@ const problem = (where, msg) => problems.push(`${where}: ${msg}`);
 
 // --- values against values.schema.json ------------------------------------
 if (process.argv[2] === "values") {
-  const [schemaFile, valuesFile, flag] = process.argv.slice(3);
+  const rest = process.argv.slice(3);
+  const expectInvalid = rest.includes("--expect-invalid");
+  const [schemaFile, ...valuesFiles] = rest.filter((a) => a !== "--expect-invalid");
   const ajv = new Ajv({ allErrors: true, strict: false });
   const validate = ajv.compile(JSON.parse(readFileSync(schemaFile, "utf8")));
-  const ok = validate(JSON.parse(readFileSync(valuesFile, "utf8")));
-  if (flag === "--expect-invalid") {
-    if (ok) { console.log(`${valuesFile}: accepted, but should have been refused`); process.exit(1); }
-    console.log(`${valuesFile}: refused as expected: ${ajv.errorsText(validate.errors)}`);
-    process.exit(0);
+  let bad = 0;
+  for (const f of valuesFiles) {
+    const ok = validate(JSON.parse(readFileSync(f, "utf8")));
+    if (expectInvalid) {
+      if (ok) { console.log(`${f}: accepted, but should have been refused`); bad++; }
+      else console.log(`${f}: refused as expected: ${ajv.errorsText(validate.errors)}`);
+    } else if (!ok) { console.log(`${f}: ${ajv.errorsText(validate.errors, { separator: "\n  " })}`); bad++; }
+    else console.log(`${f}: valid`);
   }
-  if (!ok) { console.log(`${valuesFile}: ${ajv.errorsText(validate.errors, { separator: "\n  " })}`); process.exit(1); }
-  console.log(`${valuesFile}: valid`);
-  process.exit(0);
+  process.exit(bad ? 1 : 0);
 }
 if (process.argv[2] !== "objects") {
   console.error("usage: node validate.mjs objects FILE.json... | values SCHEMA VALUES [--expect-invalid]");

@@ -22,14 +22,16 @@ $V objects "$tmp"/chart-*.json "$tmp/istio.json" > "$tmp/out" || { cat "$tmp/out
 
 # 2. Values against the schema: the defaults, overrides, and bad values.
 for c in $(charts); do
-  render "$c" -o values > "$tmp/v.json"
-  $V values "$K/charts/$c/values.schema.json" "$tmp/v.json" > "$tmp/out" || { cat "$tmp/out"; fail "$c: values.yaml fails its schema"; }
+  cmp -s "$K/charts/$c/values.schema.json" "$K/charts/values.schema.json" || fail "$c: schema copy out of date (k8s/charts/sync-schema)"
+  render "$c" -o values > "$tmp/values-$c.json"
 done
+$V values "$K/charts/values.schema.json" "$tmp"/values-*.json > "$tmp/out" || { cat "$tmp/out"; fail "a values.yaml fails the schema"; }
 S_=$K/charts/values.schema.json
-bad() {
-  what=$1; shift
-  render currencyservice -o values "$@" > "$tmp/v.json"
-  $V values "$S_" "$tmp/v.json" --expect-invalid > "$tmp/out" || { cat "$tmp/out"; fail "schema accepted $what"; }
+n=0
+bad() { # bad WHAT RENDER-ARGS...: values the schema must refuse
+  n=$((n + 1)); what=$1; shift
+  render currencyservice -o values "$@" > "$tmp/bad-$n.json"
+  echo "$tmp/bad-$n.json: $what" >> "$tmp/bad"
 }
 bad "a string replicaCount" --set-string replicaCount=three
 bad "a root container" --set securityContext.runAsNonRoot=false
@@ -38,8 +40,10 @@ bad "a numeric env value" --set env.USERS=10
 bad "an unknown key" --set replcaCount=2
 bad "a PVC with 2 replicas" --set storage.enabled=true --set storage.type=persistentVolumeClaim \
   --set storage.mountPath=/data --set storage.size=1Gi --set replicaCount=2
-render currencyservice -o values --set replicaCount=3 --set image.tag=1.2.3 > "$tmp/v.json"
-$V values "$S_" "$tmp/v.json" >/dev/null || fail "schema refused a good override"
+$V values "$S_" "$tmp"/bad-*.json --expect-invalid > "$tmp/out" ||
+  { cat "$tmp/out" "$tmp/bad"; fail "the schema accepted bad values (see above)"; }
+render currencyservice -o values --set replicaCount=3 --set image.tag=1.2.3 > "$tmp/good.json"
+$V values "$S_" "$tmp/good.json" >/dev/null || fail "schema refused a good override"
 
 # 3. The seed's faults are named.
 "$RENDER" --yaml2json "$K/test/fixtures/seed-canary.yaml" "$K/istio/gateway.yaml" > "$tmp/seed.json"
