@@ -531,6 +531,8 @@ START_TEST(ps_two_cores_two_jobs_full_speed)
 	ck_assert_int_eq(b.at, DES_MS(1));
 	/* 3 jobs on 2 cores: each at 2/3 speed, done at 1.5 ms. */
 	des_time_t t0 = des_now(vrt_world_des(w));
+	rt_msg_free(a.resp);
+	rt_msg_free(b.resp);
 	memset(&a, 0, sizeof a);
 	memset(&b, 0, sizeof b);
 	echo(w, &a);
@@ -615,7 +617,7 @@ START_TEST(ps_mm1_mean_response_time)
 	const double S = 100e3, rho = 0.5; /* ns */
 	const long N = 200000;
 	vrt_world_t *w = echo_world(11, 1, VRT_DIST_EXPONENTIAL, S / 1e3);
-	mm1_t m = {w, {{0}}, S / rho, N, 0, 0};
+	mm1_t m = {.w = w, .mean_gap_ns = S / rho, .left = N};
 	des_rng_stream(&m.rng, 11, "test/arrivals");
 	des_schedule_in(vrt_world_des(w), 0, mm1_arrive, &m, NULL);
 	vrt_run(w, DES_TIME_MAX);
@@ -753,7 +755,7 @@ static void scenario(uint64_t seed, int calls, text_t *trace, text_t *obs,
 	start(w, &productcatalog_service, "catalog-1", NULL, 0.5, CATALOG);
 	start(w, &recommendation_service, "reco-0", reco_env, 1, RECO);
 	start(w, &currency_service, "currency-0", NULL, 0.5, CURRENCY);
-	scen_t s = {w, {{0}}, calls, obs};
+	scen_t s = {.w = w, .left = calls, .obs = obs};
 	des_rng_stream(&s.rng, seed, "test/load");
 	des_schedule_in(vrt_world_des(w), 0, scen_arrive, &s, NULL);
 	killer_t k = {c0, -1};
