@@ -21,16 +21,22 @@ static const char *const recommendation_env[][2] = {
     {NULL, NULL},
 };
 
-/* The services `up` runs, in start order, with upstream's container ports. */
+/* The services `up` runs, in start order, with upstream's container ports
+ * and the environment their Kubernetes manifests give them. */
 static const sup_spec_t shop[] = {
-    {"productcatalogservice", "hipstershop.ProductCatalogService", 3550, NULL},
-    {"currencyservice", "hipstershop.CurrencyService", 7000, NULL},
-    {"shippingservice", "hipstershop.ShippingService", 50051, NULL},
-    {"paymentservice", "hipstershop.PaymentService", 50051, NULL},
-    {"emailservice", "hipstershop.EmailService", 8080, NULL},
-    {"adservice", "hipstershop.AdService", 9555, NULL},
-    {"recommendationservice", "hipstershop.RecommendationService", 8080,
-     recommendation_env},
+    {.name = "productcatalogservice",
+     .health = "hipstershop.ProductCatalogService",
+     .port = 3550,
+     .env = (const char *const[]){"SELLER_PRODUCTS_DB={state}/seller-products.db", NULL}},
+    {.name = "currencyservice", .health = "hipstershop.CurrencyService", .port = 7000},
+    {.name = "shippingservice", .health = "hipstershop.ShippingService", .port = 50051},
+    {.name = "paymentservice", .health = "hipstershop.PaymentService", .port = 50051},
+    {.name = "emailservice", .health = "hipstershop.EmailService", .port = 8080},
+    {.name = "adservice", .health = "hipstershop.AdService", .port = 9555},
+    {.name = "recommendationservice",
+     .health = "hipstershop.RecommendationService",
+     .port = 8080,
+     .addr_env = recommendation_env},
 };
 #define N_SHOP (sizeof shop / sizeof *shop)
 

@@ -29,6 +29,7 @@ struct sup_proc {
   char host[32];
   char path[4096];
   char log_path[4096];
+  char dir[4096]; /* the service's own state directory, its cwd */
   uv_process_t proc;
   int spawned; /* proc handle is live (must be closed) */
   int pid;
@@ -57,6 +58,9 @@ struct sup {
   void *done_user;
   int closing_handles;
 };
+
+const char *const sup_passthrough_env[] = {
+    "LOG_LEVEL", "HOME", "LANG", "TZ", "GRPC_KEEPALIVE_SECONDS", NULL};
 
 const char *sup_state_name(sup_state_t s) {
   switch (s) {
@@ -131,6 +135,8 @@ static void exit_cb(uv_process_t *proc, int64_t status, int sig) {
   uv_close((uv_handle_t *)proc, close_proc_cb);
 }
 
+static void health_result(sup_proc_t *p, int serving);
+
 static void health_done(void *user, rt_status_t status, const char *message,
                         ProtobufCMessage *resp) {
   sup_proc_t *p = user;
@@ -143,6 +149,10 @@ static void health_done(void *user, rt_status_t status, const char *message,
               GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
   }
   rt_msg_free(resp);
+  health_result(p, serving);
+}
+
+static void health_result(sup_proc_t *p, int serving) {
   if (p->pid == 0 || p->state == SUP_STOPPING || p->state == SUP_STOPPED)
     return;
   if (serving) {
@@ -160,10 +170,32 @@ static void health_done(void *user, rt_status_t status, const char *message,
   }
 }
 
+static void http_health_done(void *user, rt_status_t status,
+                             const char *message,
+                             const rt_http_response_t *resp) {
+  sup_proc_t *p = user;
+  p->health_inflight = 0;
+  int serving = status == RT_OK && resp && resp->status >= 200 &&
+                resp->status < 300;
+  health_result(p, serving);
+}
+
 static void health_tick(uv_timer_t *t) {
   sup_proc_t *p = t->data;
   if (p->health_inflight || p->pid == 0)
     return;
+  if (p->spec->port == 0) {
+    /* No probe: running for a second counts as ready. */
+    health_result(p, uv_now(p->sup->loop) - p->started_ms >= 1000);
+    return;
+  }
+  if (p->spec->http_probe) {
+    rt_invoke_opts_t o = {.timeout = HEALTH_TIMEOUT, .parent = NULL};
+    if (rt_http_invoke(p->sup->client, p->addr, "GET", p->spec->http_probe,
+                       NULL, 0, NULL, 0, &o, http_health_done, p))
+      p->health_inflight = 1;
+    return;
+  }
   Grpc__Health__V1__HealthCheckRequest req =
       GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
   req.service = (char *)p->spec->health;
@@ -178,6 +210,8 @@ static void health_tick(uv_timer_t *t) {
 static char **child_env(sup_proc_t *p) {
   sup_t *s = p->sup;
   size_t cap = 16, n = 0;
+  for (const char *const *e = p->spec->env; e && *e; e++)
+    cap++;
   char **env = calloc(cap, sizeof *env);
   if (!env)
     return NULL;
@@ -188,12 +222,22 @@ static char **child_env(sup_proc_t *p) {
       goto fail;                                                     \
     env[n++] = e_;                                                   \
   } while (0)
-  ADD("PORT=%d", p->spec->port);
-  ADD("BIND_ADDR=%s", p->host);
+  if (p->spec->port) {
+    ADD("PORT=%d", p->spec->port);
+    ADD("BIND_ADDR=%s", p->host);
+  }
   ADD("PATH=%s", getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
-  if (getenv("LOG_LEVEL"))
-    ADD("LOG_LEVEL=%s", getenv("LOG_LEVEL"));
+  for (const char *const *e = sup_passthrough_env; *e; e++)
+    if (getenv(*e))
+      ADD("%s=%s", *e, getenv(*e));
   ADD("SHUTDOWN_GRACE_SECONDS=%g", s->opts.grace_seconds);
+  for (const char *const *e = p->spec->env; e && *e; e++) {
+    const char *at = strstr(*e, "{state}");
+    if (at)
+      ADD("%.*s%s%s", (int)(at - *e), *e, p->dir, at + strlen("{state}"));
+    else
+      ADD("%s", *e);
+  }
   for (const char *const(*a)[2] = p->spec->addr_env; a && (*a)[0]; a++) {
     const char *target = NULL;
     for (size_t i = 0; i < s->n; i++)
@@ -233,7 +277,7 @@ static void spawn_one(sup_proc_t *p) {
       .file = p->path,
       .args = args,
       .env = env,
-      .cwd = s->opts.state_dir,
+      .cwd = p->dir,
       .stdio_count = 3,
       .stdio = stdio,
   };
@@ -300,6 +344,7 @@ sup_t *sup_new(uv_loop_t *loop, const sup_spec_t *specs, size_t n,
     snprintf(p->path, sizeof p->path, "%s/%s", opts->bin_dir, p->spec->name);
     snprintf(p->log_path, sizeof p->log_path, "%s/logs/%s.log",
              opts->state_dir, p->spec->name);
+    snprintf(p->dir, sizeof p->dir, "%s/%s", opts->state_dir, p->spec->name);
     uv_timer_init(loop, &p->restart_timer);
     uv_timer_init(loop, &p->health_timer);
     p->restart_timer.data = p;
@@ -325,6 +370,11 @@ int sup_start(sup_t *s, char *err, size_t errlen) {
     snprintf(err, errlen, "%s: %s", logs, strerror(errno));
     return -1;
   }
+  for (size_t i = 0; i < s->n; i++)
+    if (mkdir(s->procs[i].dir, 0755) != 0 && errno != EEXIST) {
+      snprintf(err, errlen, "%s: %s", s->procs[i].dir, strerror(errno));
+      return -1;
+    }
   for (size_t i = 0; i < s->n; i++)
     spawn_one(&s->procs[i]);
   return 0;

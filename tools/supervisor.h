@@ -23,12 +23,20 @@
 /* The static description of one service as the supervisor runs it. */
 typedef struct sup_spec {
   const char *name;   /* "currencyservice": the executable and pod name */
-  const char *health; /* gRPC service name to health-check, "" for overall */
-  int port;           /* upstream container port */
+  /* Readiness probe: gRPC health for service |health| ("" for overall), or,
+   * when |http_probe| is set, an HTTP GET of that path answered with 2xx (as
+   * the charts' httpGet probes). With |port| 0 there is no probe: the
+   * process counts as ready once it has run for a second (loadgenerator). */
+  const char *health;
+  const char *http_probe;
+  int port;           /* upstream container port; 0 when it serves none */
   /* Environment variable names that receive another service's address:
    * {"PRODUCT_CATALOG_SERVICE_ADDR", "productcatalogservice"}, ending in
    * {NULL, NULL}. */
   const char *const (*addr_env)[2];
+  /* Extra fixed environment ("KEY=VALUE"), ending in NULL; "{state}" in a
+   * value is replaced by the service's state directory. May be NULL. */
+  const char *const *env;
 } sup_spec_t;
 
 typedef enum sup_state {
@@ -51,7 +59,9 @@ typedef void (*sup_event_cb)(sup_t *s, sup_proc_t *p, const char *what,
 
 typedef struct sup_opts {
   const char *bin_dir;   /* where the service executables are */
-  const char *state_dir; /* logs go to <state_dir>/logs/<name>.log */
+  /* Logs go to <state_dir>/logs/<name>.log; each service runs in (and keeps
+   * its files in) <state_dir>/<name>/. */
+  const char *state_dir;
   int first_octet_host;  /* services get 127.0.0.<first_octet_host + i> */
   double grace_seconds;  /* SIGTERM → SIGKILL; default 5 */
   double backoff_initial_seconds; /* first restart delay; default 10 */
@@ -59,6 +69,9 @@ typedef struct sup_opts {
   sup_event_cb on_event;
   void *user;
 } sup_opts_t;
+
+/* Passed through to every child when set in our environment. */
+extern const char *const sup_passthrough_env[];
 
 /* Creates a supervisor for |n| services on |loop|. |specs| must outlive it.
  * Returns NULL with a message in |err| (size |errlen|) on failure. */
