@@ -227,14 +227,14 @@ static void pod_stop(vrt_pod_t *pod, const char *why, int run_fini)
 		vrt__trace(w, "pod %s stop: %s", pod->name, why);
 	vrt__cpu_drop_all(pod);
 	vrt__rpc_pod_cut_incoming(pod, why);
-	vrt__rpc_pod_drop_outgoing(pod);
+	vrt__rpc_pod_drop_outgoing(pod, run_fini);
 	cancel_timers(pod);
 	if (run_fini && pod->base.service->fini)
 		pod->base.service->fini(&pod->base);
 	/* fini and on_cancel ran on a dead pod: whatever they tried to start
 	 * was refused, and calls they kept are detached. */
 	cancel_timers(pod);
-	vrt__rpc_pod_drop_outgoing(pod);
+	vrt__rpc_pod_drop_outgoing(pod, 0);
 	vrt__rpc_pod_orphan_incoming(pod);
 }
 

@@ -197,7 +197,7 @@ static void observe(vrpc_t *r, vrt_reporter_t who, des_time_t start,
 
 /* The client learns its outcome now (we are in an event): runs the
  * callback. |r| may be freed on return. */
-static void deliver(vrpc_t *r)
+static void deliver_ex(vrpc_t *r, int quiet)
 {
 	vrt_world_t *w = r->w;
 	des_cancel(w->des, r->ev_cdl);
@@ -226,13 +226,17 @@ static void deliver(vrpc_t *r)
 	free(r->resp_buf);
 	r->resp_buf = NULL;
 	rt_status_t st = r->status;
-	w->stats.by_status[(unsigned)st <= 16 ? st : RT_UNKNOWN]++;
+	if (quiet)
+		w->stats.dropped++;
+	else
+		w->stats.by_status[(unsigned)st <= 16 ? st : RT_UNKNOWN]++;
 	if (tracing(r))
-		vrt__trace(w, "call %llu outcome %s %s%s%s",
-		           (unsigned long long)r->id, vrt__pod_label(r->client),
-		           rt_status_name((int)st), r->msg ? ": " : "",
-		           r->msg ? r->msg : "");
-	observe(r, VRT_REPORT_CLIENT, r->start, st);
+		vrt__trace(w, "call %llu %s %s %s%s%s", (unsigned long long)r->id,
+		           quiet ? "abandoned" : "outcome",
+		           vrt__pod_label(r->client), rt_status_name((int)st),
+		           r->msg ? ": " : "", r->msg ? r->msg : "");
+	if (!quiet)
+		observe(r, VRT_REPORT_CLIENT, r->start, st);
 	rt_invoke_cb cb = r->cb;
 	void *user = r->user;
 	char *msg = r->msg;
@@ -241,6 +245,8 @@ static void deliver(vrpc_t *r)
 	cb(user, st, msg ? msg : "", resp);
 	free(msg);
 }
+
+static void deliver(vrpc_t *r) { deliver_ex(r, 0); }
 
 static void ev_done(des_t *des, void *arg)
 {
@@ -664,8 +670,8 @@ rt_invoke_t *vrt__invoke(vrt_world_t *w, vrt_pod_t *client, const char *addr,
 		errno = EINVAL;
 		return NULL;
 	}
-	if (client && (client->state == VRT_POD_DEAD ||
-	               client->state == VRT_POD_FAILED)) {
+	if (w->freeing || (client && (client->state == VRT_POD_DEAD ||
+	                              client->state == VRT_POD_FAILED))) {
 		errno = ESHUTDOWN;
 		return NULL;
 	}
@@ -841,11 +847,32 @@ void vrt__rpc_pod_orphan_incoming(vrt_pod_t *pod)
 	}
 }
 
-void vrt__rpc_pod_drop_outgoing(vrt_pod_t *pod)
+/* The calling side goes away (its pod stops, the world is freed): each
+ * call still waiting gets CANCELLED now, so the service (or load
+ * generator) frees what it keeps per call; nothing is observed, as the
+ * caller's sidecar goes with it. Callbacks cannot start new calls: the
+ * pod is dead or the world is being freed. */
+static void abandon(vrpc_t *r, const char *why)
+{
+	if (r->cstate == C_WAIT) {
+		tell_server_gone(r);
+		r->status = RT_CANCELLED;
+		set_msg(r, why);
+	}
+	deliver_ex(r, 1);
+}
+
+void vrt__rpc_pod_drop_outgoing(vrt_pod_t *pod, int callbacks)
 {
 	vrt_world_t *w = pod->w;
 	while (pod->out.head) {
 		vrpc_t *r = pod->out.head;
+		if (callbacks) {
+			abandon(r, "calling pod stopped");
+			continue;
+		}
+		/* After a failed init the service's state is gone: no
+		 * callback may run. */
 		LIST_REMOVE(&pod->out, r, oprev, onext);
 		des_cancel(w->des, r->ev_cdl);
 		des_cancel(w->des, r->ev_resp);
@@ -859,9 +886,18 @@ void vrt__rpc_pod_drop_outgoing(vrt_pod_t *pod)
 			r->server->outstanding--;
 		}
 		w->stats.dropped++;
-		if (tracing(r))
-			vrt__trace(w, "call %llu dropped %s",
-			           (unsigned long long)r->id, pod->name);
 		maybe_free(r);
+	}
+}
+
+void vrt__rpc_abandon_external(vrt_world_t *w)
+{
+	for (;;) {
+		vrpc_t *r = w->rpcs;
+		while (r && (r->client || r->cstate == C_DONE))
+			r = r->anext;
+		if (!r)
+			return;
+		abandon(r, "world freed");
 	}
 }

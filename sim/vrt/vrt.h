@@ -71,8 +71,11 @@ typedef struct vrt_profile vrt_profile_t;
 vrt_world_t *vrt_world_new(uint64_t seed, rt_time_t epoch);
 
 /* Frees the world: every pod still alive is stopped as by vrt_pod_kill()
- * (so fini runs), then everything is freed, including the profile and the
- * engine. Must not be called from inside vrt_run(). NULL is a no-op. */
+ * (so fini runs), then the callbacks of external calls still pending run
+ * with RT_CANCELLED "world freed" (so callers can free their state; new
+ * calls are refused from then on), then everything is freed, including the
+ * profile and the engine. Pending des events of other models are dropped
+ * uncalled. Must not be called from inside vrt_run(). NULL is a no-op. */
 void vrt_world_free(vrt_world_t *w);
 
 /* The engine, for models that schedule their own events on it (the
@@ -229,8 +232,11 @@ int vrt_pod_start(vrt_world_t *w, const rt_service_t *svc, const char *name,
 /* Abrupt stop (SIGKILL, node loss). At once: the pod leaves its endpoint
  * sets; calls waiting for its CPU are dropped; calls held by its handlers
  * are cancelled (children first, then on_cancel, as rt.h says); its own
- * outgoing calls are dropped without their callbacks (their servers see a
- * cancellation); its timers are cancelled; then fini runs. Each of its
+ * outgoing calls end with RT_CANCELLED "calling pod stopped", their
+ * callbacks run now so the service can free its per-call state (their
+ * servers see a cancellation; the service can start nothing new: a dead
+ * pod's rt_invoke and rt_timer_start return NULL); its timers are
+ * cancelled; then fini runs. Each of its
  * clients gets UNAVAILABLE one network latency later. Calls that reach it
  * afterwards are refused with UNAVAILABLE. No-op on a DEAD or FAILED pod. */
 void vrt_pod_kill(vrt_pod_t *pod);
@@ -364,7 +370,8 @@ void vrt_log_json_file(void *user, des_time_t t, const vrt_pod_t *pod,
 typedef struct vrt_stats {
 	uint64_t calls;              /* calls started (rt_invoke + external) */
 	uint64_t by_status[17];      /* client outcomes by status code */
-	uint64_t dropped;            /* calls dropped with their calling pod */
+	uint64_t dropped;            /* calls abandoned with their calling pod
+	                                (or the world), not in by_status */
 	uint64_t bytes;              /* message bytes carried (both ways) */
 } vrt_stats_t;
 void vrt_world_stats(const vrt_world_t *w, vrt_stats_t *out);

@@ -151,10 +151,12 @@ rt_invoke_t *vrt__invoke(vrt_world_t *w, vrt_pod_t *client, const char *addr,
 void vrt__rpc_cpu_done(vrpc_t *r);      /* its CPU demand is served */
 void vrt__rpc_cpu_dropped(vrpc_t *r);   /* its pod died with it queued */
 /* The pod stops: incoming calls cut (each client gets UNAVAILABLE with
- * |why|), outgoing calls dropped. */
+ * |why|); outgoing calls end CANCELLED with their callbacks run now, or
+ * (|callbacks| 0, after a failed init) silently. */
 void vrt__rpc_pod_cut_incoming(vrt_pod_t *pod, const char *why);
-void vrt__rpc_pod_drop_outgoing(vrt_pod_t *pod);
+void vrt__rpc_pod_drop_outgoing(vrt_pod_t *pod, int callbacks);
 void vrt__rpc_pod_orphan_incoming(vrt_pod_t *pod);
+void vrt__rpc_abandon_external(vrt_world_t *w);
 void vrt__rpc_free_all(vrt_world_t *w);
 
 /* cpu.c */

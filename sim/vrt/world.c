@@ -66,6 +66,7 @@ void vrt_world_free(vrt_world_t *w)
 	w->trace = NULL;
 	for (size_t i = 0; i < w->npods; i++)
 		vrt_pod_kill(w->pods[i]);
+	vrt__rpc_abandon_external(w);
 	/* What is left pending (responses in flight, cancellations) is only
 	 * memory now: drop the engine first, then the pods, whose free also
 	 * frees the calls they still hold. */

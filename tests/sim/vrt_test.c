@@ -477,6 +477,105 @@ START_TEST(round_robin_over_three_catalogs)
 }
 END_TEST
 
+START_TEST(least_request_prefers_the_idle_pod)
+{
+	vrt_world_t *w = world(14);
+	obs_log_t ol = {0};
+	vrt_world_set_obs(w, on_obs, &ol);
+	static const char *const slow[] = {"EXTRA_LATENCY=20ms", NULL};
+	vrt_pod_t *a = NULL, *b = NULL;
+	ck_assert_int_eq(vrt_pod_start(w, &productcatalog_service, "slow-0", slow, 1, &a), 0);
+	ck_assert_int_eq(vrt_pod_start(w, &productcatalog_service, "fast-0", NULL, 1, &b), 0);
+	vrt_endpoints_t *eps = vrt_endpoints_new(w, "catalog", VRT_LB_LEAST_REQUEST);
+	ck_assert_int_eq(vrt_world_bind(w, CATALOG, eps), 0);
+	ck_assert_int_eq(vrt_endpoints_add(eps, a), 0);
+	ck_assert_int_eq(vrt_endpoints_add(eps, b), 0);
+	ck_assert_int_eq(vrt_endpoints_add(eps, b), VRT_EEXIST);
+	/* One call every ms: the slow pod keeps ~20 outstanding if chosen,
+	 * the fast one ~0, so two-choice picks the fast one almost always. */
+	result_t r[30];
+	memset(r, 0, sizeof r);
+	for (int i = 0; i < 30; i++) {
+		list_products(w, &r[i], 0);
+		vrt_run(w, des_now(vrt_world_des(w)) + DES_MS(1));
+	}
+	vrt_run(w, DES_TIME_MAX);
+	int to_slow = 0;
+	for (int i = 0; i < ol.n; i++)
+		if (ol.o[i].reporter == VRT_REPORT_CLIENT &&
+		    strcmp(ol.server[i], "slow-0") == 0)
+			to_slow++;
+	ck_assert_int_ge(to_slow, 1);
+	ck_assert_int_le(to_slow, 3);
+	for (int i = 0; i < 30; i++) {
+		ck_assert_int_eq(r[i].status, RT_OK);
+		rt_msg_free(r[i].resp);
+	}
+	vrt_world_free(w);
+}
+END_TEST
+
+static void count_done(void *user, rt_status_t st, const char *msg,
+                       ProtobufCMessage *resp)
+{
+	(void)msg;
+	int *n = user;
+	n[st == RT_OK ? 0 : st == RT_UNAVAILABLE ? 1 : 2]++;
+	rt_msg_free(resp);
+}
+
+START_TEST(kill_with_queued_cpu_and_free_mid_flight)
+{
+	vrt_world_t *w = world(15);
+	/* 10 millicores: 60 calls of ~50 us of work queue for a while. */
+	vrt_pod_t *cat = start(w, &productcatalog_service, "catalog-0", NULL, 0.01, CATALOG);
+	start(w, &recommendation_service, "reco-0", reco_env, 1, RECO);
+	int n[3] = {0};
+	Hipstershop__ListRecommendationsRequest req =
+	    HIPSTERSHOP__LIST_RECOMMENDATIONS_REQUEST__INIT;
+	/* Ten that finish (PS: together, ~50 ms), then fifty that queue. */
+	for (int i = 0; i < 60; i++) {
+		if (i == 10)
+			vrt_run(w, DES_MS(100));
+		vrt_client_call(w, RECO, "hipstershop.RecommendationService",
+		                "ListRecommendations", &req.base,
+		                &hipstershop__list_recommendations_response__descriptor,
+		                i % 2 ? 0 : 300 * RT_MSEC, count_done, n);
+	}
+	vrt_run(w, DES_MS(110));
+	ck_assert_int_eq(n[0], 10);
+	ck_assert_uint_gt(vrt_pod_active_calls(cat), 10);
+	vrt_pod_kill(cat);
+	ck_assert_uint_eq(vrt_pod_active_calls(cat), 0);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(n[0] + n[1] + n[2], 60);
+	ck_assert_int_gt(n[0], 0);
+	ck_assert_int_gt(n[1], 10);
+	vrt_stats_t st;
+	vrt_world_stats(w, &st);
+	/* World-wide: the recommendation pod's catalog calls count too. */
+	ck_assert_uint_eq(st.by_status[RT_OK], 2 * (uint64_t)n[0]);
+
+	/* Freeing a world with calls on the wire, on CPUs, in handlers and
+	 * timers pending: everything is released (ASan checks, including the
+	 * recommendation pod's per-call state, freed in its callbacks), and
+	 * each external call's callback runs once, CANCELLED. */
+	static const char *const slow[] = {"EXTRA_LATENCY=1s", NULL};
+	start(w, &productcatalog_service, "catalog-1", slow, 0.01, CATALOG);
+	int m[3] = {0};
+	for (int i = 0; i < 20; i++) {
+		vrt_client_call(w, RECO, "hipstershop.RecommendationService",
+		                "ListRecommendations", &req.base,
+		                &hipstershop__list_recommendations_response__descriptor,
+		                0, count_done, m);
+		vrt_run(w, des_now(vrt_world_des(w)) + DES_US(100));
+	}
+	vrt_world_free(w);
+	ck_assert_int_eq(m[0] + m[1], 0);
+	ck_assert_int_eq(m[2], 20);
+}
+END_TEST
+
 /* ---- CPU: processor sharing ----------------------------------------------- */
 
 /* A test service whose handler answers at once: all time is CPU. */
@@ -914,6 +1013,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, killing_the_only_catalog_is_unavailable);
 	tcase_add_test(tc, terminate_finishes_in_flight_within_grace);
 	tcase_add_test(tc, round_robin_over_three_catalogs);
+	tcase_add_test(tc, least_request_prefers_the_idle_pod);
+	tcase_add_test(tc, kill_with_queued_cpu_and_free_mid_flight);
 	tcase_add_test(tc, ps_two_cores_two_jobs_full_speed);
 	tcase_add_test(tc, ps_mm1_mean_response_time);
 	tcase_add_test(tc, network_latency_and_bandwidth_exact);
