@@ -43,3 +43,21 @@ tests_services_check_cart_LDADD = $(SHOP_TEST_LIBS) $(CHECK_LIBS)
 tests_services_check_checkout_SOURCES = tests/services/check_checkout.c
 tests_services_check_checkout_CFLAGS = $(SHOP_TEST_CFLAGS)
 tests_services_check_checkout_LDADD = $(SHOP_TEST_LIBS) $(CHECK_LIBS)
+
+# Fuzz target svc_shop (see fuzz/local.mk for the pattern): one request to
+# cartservice or checkoutservice on the test runtime. Seed corpus from
+# fuzz/svc_shop_corpus.py (protoc --python_out).
+FUZZ_TARGETS += svc_shop
+check_PROGRAMS += fuzz/svc_shop_replay
+TESTS += fuzz/svc_shop_replay
+EXTRA_DIST += fuzz/svc_shop_corpus.py
+fuzz_svc_shop_replay_SOURCES = fuzz/svc_shop.c fuzz/replay_main.c
+fuzz_svc_shop_replay_CFLAGS = $(AM_CFLAGS) $(PROTOBUFC_CFLAGS) -I$(top_srcdir)/tests
+fuzz_svc_shop_replay_LDADD = $(SHOP_TEST_LIBS)
+if FUZZING
+noinst_PROGRAMS += fuzz/svc_shop_fuzzer
+fuzz_svc_shop_fuzzer_SOURCES = fuzz/svc_shop.c
+fuzz_svc_shop_fuzzer_CFLAGS = $(AM_CFLAGS) $(PROTOBUFC_CFLAGS) -I$(top_srcdir)/tests
+fuzz_svc_shop_fuzzer_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LIBFUZZER)
+fuzz_svc_shop_fuzzer_LDADD = $(SHOP_TEST_LIBS)
+endif

@@ -754,6 +754,7 @@ START_TEST(test_deadline_propagated) {
   for (int m = 0; m < M_N; m++)
     ck_assert_msg(rt_test_stub_last_deadline(W.stub[m]) == t0 + 2 * RT_SEC,
                   "stub %d", m);
+  rt_test_free(t);
 
   /* A slow quote: the deadline ends the order before charging. */
   teardown();
@@ -1022,21 +1023,24 @@ static int up_valid(up_money_t m) {
   return !((m.u > 0 && m.n < 0) || (m.u < 0 && m.n > 0));
 }
 
+/* Go's int32 arithmetic wraps around. */
+static int32_t go_int32(int64_t v) { return (int32_t)(uint32_t)(uint64_t)v; }
+
 static up_money_t up_sum(up_money_t l, up_money_t r) {
   if (!up_valid(l) || !up_valid(r)) /* upstream: an error, Must panics */
     return (up_money_t){0, 2000000000};
   int64_t units = l.u + r.u;
-  int32_t nanos = l.n + r.n;
+  int32_t nanos = go_int32((int64_t)l.n + r.n);
   if ((units == 0 && nanos == 0) || (units > 0 && nanos >= 0) ||
       (units < 0 && nanos <= 0)) {
     units += nanos / 1000000000;
     nanos %= 1000000000;
   } else if (units > 0) {
     units--;
-    nanos += 1000000000;
+    nanos = go_int32((int64_t)nanos + 1000000000);
   } else {
     units++;
-    nanos -= 1000000000;
+    nanos = go_int32((int64_t)nanos - 1000000000);
   }
   return (up_money_t){units, nanos};
 }
