@@ -44,6 +44,11 @@ tests_services_check_checkout_SOURCES = tests/services/check_checkout.c
 tests_services_check_checkout_CFLAGS = $(SHOP_TEST_CFLAGS)
 tests_services_check_checkout_LDADD = $(SHOP_TEST_LIBS) $(CHECK_LIBS)
 
+# Interop: the real binaries over real gRPC (python3-grpcio), checkout
+# end-to-end against the real leaf services and a real cartservice.
+TESTS += tests/interop/test_cart_checkout.py
+EXTRA_DIST += tests/interop/test_cart_checkout.py
+
 # Fuzz target svc_shop (see fuzz/local.mk for the pattern): one request to
 # cartservice or checkoutservice on the test runtime. Seed corpus from
 # fuzz/svc_shop_corpus.py (protoc --python_out).
