@@ -28,12 +28,13 @@ done
 # Build: compilers, autotools and the libraries meshsim links.
 pkgs_build="build-essential autoconf automake libtool pkg-config
   libuv1-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler
-  libjansson-dev libssl-dev libsqlite3-dev libncurses-dev libyaml-dev check"
+  libjansson-dev libssl-dev libsqlite3-dev libncurses-dev libyaml-dev check
+  libhttp-parser-dev"
 # Tests: real gRPC peers (python3-grpcio and stubs from protoc), HTTP/2 tools,
 # clang for the fuzz targets, process tools for the end-to-end tests; for k8s/:
 # Go and sprig (the chart renderer), yamllint, promtool, groovy (Jenkinsfiles),
 # Node.js (schema checks; its npm comes with NodeSource's nodejs, or Debian's npm).
-pkgs_test="python3 python3-grpcio python3-protobuf protobuf-compiler
+pkgs_test="python3 python3-grpcio python3-protobuf protobuf-compiler curl
   protobuf-compiler-grpc nghttp2-client clang procps
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev
   yamllint prometheus groovy default-jre-headless nodejs"

@@ -3,7 +3,16 @@
  *
  * This file only moves bytes and keeps time. The protocol lives in the
  * I/O-free cores: h2conn.c (server connections), h2cli.c (client
- * connections), grpc.c (framing); logging format in jsonlog.c.
+ * connections), grpc.c (framing), http1.c (HTTP/1.1 server connections and
+ * response parsing); logging format in jsonlog.c.
+ *
+ * An instance serves gRPC (h2conn) or HTTP/1.1 (http1) on its port,
+ * whichever its init asked for. HTTP/1.1 connections write straight from
+ * the core's output buffer (one write in flight, no copy) and end with a
+ * lingering close after an error answer, so the client reads the answer
+ * rather than a reset. Outgoing HTTP requests go through a small pool of
+ * keep-alive connections per address (h1pool_t), one request per
+ * connection at a time.
  *
  * Deferred work: invoke callbacks never run from inside rt_invoke() nor from
  * inside nghttp2 callbacks. Completed invokes go on a queue and dirty
@@ -30,6 +39,7 @@
 #include "grpc.h"
 #include "h2cli.h"
 #include "h2conn.h"
+#include "http1.h"
 #include "jsonlog.h"
 
 #define WRITE_CHUNK (64 * 1024)
@@ -39,12 +49,18 @@
 #define FINISH_CAP_MS 1000
 #define BACKOFF_INITIAL (1 * RT_SEC)
 #define BACKOFF_MAX (120 * RT_SEC)
+#define H1_LINGER_MS 2000
+#define H1_POOL_MAX 8                          /* connections per address */
+#define H1_CLIENT_IDLE_MS 30000                /* below servers' usual 60 s */
+#define H1_MAX_RESPONSE (16u * 1024u * 1024u)
+#define H1_AI_TTL_MS 30000                     /* resolved addresses reused */
 
 typedef struct live live_t;
 typedef struct tconn tconn_t;
 typedef struct channel channel_t;
 typedef struct linv linv_t;
 typedef struct ltimer ltimer_t;
+typedef struct h1pool h1pool_t;
 
 struct ltimer {
   rt_timer_t head;
@@ -70,6 +86,34 @@ struct tconn {
   size_t wpending;
   uint64_t last_read, acked_before;
   uv_connect_t creq;
+  /* HTTP/1.1 */
+  http1_conn_t *h1s;   /* server side */
+  http1_client_t *h1c; /* client side */
+  h1pool_t *pool;      /* client: its pool while linked */
+  linv_t *h1inv;       /* client: the request in flight */
+  unsigned h1used;     /* client: responses received */
+  int eof, lingering, reading, wr_active, in_read, h1connecting;
+  uv_write_t wr;
+  uv_shutdown_t sreq;
+  rt_time_t timer_due;
+  tconn_t *pprev, *pnext; /* in the pool */
+};
+
+/* Keep-alive HTTP/1.1 connections to one "host:port". */
+struct h1pool {
+  live_t *rt;
+  char *addr, *host, *port;
+  tconn_t *conns;
+  size_t nconns, nconnecting;
+  linv_t *whead, *wtail; /* waiting for a connection */
+  size_t nwaiting;
+  uv_getaddrinfo_t gai;
+  int gai_active;
+  struct addrinfo *ai;
+  uint64_t ai_time;
+  unsigned ai_idx, ai_fails;
+  char last_error[160];
+  h1pool_t *next;
 };
 
 enum { CH_IDLE, CH_CONNECTING, CH_READY, CH_BACKOFF };
@@ -111,7 +155,12 @@ struct linv {
   rt_status_t status;
   char *message;
   ProtobufCMessage *resp;
-  linv_t *wprev, *wnext; /* channel waiting list */
+  linv_t *wprev, *wnext; /* channel (or pool) waiting list */
+  /* HTTP (rt_http_invoke): body holds the encoded request */
+  h1pool_t *pool;
+  rt_http_invoke_cb hcb;
+  http1_response_t *hresp;
+  int head_req;
   linv_t *qnext;         /* completion queue */
   linv_t *aprev, *anext; /* all invokes not yet delivered */
 };
@@ -128,6 +177,9 @@ struct live {
   size_t nhandles;
   /* server */
   h2_server_t *srv;
+  http1_server_t *h1srv; /* when the service serves HTTP */
+  int grpc_served, stopping_conns;
+  h1pool_t *pools;
   uv_tcp_t listener;
   int listener_open, port;
   /* lists */
@@ -156,6 +208,9 @@ static const rt_ops_t live_ops;
 
 static void tconn_flush(tconn_t *t);
 static void tconn_close(tconn_t *t);
+static void h1_flush(tconn_t *t);
+static void h1c_closed(tconn_t *t);
+static void pool_pump(h1pool_t *pool);
 static void channel_connect(channel_t *ch);
 static void invoke_complete(linv_t *inv, rt_status_t st, const char *msg,
                             ProtobufCMessage *resp);
@@ -256,6 +311,16 @@ static void maybe_free(live_t *rt) {
     free(ch->port);
     free(ch);
   }
+  while (rt->pools) {
+    h1pool_t *pl = rt->pools;
+    rt->pools = pl->next;
+    if (pl->ai)
+      uv_freeaddrinfo(pl->ai);
+    free(pl->addr);
+    free(pl->host);
+    free(pl->port);
+    free(pl);
+  }
   free(rt->name);
   free(rt);
 }
@@ -300,8 +365,17 @@ static void deliver(linv_t *inv) {
   if (inv->anext)
     inv->anext->aprev = inv->aprev;
   rt->ninvokes--;
-  inv->cb(inv->user, inv->status, inv->message ? inv->message : "",
-          inv->resp);
+  if (inv->hcb) {
+    const rt_http_response_t *r =
+        inv->status == RT_OK && inv->hresp ? http1_response_view(inv->hresp)
+                                           : NULL;
+    inv->hcb(inv->user, r ? RT_OK : inv->status,
+             r ? "" : inv->message ? inv->message : "", r);
+    http1_response_free(inv->hresp);
+  } else {
+    inv->cb(inv->user, inv->status, inv->message ? inv->message : "",
+            inv->resp);
+  }
   free(inv->message);
   free(inv->path);
   free(inv->body);
@@ -464,6 +538,13 @@ static void tconn_close(tconn_t *t) {
     t->h2c = NULL;
     h2cli_free(c);
   }
+  if (t->h1s) {
+    http1_conn_t *c = t->h1s;
+    t->h1s = NULL;
+    http1_conn_free(c); /* cancels its call: on_cancel runs */
+  }
+  if (t->h1c || t->pool)
+    h1c_closed(t);
   t->nclose = 2;
   uv_close((uv_handle_t *)&t->tcp, tconn_closed);
   uv_close((uv_handle_t *)&t->ka, tconn_closed);
@@ -496,6 +577,12 @@ static void write_cb(uv_write_t *req, int status) {
 static void tconn_flush(tconn_t *t) {
   if (t->closing)
     return;
+  if (t->h1s) {
+    h1_flush(t);
+    return;
+  }
+  if (t->h1c)
+    return; /* HTTP client connections write when a request starts */
   while (t->wpending < WRITE_HIGH && !t->fatal) {
     wreq_t *w = NULL;
     for (;;) {
@@ -554,8 +641,19 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   *buf = uv_buf_init((char *)t->rt->rbuf, sizeof t->rt->rbuf);
 }
 
+static void h1_read(tconn_t *t, ssize_t nread, const uv_buf_t *buf);
+static void h1c_read(tconn_t *t, ssize_t nread, const uv_buf_t *buf);
+
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   tconn_t *t = s->data;
+  if (t->h1s || t->lingering) {
+    h1_read(t, nread, buf);
+    return;
+  }
+  if (t->h1c) {
+    h1c_read(t, nread, buf);
+    return;
+  }
   if (nread < 0) {
     tconn_close(t);
     return;
@@ -635,6 +733,219 @@ static void ka_cb(uv_timer_t *h) {
   uv_timer_start(&t->ka, ka_cb, ka_ms - idle, 0);
 }
 
+/* ---- HTTP/1.1 server side ---------------------------------------------- */
+
+static void h1_timer_cb(uv_timer_t *h);
+
+/* Arms the connection timer for the core's next deadline. Deadlines mostly
+ * move later (each request pushes the idle one), so an armed timer is left
+ * alone and simply re-checks when it fires. */
+static void h1_rearm(tconn_t *t) {
+  rt_time_t d = http1_conn_deadline(t->h1s);
+  if (d == RT_TIME_INFINITE)
+    return;
+  if (t->timer_due && d >= t->timer_due)
+    return;
+  rt_time_t now = live_now(&t->rt->base);
+  t->timer_due = d;
+  uv_timer_start(&t->ka, h1_timer_cb, d > now ? ns_to_ms(d - now) : 0, 0);
+}
+
+static void h1_timer_cb(uv_timer_t *h) {
+  tconn_t *t = h->data;
+  t->timer_due = 0;
+  if (t->closing)
+    return;
+  if (t->lingering || !t->h1s) {
+    tconn_close(t);
+    return;
+  }
+  http1_conn_timeout(t->h1s, live_now(&t->rt->base));
+  h1_flush(t);
+}
+
+static void h1_shutdown_cb(uv_shutdown_t *req, int status) {}
+
+/* The connection is over: close, or after an error answer linger (FIN, then
+ * discard input until the client closes or H1_LINGER_MS pass). */
+static void h1_end(tconn_t *t) {
+  if (t->h1s && http1_conn_linger(t->h1s) && !t->eof && !t->lingering &&
+      uv_shutdown(&t->sreq, (uv_stream_t *)&t->tcp, h1_shutdown_cb) == 0) {
+    t->lingering = 1;
+    if (!t->reading) {
+      uv_read_start((uv_stream_t *)&t->tcp, alloc_cb, read_cb);
+      t->reading = 1;
+    }
+    t->timer_due = 0;
+    uv_timer_start(&t->ka, h1_timer_cb, H1_LINGER_MS, 0);
+    return;
+  }
+  tconn_close(t);
+}
+
+static void h1_write_cb(uv_write_t *req, int status) {
+  tconn_t *t = req->data;
+  t->wr_active = 0;
+  if (t->closing)
+    return;
+  if (status < 0 || !t->h1s) {
+    tconn_close(t);
+    return;
+  }
+  http1_conn_sent(t->h1s);
+  h1_flush(t);
+}
+
+static void h1_flush(tconn_t *t) {
+  if (t->closing || t->lingering)
+    return;
+  http1_conn_t *c = t->h1s;
+  while (!t->wr_active) {
+    const uint8_t *p;
+    ssize_t k = http1_conn_send(c, &p);
+    if (k <= 0)
+      break;
+    uv_buf_t b = uv_buf_init((char *)p, (unsigned)k);
+    int r = uv_try_write((uv_stream_t *)&t->tcp, &b, 1);
+    if (r == (int)k) {
+      http1_conn_sent(c);
+      continue;
+    }
+    if (r < 0 && r != UV_EAGAIN) {
+      tconn_close(t);
+      return;
+    }
+    if (r > 0) {
+      b.base += r;
+      b.len -= (size_t)r;
+    }
+    t->wr.data = t;
+    if (uv_write(&t->wr, (uv_stream_t *)&t->tcp, &b, 1, h1_write_cb) != 0) {
+      tconn_close(t);
+      return;
+    }
+    t->wr_active = 1;
+  }
+  if (!http1_conn_want_io(c)) {
+    h1_end(t);
+    return;
+  }
+  int want = http1_conn_want_read(c) && !t->eof;
+  if (want && !t->reading) {
+    uv_read_start((uv_stream_t *)&t->tcp, alloc_cb, read_cb);
+    t->reading = 1;
+  } else if (!want && t->reading) {
+    uv_read_stop((uv_stream_t *)&t->tcp);
+    t->reading = 0;
+  }
+  h1_rearm(t);
+}
+
+static void h1_read(tconn_t *t, ssize_t nread, const uv_buf_t *buf) {
+  if (t->lingering) {
+    if (nread < 0)
+      tconn_close(t);
+    return; /* discarded */
+  }
+  if (nread < 0) {
+    t->eof = 1;
+    uv_read_stop((uv_stream_t *)&t->tcp);
+    t->reading = 0;
+    http1_conn_eof(t->h1s); /* a call in progress is cancelled */
+    if (!t->closing)
+      h1_flush(t);
+    return;
+  }
+  if (nread == 0)
+    return;
+  /* want_write from inside: this flush below covers it */
+  t->in_read = 1;
+  http1_conn_recv(t->h1s, (const uint8_t *)buf->base, (size_t)nread);
+  t->in_read = 0;
+  if (!t->closing)
+    h1_flush(t);
+}
+
+static void h1_want_write(http1_conn_t *c, void *user) {
+  tconn_t *t = user;
+  if (!t->in_read)
+    tconn_dirty(t);
+}
+
+static void h1_idle(http1_server_t *srv, void *user) {
+  live_t *rt = user;
+  rt->drain_check = 1;
+  kick(rt);
+}
+
+static void h1_accept(live_t *rt, uv_stream_t *server, tconn_t *t) {
+  char remote[64] = "";
+  struct sockaddr_storage ss;
+  int len = sizeof ss;
+  if (uv_accept(server, (uv_stream_t *)&t->tcp) != 0) {
+    tconn_close(t);
+    return;
+  }
+  if (uv_tcp_getpeername(&t->tcp, (struct sockaddr *)&ss, &len) == 0) {
+    char ip[48] = "";
+    int port = 0;
+    if (ss.ss_family == AF_INET6) {
+      uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof ip);
+      port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+      snprintf(remote, sizeof remote, "[%s]:%d", ip, port);
+    } else {
+      uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof ip);
+      port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+      snprintf(remote, sizeof remote, "%s:%d", ip, port);
+    }
+  }
+  t->h1s = http1_conn_new(rt->h1srv, t, remote);
+  if (!t->h1s) {
+    tconn_close(t);
+    return;
+  }
+  uv_tcp_nodelay(&t->tcp, 1);
+  uv_read_start((uv_stream_t *)&t->tcp, alloc_cb, read_cb);
+  t->reading = 1;
+  h1_flush(t); /* closes at once while draining; arms the idle timer */
+}
+
+static int live_serve_http(rt_t *base, rt_http_handler_cb handler,
+                           void *user) {
+  live_t *rt = (live_t *)base;
+  if (rt->client || !rt->srv) {
+    errno = ENOSYS; /* a client instance has no port */
+    return -1;
+  }
+  if (!handler) {
+    errno = EINVAL;
+    return -1;
+  }
+  if (rt->h1srv || rt->grpc_served) {
+    errno = EBUSY;
+    return -1;
+  }
+  http1_limits_t lim;
+  http1_limits_default(&lim);
+  lim.max_body = rt->cfg.http_max_body;
+  lim.request_timeout = rt->cfg.http_request_timeout;
+  lim.idle_timeout = rt->cfg.http_idle_timeout;
+  static const http1_server_callbacks_t cbs = {h1_want_write, h1_idle};
+  rt->h1srv = http1_server_new(base, &lim, &cbs, rt, handler, user);
+  if (!rt->h1srv) {
+    errno = ENOMEM;
+    return -1;
+  }
+  http1_server_set_debug(rt->h1srv, rt->cfg.log_level <= RT_DEBUG);
+  return 0;
+}
+
+/* A call of either protocol as the parent of an outgoing call. */
+static int link_child(rt_call_t *parent, h2_child_t *child) {
+  int r = h2_call_link_child(parent, child);
+  return r < 0 ? http1_call_link_child(parent, child) : r;
+}
+
 static void on_connection(uv_stream_t *server, int status) {
   live_t *rt = server->data;
   if (status < 0) {
@@ -645,6 +956,10 @@ static void on_connection(uv_stream_t *server, int status) {
   tconn_t *t = tconn_new(rt, 1);
   if (!t)
     return;
+  if (rt->h1srv) {
+    h1_accept(rt, server, t);
+    return;
+  }
   if (uv_accept(server, (uv_stream_t *)&t->tcp) != 0 ||
       !(t->h2s = h2conn_new(rt->srv, t))) {
     tconn_close(t);
@@ -660,7 +975,14 @@ static int live_serve(rt_t *base, const rt_service_def_t *def, void *user) {
   live_t *rt = (live_t *)base;
   if (rt->client || !rt->srv)
     return -1;
-  return h2_server_add(rt->srv, def, user);
+  if (rt->h1srv) {
+    errno = EBUSY; /* one protocol per port */
+    return -1;
+  }
+  int r = h2_server_add(rt->srv, def, user);
+  if (r == 0)
+    rt->grpc_served = 1;
+  return r;
 }
 
 /* ---- Client side -------------------------------------------------------- */
@@ -728,15 +1050,23 @@ static int invoke_submit(linv_t *inv, tconn_t *t) {
 }
 
 static void waiting_unlink(linv_t *inv) {
-  channel_t *ch = inv->ch;
+  linv_t **head, **tail;
+  if (inv->pool) {
+    head = &inv->pool->whead;
+    tail = &inv->pool->wtail;
+    inv->pool->nwaiting--;
+  } else {
+    head = &inv->ch->whead;
+    tail = &inv->ch->wtail;
+  }
   if (inv->wprev)
     inv->wprev->wnext = inv->wnext;
   else
-    ch->whead = inv->wnext;
+    *head = inv->wnext;
   if (inv->wnext)
     inv->wnext->wprev = inv->wprev;
   else
-    ch->wtail = inv->wprev;
+    *tail = inv->wprev;
   inv->wprev = inv->wnext = NULL;
 }
 
@@ -967,6 +1297,342 @@ static channel_t *channel_get(live_t *rt, const char *addr, const char *host,
   return ch;
 }
 
+/* ---- HTTP/1.1 client side ---------------------------------------------- */
+
+static void h1_invoke_complete(linv_t *inv, rt_status_t st, const char *msg,
+                               http1_response_t *r) {
+  if (inv->state == INV_DONE) {
+    http1_response_free(r);
+    return;
+  }
+  inv->conn = NULL;
+  inv->hresp = r;
+  invoke_complete(inv, st, msg, NULL);
+}
+
+static void pool_wait(h1pool_t *pool, linv_t *inv, int front) {
+  inv->state = INV_WAITING;
+  if (front) {
+    inv->wprev = NULL;
+    inv->wnext = pool->whead;
+    if (pool->whead)
+      pool->whead->wprev = inv;
+    else
+      pool->wtail = inv;
+    pool->whead = inv;
+  } else {
+    inv->wnext = NULL;
+    inv->wprev = pool->wtail;
+    if (pool->wtail)
+      pool->wtail->wnext = inv;
+    else
+      pool->whead = inv;
+    pool->wtail = inv;
+  }
+  pool->nwaiting++;
+}
+
+static void h1c_write_cb(uv_write_t *req, int status) {
+  tconn_t *t = req->data;
+  t->wr_active = 0;
+  if (t->closing)
+    return;
+  if (status < 0)
+    tconn_close(t); /* the request in flight fails or is retried */
+}
+
+static void h1c_idle_cb(uv_timer_t *h) {
+  tconn_t *t = h->data;
+  if (!t->closing && !t->h1inv)
+    tconn_close(t);
+}
+
+/* Starts |inv| on the idle connection |t|. */
+static void h1c_submit(tconn_t *t, linv_t *inv) {
+  t->h1inv = inv;
+  inv->conn = t;
+  inv->state = INV_SENT;
+  uv_timer_stop(&t->ka);
+  uv_ref((uv_handle_t *)&t->tcp);
+  http1_client_start(t->h1c, inv->head_req);
+  uv_buf_t b = uv_buf_init((char *)inv->body, (unsigned)inv->len);
+  t->wr.data = t;
+  if (uv_write(&t->wr, (uv_stream_t *)&t->tcp, &b, 1, h1c_write_cb) != 0) {
+    tconn_close(t);
+    return;
+  }
+  t->wr_active = 1;
+}
+
+static void h1c_make_idle(tconn_t *t) {
+  /* An idle pooled connection must not keep a tool's loop alive. */
+  uv_unref((uv_handle_t *)&t->tcp);
+  uv_timer_start(&t->ka, h1c_idle_cb, H1_CLIENT_IDLE_MS, 0);
+  uv_unref((uv_handle_t *)&t->ka);
+}
+
+static void pool_fail_waiting(h1pool_t *pool, const char *why) {
+  char msg[320];
+  snprintf(msg, sizeof msg, "cannot connect to %s: %s", pool->addr, why);
+  while (pool->whead)
+    h1_invoke_complete(pool->whead, RT_UNAVAILABLE, msg, NULL);
+}
+
+static void h1c_connect_cb(uv_connect_t *req, int status) {
+  tconn_t *t = req->data;
+  if (t->closing || !t->pool)
+    return;
+  h1pool_t *pool = t->pool;
+  t->h1connecting = 0;
+  pool->nconnecting--;
+  if (status < 0) {
+    snprintf(pool->last_error, sizeof pool->last_error, "%s",
+             uv_strerror(status));
+    pool->ai_idx++; /* next time, the next address */
+    pool->ai_fails++;
+    tconn_close(t); /* pumps the pool: another address or failure */
+    return;
+  }
+  pool->ai_fails = 0;
+  t->connected = 1;
+  uv_tcp_nodelay(&t->tcp, 1);
+  uv_read_start((uv_stream_t *)&t->tcp, alloc_cb, read_cb);
+  h1c_make_idle(t);
+  pool_pump(pool);
+}
+
+static size_t ai_count(const struct addrinfo *ai) {
+  size_t n = 0;
+  for (; ai; ai = ai->ai_next)
+    n += ai->ai_family == AF_INET || ai->ai_family == AF_INET6;
+  return n;
+}
+
+static void pool_connect(h1pool_t *pool) {
+  live_t *rt = pool->rt;
+  size_t n = ai_count(pool->ai), want = pool->ai_idx % n;
+  const struct addrinfo *ai = pool->ai;
+  for (;; ai = ai->ai_next)
+    if ((ai->ai_family == AF_INET || ai->ai_family == AF_INET6) && want-- == 0)
+      break;
+  tconn_t *t = tconn_new(rt, 0);
+  if (!t)
+    return;
+  t->h1c = http1_client_new(H1_MAX_RESPONSE);
+  t->pool = pool;
+  t->pnext = pool->conns;
+  if (pool->conns)
+    pool->conns->pprev = t;
+  pool->conns = t;
+  pool->nconns++;
+  pool->nconnecting++;
+  t->h1connecting = 1;
+  int r = t->h1c ? uv_tcp_connect(&t->creq, &t->tcp, ai->ai_addr,
+                                  h1c_connect_cb)
+                 : UV_ENOMEM;
+  if (r != 0) {
+    snprintf(pool->last_error, sizeof pool->last_error, "%s", uv_strerror(r));
+    pool->ai_idx++;
+    pool->ai_fails++;
+    tconn_close(t);
+  }
+}
+
+static void pool_gai_cb(uv_getaddrinfo_t *req, int status,
+                        struct addrinfo *res) {
+  h1pool_t *pool = req->data;
+  live_t *rt = pool->rt;
+  pool->gai_active = 0;
+  rt->nhandles--;
+  if (rt->freeing) {
+    if (res)
+      uv_freeaddrinfo(res);
+    maybe_free(rt);
+    return;
+  }
+  if (status < 0 || ai_count(res) == 0) {
+    char why[200];
+    snprintf(why, sizeof why, "cannot resolve %s: %s", pool->host,
+             status < 0 ? uv_strerror(status) : "no address");
+    if (res)
+      uv_freeaddrinfo(res);
+    pool_fail_waiting(pool, why);
+    return;
+  }
+  if (pool->ai)
+    uv_freeaddrinfo(pool->ai);
+  pool->ai = res;
+  pool->ai_time = uv_now(rt->loop);
+  pool->ai_idx = pool->ai_fails = 0;
+  pool_pump(pool);
+}
+
+/* Matches waiting requests with idle connections, and opens connections
+ * (up to H1_POOL_MAX) for those still waiting. */
+static void pool_pump(h1pool_t *pool) {
+  live_t *rt = pool->rt;
+  if (rt->freeing || rt->stopping_conns)
+    return;
+  for (tconn_t *t = pool->conns; t && pool->whead; t = t->pnext)
+    if (t->connected && !t->h1inv && !t->closing && t->h1c) {
+      linv_t *inv = pool->whead;
+      waiting_unlink(inv);
+      h1c_submit(t, inv);
+    }
+  if (!pool->whead || pool->gai_active)
+    return;
+  size_t na = pool->ai ? ai_count(pool->ai) : 0;
+  if (pool->ai && pool->ai_fails >= na) {
+    /* Every address failed in a row: fail the waiting requests unless a
+     * connection may still serve them; resolve again next time. */
+    if (pool->nconnecting == 0) {
+      uv_freeaddrinfo(pool->ai);
+      pool->ai = NULL;
+      pool->ai_fails = 0;
+      if (pool->nconns == 0)
+        pool_fail_waiting(pool, pool->last_error[0] ? pool->last_error
+                                                    : "no address");
+    }
+    return;
+  }
+  if (pool->ai && uv_now(rt->loop) - pool->ai_time > H1_AI_TTL_MS &&
+      pool->nconnecting == 0) {
+    uv_freeaddrinfo(pool->ai);
+    pool->ai = NULL;
+  }
+  if (!pool->ai) {
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    pool->gai.data = pool;
+    int r = uv_getaddrinfo(rt->loop, &pool->gai, pool_gai_cb, pool->host,
+                           pool->port, &hints);
+    if (r != 0) {
+      pool_fail_waiting(pool, uv_strerror(r));
+      return;
+    }
+    pool->gai_active = 1;
+    rt->nhandles++;
+    return;
+  }
+  while (pool->nwaiting > pool->nconnecting && pool->nconns < H1_POOL_MAX &&
+         pool->ai && !rt->freeing) {
+    size_t before = pool->nconns;
+    pool_connect(pool);
+    if (pool->nconns <= before)
+      break; /* failed at once (and pumped again from tconn_close) */
+  }
+}
+
+/* |t| (an HTTP client connection) is closing: leave the pool, fail or retry
+ * its request. */
+static void h1c_closed(tconn_t *t) {
+  h1pool_t *pool = t->pool;
+  linv_t *inv = t->h1inv;
+  t->h1inv = NULL;
+  if (pool) {
+    if (t->pprev)
+      t->pprev->pnext = t->pnext;
+    else
+      pool->conns = t->pnext;
+    if (t->pnext)
+      t->pnext->pprev = t->pprev;
+    pool->nconns--;
+    if (t->h1connecting)
+      pool->nconnecting--;
+    t->h1connecting = 0;
+    t->pool = NULL;
+  }
+  if (inv && inv->state == INV_SENT) {
+    const char *msg = "connection closed before the response";
+    rt_status_t st = RT_UNAVAILABLE;
+    if (t->h1c) {
+      rt_status_t e = http1_client_error(t->h1c, &msg);
+      if (e != RT_OK)
+        st = e;
+      else
+        msg = "connection closed before the response";
+    }
+    /* A kept-alive connection the server closed before answering: the
+     * request never ran. Retry it once on a fresh connection. */
+    if (pool && st == RT_UNAVAILABLE && t->h1used > 0 && !inv->retried &&
+        t->h1c && http1_client_received(t->h1c) == 0 &&
+        !pool->rt->freeing && !pool->rt->stopping_conns) {
+      inv->retried = 1;
+      inv->conn = NULL;
+      pool_wait(pool, inv, 1);
+    } else {
+      h1_invoke_complete(inv, st, msg, NULL);
+    }
+  }
+  if (t->h1c) {
+    http1_client_free(t->h1c);
+    t->h1c = NULL;
+  }
+  if (pool)
+    pool_pump(pool);
+}
+
+static void h1c_read(tconn_t *t, ssize_t nread, const uv_buf_t *buf) {
+  if (nread == 0)
+    return;
+  linv_t *inv = t->h1inv;
+  int r;
+  if (nread < 0) {
+    r = inv ? http1_client_eof(t->h1c) : -1;
+  } else if (!inv) {
+    r = -1; /* bytes on an idle connection: the server is confused */
+  } else {
+    r = http1_client_recv(t->h1c, (const uint8_t *)buf->base, (size_t)nread);
+  }
+  if (r == 0)
+    return;
+  if (r < 0) {
+    tconn_close(t);
+    return;
+  }
+  /* A complete response. */
+  int reuse = http1_client_reusable(t->h1c) && nread > 0;
+  http1_response_t *resp = http1_client_take(t->h1c);
+  t->h1inv = NULL;
+  t->h1used++;
+  if (resp)
+    h1_invoke_complete(inv, RT_OK, "", resp);
+  else
+    h1_invoke_complete(inv, RT_RESOURCE_EXHAUSTED, "out of memory", NULL);
+  if (!reuse || t->wr_active) {
+    tconn_close(t);
+    return;
+  }
+  h1c_make_idle(t);
+  pool_pump(t->pool);
+}
+
+static h1pool_t *pool_get(live_t *rt, const char *addr, const char *host,
+                          const char *port) {
+  for (h1pool_t *pl = rt->pools; pl; pl = pl->next)
+    if (strcmp(pl->addr, addr) == 0)
+      return pl;
+  h1pool_t *pl = calloc(1, sizeof *pl);
+  if (!pl)
+    return NULL;
+  pl->addr = strdup(addr);
+  pl->host = strdup(host);
+  pl->port = strdup(port);
+  if (!pl->addr || !pl->host || !pl->port) {
+    free(pl->addr);
+    free(pl->host);
+    free(pl->port);
+    free(pl);
+    return NULL;
+  }
+  pl->rt = rt;
+  pl->next = rt->pools;
+  rt->pools = pl;
+  return pl;
+}
+
 /* ---- Invokes ------------------------------------------------------------ */
 
 static void invoke_complete(linv_t *inv, rt_status_t st, const char *msg,
@@ -998,6 +1664,16 @@ static void invoke_complete(linv_t *inv, rt_status_t st, const char *msg,
 
 /* Stops |inv| on the wire (if sent) and completes it with |st|. */
 static void invoke_abort(linv_t *inv, rt_status_t st, const char *msg) {
+  if (inv->hcb) {
+    /* An HTTP/1.1 request cannot be stopped but by closing its connection. */
+    tconn_t *t = inv->state == INV_SENT ? inv->conn : NULL;
+    invoke_complete(inv, st, msg, NULL);
+    if (t && !t->closing) {
+      t->h1inv = NULL;
+      tconn_close(t);
+    }
+    return;
+  }
   if (inv->state == INV_SENT && inv->conn && inv->conn->h2c &&
       !inv->conn->closing)
     h2cli_cancel(inv->conn->h2c, inv->stream_id);
@@ -1022,6 +1698,8 @@ static void live_invoke_cancel(rt_invoke_t *head) {
     if (inv->status == RT_OK) { /* not delivered yet: cancel wins */
       rt_msg_free(inv->resp);
       inv->resp = NULL;
+      http1_response_free(inv->hresp);
+      inv->hresp = NULL;
       inv->status = RT_CANCELLED;
       free(inv->message);
       inv->message = strdup("call cancelled");
@@ -1029,6 +1707,42 @@ static void live_invoke_cancel(rt_invoke_t *head) {
     return;
   }
   invoke_abort(inv, RT_CANCELLED, "call cancelled");
+}
+
+/* Deadline, parent and size checks shared by both kinds of invoke. Returns
+ * 0 to go on, 1 when |inv| is complete already (its callback is queued). */
+static int invoke_begin(linv_t *inv, const rt_invoke_opts_t *opts) {
+  rt_time_t now = live_now(&inv->rt->base);
+  inv->deadline = RT_TIME_INFINITE;
+  if (opts && opts->timeout > 0)
+    inv->deadline = opts->timeout >= RT_TIME_INFINITE - now
+                        ? RT_TIME_INFINITE - 1
+                        : now + opts->timeout;
+  if (opts && opts->parent) {
+    rt_time_t pd = rt_call_deadline(opts->parent);
+    if (pd < inv->deadline)
+      inv->deadline = pd;
+    int r = link_child(opts->parent, &inv->child);
+    if (r == 1 || (r < 0 && rt_call_cancelled(opts->parent))) {
+      invoke_complete(inv, RT_CANCELLED, "parent call cancelled", NULL);
+      return 1;
+    }
+  }
+  if (!inv->hcb && inv->len > RT_MAX_MESSAGE) {
+    invoke_complete(inv, RT_RESOURCE_EXHAUSTED,
+                    "request message larger than 4 MiB", NULL);
+    return 1;
+  }
+  if (inv->deadline != RT_TIME_INFINITE) {
+    if (inv->deadline <= now) {
+      invoke_complete(inv, RT_DEADLINE_EXCEEDED,
+                      "deadline exceeded before the call started", NULL);
+      return 1;
+    }
+    inv->timer = live_timer_start(&inv->rt->base, inv->deadline - now,
+                                  invoke_deadline_cb, inv);
+  }
+  return 0;
 }
 
 static rt_invoke_t *live_invoke(rt_t *base, const char *addr,
@@ -1080,37 +1794,60 @@ static rt_invoke_t *live_invoke(rt_t *base, const char *addr,
   rt->invokes = inv;
   rt->ninvokes++;
 
-  rt_time_t now = live_now(base);
-  inv->deadline = RT_TIME_INFINITE;
-  if (opts && opts->timeout > 0)
-    inv->deadline = opts->timeout >= RT_TIME_INFINITE - now
-                        ? RT_TIME_INFINITE - 1
-                        : now + opts->timeout;
-  if (opts && opts->parent) {
-    rt_time_t pd = rt_call_deadline(opts->parent);
-    if (pd < inv->deadline)
-      inv->deadline = pd;
-    int r = h2_call_link_child(opts->parent, &inv->child);
-    if (r == 1 || (r < 0 && rt_call_cancelled(opts->parent))) {
-      invoke_complete(inv, RT_CANCELLED, "parent call cancelled", NULL);
-      return &inv->head;
-    }
-  }
-  if (inv->len > RT_MAX_MESSAGE) {
-    invoke_complete(inv, RT_RESOURCE_EXHAUSTED,
-                    "request message larger than 4 MiB", NULL);
+  if (invoke_begin(inv, opts) != 0)
     return &inv->head;
-  }
-  if (inv->deadline != RT_TIME_INFINITE) {
-    if (inv->deadline <= now) {
-      invoke_complete(inv, RT_DEADLINE_EXCEEDED,
-                      "deadline exceeded before the call started", NULL);
-      return &inv->head;
-    }
-    inv->timer = live_timer_start(base, inv->deadline - now,
-                                  invoke_deadline_cb, inv);
-  }
   channel_enqueue(ch, inv);
+  return &inv->head;
+}
+
+static rt_invoke_t *live_http_invoke(rt_t *base, const char *addr,
+                                     const char *method, const char *target,
+                                     const rt_http_header_t *headers,
+                                     size_t n_headers, const void *body,
+                                     size_t body_len,
+                                     const rt_invoke_opts_t *opts,
+                                     rt_http_invoke_cb cb, void *user) {
+  live_t *rt = (live_t *)base;
+  char host[256], port[8];
+  if (!addr || !method || !target || !cb ||
+      split_addr(addr, host, sizeof host, port, sizeof port) != 0) {
+    errno = EINVAL;
+    return NULL;
+  }
+  if (rt->freeing) {
+    errno = ECANCELED;
+    return NULL;
+  }
+  size_t len = 0;
+  uint8_t *bytes = http1_request_encode(method, target, addr, headers,
+                                        n_headers, body, body_len, &len);
+  if (!bytes)
+    return NULL; /* errno from the encoder */
+  h1pool_t *pool = pool_get(rt, addr, host, port);
+  linv_t *inv = pool ? calloc(1, sizeof *inv) : NULL;
+  if (!inv) {
+    free(bytes);
+    errno = ENOMEM;
+    return NULL;
+  }
+  inv->body = bytes;
+  inv->len = len;
+  inv->head.ops = &live_ops;
+  inv->rt = rt;
+  inv->pool = pool;
+  inv->hcb = cb;
+  inv->user = user;
+  inv->head_req = strcmp(method, "HEAD") == 0;
+  inv->child.cancel = invoke_parent_cancelled;
+  inv->anext = rt->invokes;
+  if (rt->invokes)
+    rt->invokes->aprev = inv;
+  rt->invokes = inv;
+  rt->ninvokes++;
+  if (invoke_begin(inv, opts) != 0)
+    return &inv->head;
+  pool_wait(pool, inv, 0);
+  pool_pump(pool);
   return &inv->head;
 }
 
@@ -1155,6 +1892,8 @@ static const rt_ops_t live_ops = {
     .env = live_env,
     .config_error = live_config_error,
     .log = live_log,
+    .serve_http = live_serve_http,
+    .http_invoke = live_http_invoke,
 };
 
 static int parse_uint(const char *s, long max, long *out) {
@@ -1180,6 +1919,9 @@ int rt_live_config_from_env(rt_live_config_t *cfg, const rt_service_t *svc,
   cfg->grace = 5 * RT_SEC;
   cfg->keepalive = 60 * RT_SEC;
   cfg->log_level = RT_INFO;
+  cfg->http_max_body = 8u * 1024u * 1024u;
+  cfg->http_request_timeout = 30 * RT_SEC;
+  cfg->http_idle_timeout = 60 * RT_SEC;
   const char *v;
   long n;
   if ((v = getenv("PORT")) && *v) {
@@ -1216,6 +1958,35 @@ int rt_live_config_from_env(rt_live_config_t *cfg, const rt_service_t *svc,
       return -1;
     }
     cfg->keepalive = n * RT_SEC;
+  }
+  if ((v = getenv("HTTP_MAX_BODY_BYTES")) && *v) {
+    if (parse_uint(v, 999999999, &n) != 0) {
+      snprintf(err, errlen,
+               "HTTP_MAX_BODY_BYTES=%s: not a number of bytes (0..999999999)",
+               v);
+      return -1;
+    }
+    cfg->http_max_body = (size_t)n;
+  }
+  if ((v = getenv("HTTP_REQUEST_TIMEOUT_SECONDS")) && *v) {
+    if (parse_uint(v, 86400, &n) != 0 || n < 1) {
+      snprintf(err, errlen,
+               "HTTP_REQUEST_TIMEOUT_SECONDS=%s: not a number of seconds "
+               "(1..86400)",
+               v);
+      return -1;
+    }
+    cfg->http_request_timeout = n * RT_SEC;
+  }
+  if ((v = getenv("HTTP_IDLE_TIMEOUT_SECONDS")) && *v) {
+    if (parse_uint(v, 86400, &n) != 0 || n < 1) {
+      snprintf(err, errlen,
+               "HTTP_IDLE_TIMEOUT_SECONDS=%s: not a number of seconds "
+               "(1..86400)",
+               v);
+      return -1;
+    }
+    cfg->http_idle_timeout = n * RT_SEC;
   }
   if ((v = getenv("LOG_LEVEL")) && *v) {
     if (jsonlog_parse_level(v, &cfg->log_level) != 0) {
@@ -1353,8 +2124,12 @@ rt_t *rt_live_server_new(uv_loop_t *loop, const rt_service_t *svc,
                          : ((struct sockaddr_in *)&name)->sin_port);
   char port[16];
   snprintf(port, sizeof port, "%d", rt->port);
-  rt_log(&rt->base, RT_INFO, "listening", "address", rt->cfg.bind_addr, "port",
-         port, NULL);
+  if (rt->h1srv)
+    rt_log(&rt->base, RT_INFO, "listening", "address", rt->cfg.bind_addr,
+           "port", port, "protocol", "http", NULL);
+  else
+    rt_log(&rt->base, RT_INFO, "listening", "address", rt->cfg.bind_addr,
+           "port", port, NULL);
   *status = 0;
   return &rt->base;
 }
@@ -1384,6 +2159,16 @@ static void shutdown_finish(live_t *rt) {
       h2conn_goaway(t->h2s);
     }
   }
+  /* HTTP: requests still arriving are dropped; answers still being written
+   * go out, then their connections close. */
+  for (tconn_t *t = rt->conns, *next; t; t = next) {
+    next = t->next;
+    if (t->server && t->h1s && !t->lingering) {
+      t->eof = 1;
+      http1_conn_eof(t->h1s);
+      tconn_dirty(t);
+    }
+  }
   /* Give the last responses and GOAWAYs a moment to reach the clients. */
   uv_timer_start(&rt->step_timer, finish_cap_cb, FINISH_CAP_MS, 0);
   rt->drain_check = 1;
@@ -1401,7 +2186,8 @@ static void shutdown_progress(live_t *rt) {
   if (!rt->shutting || rt->done_pending)
     return;
   if (!rt->finishing) {
-    if (h2_server_active_calls(rt->srv) == 0)
+    if (h2_server_active_calls(rt->srv) == 0 &&
+        (!rt->h1srv || http1_server_active_calls(rt->h1srv) == 0))
       shutdown_finish(rt);
     return;
   }
@@ -1425,10 +2211,14 @@ static void goaway_cb(uv_timer_t *h) {
 static void grace_cb(uv_timer_t *h) {
   live_t *rt = h->data;
   char n[32];
-  snprintf(n, sizeof n, "%zu", h2_server_active_calls(rt->srv));
+  snprintf(n, sizeof n, "%zu",
+           h2_server_active_calls(rt->srv) +
+               (rt->h1srv ? http1_server_active_calls(rt->h1srv) : 0));
   rt_log(&rt->base, RT_WARNING, "shutdown grace period over, failing calls",
          "calls", n, NULL);
   h2_server_cancel_all(rt->srv, RT_UNAVAILABLE, "server shutting down");
+  if (rt->h1srv)
+    http1_server_cancel_all(rt->h1srv, 503, "server shutting down\n");
   shutdown_finish(rt);
 }
 
@@ -1454,6 +2244,8 @@ void rt_live_shutdown(rt_t *base, rt_live_done_cb done, void *arg) {
                  grace_ms < GOAWAY_DELAY_MS ? grace_ms / 2 : GOAWAY_DELAY_MS,
                  0);
   uv_timer_start(&rt->grace_timer, grace_cb, grace_ms, 0);
+  if (rt->h1srv)
+    http1_server_set_draining(rt->h1srv); /* closes idle connections */
   h2_server_set_draining(rt->srv); /* may report idle at once */
 }
 
@@ -1472,6 +2264,7 @@ static void drop_invokes(live_t *rt) {
       live_timer_cancel(inv->timer);
     h2_child_unlink(&inv->child);
     rt_msg_free(inv->resp);
+    http1_response_free(inv->hresp);
     free(inv->message);
     free(inv->path);
     free(inv->body);
@@ -1495,6 +2288,7 @@ void rt_live_free(rt_t *base) {
     rt->listener_open = 0;
     rt_handle_close(rt, (uv_handle_t *)&rt->listener);
   }
+  rt->stopping_conns = 1; /* no pool opens a connection from here on */
   while (rt->conns)
     tconn_close(rt->conns);
   drop_invokes(rt);
@@ -1516,10 +2310,18 @@ void rt_live_free(rt_t *base) {
     if (ch->gai_active)
       uv_cancel((uv_req_t *)&ch->gai);
   }
+  for (h1pool_t *pl = rt->pools; pl; pl = pl->next) {
+    pl->whead = pl->wtail = NULL;
+    pl->nwaiting = 0;
+    if (pl->gai_active)
+      uv_cancel((uv_req_t *)&pl->gai);
+  }
   rt_handle_close(rt, (uv_handle_t *)&rt->idle);
   rt_handle_close(rt, (uv_handle_t *)&rt->grace_timer);
   rt_handle_close(rt, (uv_handle_t *)&rt->step_timer);
   h2_server_free(rt->srv);
   rt->srv = NULL;
+  http1_server_free(rt->h1srv);
+  rt->h1srv = NULL;
   maybe_free(rt);
 }

@@ -23,6 +23,12 @@ typedef struct rt_live_config {
   rt_time_t grace;         /* SHUTDOWN_GRACE_SECONDS, default 5 s */
   rt_time_t keepalive;     /* GRPC_KEEPALIVE_SECONDS, default 60 s */
   rt_severity_t log_level; /* LOG_LEVEL, default RT_INFO */
+  /* HTTP/1.1 services (rt_serve_http) */
+  size_t http_max_body;           /* HTTP_MAX_BODY_BYTES, default 8 MiB */
+  rt_time_t http_request_timeout; /* HTTP_REQUEST_TIMEOUT_SECONDS, default
+                                     30 s: the whole request must arrive */
+  rt_time_t http_idle_timeout;    /* HTTP_IDLE_TIMEOUT_SECONDS, default 60 s:
+                                     idle keep-alive connections close */
 } rt_live_config_t;
 
 /* Fills |cfg| with the defaults for |svc| (port = svc->default_port), then
@@ -34,7 +40,8 @@ int rt_live_config_from_env(rt_live_config_t *cfg, const rt_service_t *svc,
 
 /* Creates a server instance of |svc| on |loop| with |cfg| (copied; NULL:
  * from the environment): calls svc->init, binds, listens and logs
- * "listening" with the address and port. Returns the instance, or NULL with
+ * "listening" with the address and port (and "protocol":"http" when init
+ * called rt_serve_http: the port then serves HTTP/1.1 instead of gRPC). Returns the instance, or NULL with
  * |*status| (may be NULL) set to the exit status a process should use: 2 for
  * a configuration error (rt_config_error from init, bad environment), 1 when
  * init fails or the address cannot be bound. On NULL nothing is left on the
@@ -49,14 +56,17 @@ int rt_live_port(rt_t *rt);
 /* Graceful shutdown of a server instance, as on SIGTERM: health becomes
  * NOT_SERVING (pushed to Watch streams), the listener closes, connections get
  * GOAWAY, calls in progress may finish within cfg.grace; after that they are
- * failed with UNAVAILABLE. |done| then runs once, from the loop (not from
+ * failed with UNAVAILABLE. For HTTP: idle keep-alive connections close at
+ * once, responses say Connection: close, requests still running after the
+ * grace period get 503 and are cancelled. |done| then runs once, from the loop (not from
  * inside this function); it typically calls rt_live_free(). A second call is
  * a no-op. */
 typedef void (*rt_live_done_cb)(rt_t *rt, void *arg);
 void rt_live_shutdown(rt_t *rt, rt_live_done_cb done, void *arg);
 
 /* A client-only instance named |name| (copied; used in logs) on |loop|:
- * rt_invoke, timers, now, rand, env and log work; rt_serve returns -1.
+ * rt_invoke, rt_http_invoke, timers, now, rand, env and log work; rt_serve
+ * and rt_serve_http return -1.
  * LOG_LEVEL is read from the environment (default info). Returns NULL when
  * out of memory. */
 rt_t *rt_live_client_new(uv_loop_t *loop, const char *name);
