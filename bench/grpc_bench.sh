@@ -83,10 +83,10 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/meshsim-bench.XXXXXX") || die "mktemp failed"
 pids=
 loadpid=
 cleanup() {
-    local p i
+    local p
     [ -n "$loadpid" ] && kill -TERM "$loadpid" 2>/dev/null
     for p in $pids; do kill -TERM "$p" 2>/dev/null; done
-    for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
         alive=
         for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
         [ -z "$alive" ] && break
@@ -334,8 +334,8 @@ report() {
     echo
     echo "| server | RPC | streams | req/s | p50 ms | p90 ms | p99 ms | max ms | failed | server CPU | req/s per core | h2load CPU | req/s range (runs) |"
     echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    local name m rps ok other fail p50 p90 p99 max cpu ccpu lo hi runs
-    while read -r name m rps ok other fail p50 p90 p99 max cpu ccpu lo hi runs; do
+    local name m rps _ok _other fail p50 p90 p99 max cpu ccpu lo hi runs
+    while read -r name m rps _ok _other fail p50 p90 p99 max cpu ccpu lo hi runs; do
         awk -v l="$(label "$name")" -v m="$m" -v r="$rps" -v f="$fail" -v a="$p50" -v b="$p90" -v c="$p99" -v d="$max" -v cpu="$cpu" -v ccpu="$ccpu" -v lo="$lo" -v hi="$hi" -v runs="$runs" \
             -v wall="$((SECS + WARM))" \
             'BEGIN { split(l, x, "|"); u = cpu / wall

@@ -2,7 +2,7 @@
 # ListProducts) with h2load on loopback against a grpc-js reference server
 # run in the same invocation, and records the results in BENCHMARKS.md.
 # Load tests are slow and machine-dependent, so this is never part of
-# `make check`. Tunables: BENCH_SECONDS (default 10), BENCH_WARMUP,
+# `make check`. Tunables: BENCH_SECONDS (default 10), BENCH_WARMUP, BENCH_REPEAT,
 # BENCH_STREAMS, BENCH_ENFORCE=1 (see bench/grpc_bench.sh), given in the
 # environment or on the make command line.
 .PHONY: bench
