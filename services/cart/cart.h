@@ -19,7 +19,9 @@
  * concurrent adds never lose one); INVALID_ARGUMENT for an empty user_id or
  * product_id or a quantity <= 0, OUT_OF_RANGE when the quantity would pass
  * 2147483647. GetCart of an unknown user is an empty cart carrying the
- * user_id. EmptyCart removes the cart. A database error is INTERNAL (or
+ * user_id. EmptyCart removes the cart. GetCart and EmptyCart accept an
+ * empty user_id as upstream does (it names no cart: empty, no-op). A
+ * database error is INTERNAL (or
  * UNAVAILABLE when another writer held the lock past the busy timeout),
  * with SQLite's message.
  *
