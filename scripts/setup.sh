@@ -37,7 +37,8 @@ pkgs_build="build-essential autoconf automake libtool pkg-config
 pkgs_test="python3 python3-grpcio python3-protobuf protobuf-compiler curl
   protobuf-compiler-grpc nghttp2-client clang procps
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev
-  yamllint prometheus groovy default-jre-headless nodejs"
+  yamllint prometheus groovy default-jre-headless nodejs
+  python3-locust"
 
 missing=()
 for p in $pkgs_build $pkgs_test; do

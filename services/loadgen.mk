@@ -27,3 +27,11 @@ tests_services_check_loadgen_SOURCES = tests/services/check_loadgen.c
 tests_services_check_loadgen_CFLAGS = $(SVC_TEST_CFLAGS)
 tests_services_check_loadgen_LDADD = tests/librttest.a $(LOADGEN_LIBS) \
 	libproto.a librt.a $(PROTOBUFC_LIBS) $(CHECK_LIBS) -lm
+
+# End to end: the program against a small python stand-in for the frontend,
+# and our locustfile against the same stand-in (skipped without Locust).
+# tests/locust/run_locust.sh against the real shop is run separately.
+TESTS += tests/loadgen/test_loadgenerator.sh tests/loadgen/test_locustfile.sh
+EXTRA_DIST += tests/loadgen/test_loadgenerator.sh tests/loadgen/test_locustfile.sh \
+	tests/loadgen/fake_frontend.py \
+	tests/locust/locustfile.py tests/locust/run_locust.sh
