@@ -73,6 +73,42 @@ static const char *rpc_error(char *buf, size_t n, rt_status_t code,
   return buf;
 }
 
+/* Go's %q of |s| (strconv.Quote) for the ASCII range: quotes, with \\, \",
+ * the C escapes and \xNN for other control bytes. Bytes >= 0x80 pass through
+ * (Go keeps printable UTF-8 as it is). Truncates to fit |n|. */
+static const char *go_quote(char *buf, size_t n, const char *s) {
+  size_t k = 0;
+  if (n < 3)
+    return "";
+  buf[k++] = '"';
+  for (; *s && k + 6 < n; s++) {
+    unsigned char c = (unsigned char)*s;
+    const char *esc = NULL;
+    switch (c) {
+    case '"': esc = "\\\""; break;
+    case '\\': esc = "\\\\"; break;
+    case '\a': esc = "\\a"; break;
+    case '\b': esc = "\\b"; break;
+    case '\f': esc = "\\f"; break;
+    case '\n': esc = "\\n"; break;
+    case '\r': esc = "\\r"; break;
+    case '\t': esc = "\\t"; break;
+    case '\v': esc = "\\v"; break;
+    default: break;
+    }
+    if (esc) {
+      k += (size_t)snprintf(buf + k, n - k, "%s", esc);
+    } else if (c < 0x20 || c == 0x7f) {
+      k += (size_t)snprintf(buf + k, n - k, "\\x%02x", c);
+    } else {
+      buf[k++] = (char)c;
+    }
+  }
+  buf[k++] = '"';
+  buf[k] = '\0';
+  return buf;
+}
+
 static void order_free(order_t *o) {
   if (o->prices) {
     size_t n = o->cart->n_items; /* prices exist only with a cart */
@@ -217,8 +253,10 @@ static void on_product(void *user, rt_status_t status, const char *message,
     /* Upstream's message leaves the cause out; the log keeps it. */
     olog(o, RT_WARNING, "GetProduct failed", "product_id", pid, "error",
          message);
+    char q[512];
     order_fail(o, JOURNAL_STEP_FAILED, RT_INTERNAL,
-               "failed to prepare order: failed to get product #\"%s\"", pid);
+               "failed to prepare order: failed to get product #%s",
+               go_quote(q, sizeof q, pid));
     return;
   }
   Hipstershop__Product *p = (Hipstershop__Product *)resp;
@@ -232,10 +270,11 @@ static void on_price(void *user, rt_status_t status, const char *message,
   if (status != RT_OK) {
     olog(o, RT_WARNING, "price conversion failed", "product_id",
          o->cart->items[o->next]->product_id, "error", message);
+    char q[512];
     order_fail(o, JOURNAL_STEP_FAILED, RT_INTERNAL,
-               "failed to prepare order: failed to convert price of \"%s\" "
-               "to %s",
-               o->cart->items[o->next]->product_id, o->req->user_currency);
+               "failed to prepare order: failed to convert price of %s to %s",
+               go_quote(q, sizeof q, o->cart->items[o->next]->product_id),
+               o->req->user_currency);
     return;
   }
   o->prices[o->next++] = (Hipstershop__Money *)resp;
@@ -460,14 +499,15 @@ static void on_email(void *user, rt_status_t status, const char *message,
   if (status != RT_OK) {
     char e[MSGLEN];
     rpc_error(e, sizeof e, status, message);
-    snprintf(line, sizeof line,
-             "failed to send order confirmation to \"%s\": %s", o->req->email,
-             e);
+    char q[512];
+    snprintf(line, sizeof line, "failed to send order confirmation to %s: %s",
+             go_quote(q, sizeof q, o->req->email), e);
     olog(o, RT_WARNING, line, "email", o->req->email, NULL, NULL);
     journal_note(o, JOURNAL_STEP_EMAIL_FAILED, e);
   } else {
-    snprintf(line, sizeof line, "order confirmation email sent to \"%s\"",
-             o->req->email);
+    char q[512];
+    snprintf(line, sizeof line, "order confirmation email sent to %s",
+             go_quote(q, sizeof q, o->req->email));
     olog(o, RT_INFO, line, "email", o->req->email, NULL, NULL);
     journal_note(o, JOURNAL_STEP_EMAIL_SENT, NULL);
   }
@@ -500,8 +540,10 @@ static void on_place_order(rt_call_t *rtcall, const ProtobufCMessage *msg,
   o->req = (const Hipstershop__PlaceOrderRequest *)msg;
   svc_uuid4(o->rt, o->id);
   char line[512];
-  snprintf(line, sizeof line, "[PlaceOrder] user_id=\"%s\" user_currency=\"%s\"",
-           o->req->user_id, o->req->user_currency);
+  char qu[256], qc[64];
+  snprintf(line, sizeof line, "[PlaceOrder] user_id=%s user_currency=%s",
+           go_quote(qu, sizeof qu, o->req->user_id),
+           go_quote(qc, sizeof qc, o->req->user_currency));
   olog(o, RT_INFO, line, "user_currency", o->req->user_currency, NULL, NULL);
 
   journal_state_t state = JOURNAL_PENDING;

@@ -608,6 +608,18 @@ START_TEST(test_fail_catalog) {
 }
 END_TEST
 
+START_TEST(test_go_quoting) {
+  /* Upstream formats ids with Go's %q: quotes and control bytes escaped. */
+  rt_test_t *t = start(18);
+  cart_add("we\"ird\\id\n\x01", 1);
+  expect_fail(t, "EUR", RT_INTERNAL,
+              "failed to prepare order: failed to get product "
+              "#\"we\\\"ird\\\\id\\n\\x01\"",
+              JOURNAL_FAILED);
+  rt_test_free(t);
+}
+END_TEST
+
 START_TEST(test_fail_convert) {
   rt_test_t *t = start(5);
   default_cart();
@@ -1157,6 +1169,7 @@ int main(void) {
   tcase_add_test(tc, test_carry_and_empty_cart);
   tcase_add_test(tc, test_fail_cart);
   tcase_add_test(tc, test_fail_catalog);
+  tcase_add_test(tc, test_go_quoting);
   tcase_add_test(tc, test_fail_convert);
   tcase_add_test(tc, test_fail_quote);
   tcase_add_test(tc, test_fail_convert_shipping);
