@@ -1,7 +1,7 @@
 #!/bin/sh
 # End-to-end test of `meshsim up`: the leaf services start on loopback and
 # report SERVING; --once stops them cleanly; a service killed with SIGKILL is
-# restarted by the supervisor; SIGTERM to meshsim stops everything.
+# restarted by the supervisor; `meshsim down` stops everything.
 set -u
 B=${MESHSIM_BUILDDIR:-.}
 tmp=$(mktemp -d)
@@ -54,15 +54,20 @@ newpid=$(awk '$1=="currencyservice" {print $3}' "$tmp/s2/status")
 grep -q 'currencyservice was killed by signal 9' "$tmp/up.out" || fail "crash not reported"
 pids=$(awk 'NR>1 && $3 ~ /^[0-9]+$/ {print $3}' "$tmp/s2/status")
 
-# 4. SIGTERM to meshsim stops everything and exits 0.
-kill -TERM "$upid"
+# 4. A second `up` on the same state directory is refused; `down` stops the
+#    shop (SIGTERM to the supervisor) and the supervisor exits 0.
+"$B/meshsim" up --once --state-dir "$tmp/s2" 2>"$tmp/err2"; rc=$?
+[ $rc = 1 ] || fail "second up on one state dir gave exit $rc"
+grep -q 'already running' "$tmp/err2" || fail "second up: $(cat "$tmp/err2")"
+"$B/meshsim" down --state-dir "$tmp/s2" || fail "meshsim down failed"
 i=0
 while kill -0 "$upid" 2>/dev/null; do
   i=$((i+1)); [ $i -le 150 ] || fail "meshsim did not exit within 15 s of SIGTERM"
   sleep 0.1
 done
 wait "$upid"; rc=$?; upid=
-[ $rc = 0 ] || { cat "$tmp/up.out"; fail "meshsim exited $rc after SIGTERM"; }
+[ $rc = 0 ] || { cat "$tmp/up.out"; fail "meshsim exited $rc after down"; }
+"$B/meshsim" down --state-dir "$tmp/s2" | grep -q 'no shop is running' || fail "down twice"
 for p in $pids; do
   kill -0 "$p" 2>/dev/null && fail "service pid $p still running after stop"
 done

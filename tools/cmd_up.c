@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "meshsim.h"
+#include "statedir.h"
 #include "supervisor.h"
 
 static const char *const recommendation_env[][2] = {
@@ -179,37 +180,6 @@ static int exe_dir(char *buf, size_t len) {
   return 0;
 }
 
-static const char *default_state_dir(char *buf, size_t len) {
-  const char *e = getenv("MESHSIM_STATE_DIR");
-  if (e && *e)
-    return e;
-  const char *xdg = getenv("XDG_STATE_HOME");
-  const char *home = getenv("HOME");
-  if (xdg && *xdg)
-    snprintf(buf, len, "%s/meshsim", xdg);
-  else if (home && *home)
-    snprintf(buf, len, "%s/.local/state/meshsim", home);
-  else
-    snprintf(buf, len, "./.meshsim");
-  return buf;
-}
-
-/* mkdir -p for the state directory's parents. */
-static int mkdirs(const char *path) {
-  char tmp[PATH_MAX];
-  snprintf(tmp, sizeof tmp, "%s", path);
-  for (char *p = tmp + 1; *p; p++)
-    if (*p == '/') {
-      *p = '\0';
-      if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return -1;
-      *p = '/';
-    }
-  if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-    return -1;
-  return 0;
-}
-
 static int up_exec(int argc, char **argv) {
   char sbuf[PATH_MAX], bbuf[PATH_MAX];
   const char *state_dir = NULL, *bin_dir = NULL;
@@ -253,7 +223,7 @@ static int up_exec(int argc, char **argv) {
     }
   }
   if (!state_dir)
-    state_dir = default_state_dir(sbuf, sizeof sbuf);
+    state_dir = msim_state_dir_default(sbuf, sizeof sbuf);
   if (!bin_dir) {
     if (exe_dir(bbuf, sizeof bbuf) != 0) {
       fprintf(stderr, "meshsim up: cannot find my own directory; pass --bin-dir\n");
@@ -261,7 +231,7 @@ static int up_exec(int argc, char **argv) {
     }
     bin_dir = bbuf;
   }
-  if (mkdirs(state_dir) != 0) {
+  if (msim_mkdirs(state_dir) != 0) {
     fprintf(stderr, "meshsim up: cannot create state directory %s: %s\n",
             state_dir, strerror(errno));
     return 1;
@@ -269,6 +239,13 @@ static int up_exec(int argc, char **argv) {
   char abs_state[PATH_MAX];
   if (!realpath(state_dir, abs_state)) {
     fprintf(stderr, "meshsim up: %s: %s\n", state_dir, strerror(errno));
+    return 1;
+  }
+  int other = msim_read_pid(abs_state);
+  if (other > 0 && kill(other, 0) == 0) {
+    fprintf(stderr, "meshsim up: a shop is already running from %s (pid %d);\n"
+                    "  stop it with: meshsim down --state-dir %s\n",
+            abs_state, other, abs_state);
     return 1;
   }
 
@@ -340,9 +317,8 @@ const msim_cmd_t msim_cmd_up = {
         "  --once               start, wait for health, print the table, stop, and exit:\n"
         "                       0 when every service was healthy and stopped cleanly\n"
         "  --state-dir DIR      logs (DIR/logs/<service>.log), the live status table\n"
-        "                       (DIR/status) and meshsim.pid; default\n"
-        "                       $MESHSIM_STATE_DIR, else $XDG_STATE_HOME/meshsim, else\n"
-        "                       ~/.local/state/meshsim\n"
+        "                       (DIR/status), meshsim.pid and the services' data;\n"
+        "                       " MSIM_STATE_DIR_HELP
         "  --bin-dir DIR        where the service programs are (default: beside meshsim)\n"
         "  --grace S            termination grace period in seconds (default 5)\n"
         "  --restart-backoff S  first restart delay, doubling up to 300 s (default 10)\n"

@@ -10,6 +10,7 @@
 
 static const msim_cmd_t *const commands[] = {
     &msim_cmd_up,
+    &msim_cmd_down,
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 

@@ -19,5 +19,6 @@ typedef struct msim_cmd {
 } msim_cmd_t;
 
 extern const msim_cmd_t msim_cmd_up;
+extern const msim_cmd_t msim_cmd_down;
 
 #endif /* MESHSIM_TOOLS_MESHSIM_H */
