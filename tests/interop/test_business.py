@@ -186,8 +186,15 @@ class Business(unittest.TestCase):
         self.assertEqual(status, 201, body)
         products = self.catalog_stub().ListProducts(pb.Empty(), timeout=5).products
         p = [p for p in products if p.name == "Interop Euro Mat"][0]
-        # 10 EUR at 1.1305 USD per EUR.
-        self.assertEqual((p.price_usd.units, p.price_usd.nanos), (11, 310000000))
+        # What the currency service makes of 10 EUR (upstream's double
+        # arithmetic gives 11.304999999 USD), rounded to the nearest cent.
+        usd = rpc.CurrencyServiceStub(self.currency.channel).Convert(
+            pb.CurrencyConversionRequest(**{"from": pb.Money(currency_code="EUR", units=10)},
+                                         to_code="USD"), timeout=5)
+        cents = usd.units * 100 + (usd.nanos + 5000000) // 10000000
+        self.assertEqual((p.price_usd.units, p.price_usd.nanos),
+                         (cents // 100, cents % 100 * 10000000))
+        self.assertEqual((p.price_usd.units, p.price_usd.nanos), (11, 300000000))
 
     def test_4_durable_and_delete(self):
         status, headers, body = self.sell("Interop Doomed Vase")
