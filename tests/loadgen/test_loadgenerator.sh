@@ -68,6 +68,7 @@ FRONTEND_ADDR="127.0.0.1:$port" USERS=1 timeout 30 "$LG" --duration 0.5s \
 if grep -q 'no HTTP client in this runtime' "$tmp/probe.out"; then
   echo "SKIP: the live runtime has no HTTP client yet"; exit 77
 fi
+start_fake # fresh counters
 FRONTEND_ADDR="http://127.0.0.1:$port" USERS=5 RATE=5 timeout 60 "$LG" \
   --duration 5s --think-min 0.05 --think-max 0.3 --stats-interval 1s \
   --json "$tmp/ok.json" >"$tmp/ok.out" 2>&1; rc=$?
