@@ -5,8 +5,14 @@
 # `make check`. Tunables: BENCH_SECONDS (default 10), BENCH_WARMUP, BENCH_REPEAT,
 # BENCH_STREAMS, BENCH_ENFORCE=1 (see bench/grpc_bench.sh), given in the
 # environment or on the make command line.
-.PHONY: bench
-bench: currencyservice$(EXEEXT) productcatalogservice$(EXEEXT)
+# `make bench` runs every benchmark one after another (never in parallel: they
+# would measure each other): the gRPC services, the engine (bench-des, in
+# sim/local.mk) and the virtual runtime (bench-vrt).
+.PHONY: bench bench-grpc
+bench:
+	$(MAKE) $(AM_MAKEFLAGS) -j1 bench-grpc bench-des bench-vrt
+
+bench-grpc: currencyservice$(EXEEXT) productcatalogservice$(EXEEXT)
 	secs='$(BENCH_SECONDS)'; BENCH_SECONDS=$${secs:-10}; export BENCH_SECONDS; \
 	  bash $(srcdir)/bench/grpc_bench.sh \
 	  $(abs_top_builddir) $(abs_top_srcdir)
