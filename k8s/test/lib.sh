@@ -31,7 +31,11 @@ build_render() {
   (
     flock 9
     if [ ! -x "$RENDER" ] || [ "$K/test/render/main.go" -nt "$RENDER" ]; then
-      GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="$T/gocache" GOFLAGS= \
+      # Go's own cache (~/.cache/go-build) is shared by build/ and build-san/;
+      # without a home, one in the build tree.
+      gocache=${GOCACHE:-}
+      [ -n "$gocache" ] || [ -n "${HOME:-}${XDG_CACHE_HOME:-}" ] || gocache=$T/gocache
+      env GO111MODULE=off GOPATH=/usr/share/gocode ${gocache:+GOCACHE="$gocache"} GOFLAGS= \
         go build -o "$RENDER.tmp" "$K/test/render/main.go" && mv -f "$RENDER.tmp" "$RENDER"
     fi
   ) 9>"$T/render.lock"
