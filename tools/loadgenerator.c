@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -197,7 +198,7 @@ static int write_json(app_t *a, double ratio, int passed) {
       routes, "total", summary_json(&s), "errors", errors, "tasks", tasks,
       "failure_ratio", ratio, "max_failure_ratio", a->max_failure_ratio,
       "passed", passed, "end", a->end_reason ? a->end_reason : "");
-  int rc = root ? json_dump_file(root, a->json_path, JSON_INDENT(2)) : -1;
+  int rc = root ? json_dump_file(root, a->json_path, JSON_INDENT(2) | JSON_REAL_PRECISION(8)) : -1;
   if (rc != 0)
     fprintf(stderr, PROG ": cannot write %s: %s\n", a->json_path,
             strerror(errno));
@@ -207,13 +208,43 @@ static int write_json(app_t *a, double ratio, int passed) {
 
 /* ---- running ------------------------------------------------------------ */
 
+/* Rows |text| takes on a terminal |width| columns wide (long lines wrap). */
+static int screen_rows(const char *text, int width) {
+  int rows = 0;
+  while (*text) {
+    size_t len = strcspn(text, "\n");
+    rows += width > 0 && len > (size_t)width
+                ? (int)((len + (size_t)width - 1) / (size_t)width)
+                : 1;
+    text += len + (text[len] == '\n');
+  }
+  return rows;
+}
+
 static void draw_live(app_t *a) {
-  if (a->tty && a->drawn)
+  if (!a->tty) {
+    if (a->drawn)
+      printf("\n");
+    a->drawn = print_table(stdout, a, 0);
+    fflush(stdout);
+    return;
+  }
+  /* On a terminal: go back over the last table and draw over it. */
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&buf, &len);
+  if (!m)
+    return;
+  print_table(m, a, 0);
+  fclose(m);
+  struct winsize ws;
+  int width = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 ? ws.ws_col : 0;
+  if (a->drawn)
     printf("\033[%dA\r\033[J", a->drawn);
-  else if (!a->tty && a->drawn)
-    printf("\n");
-  a->drawn = print_table(stdout, a, 0);
+  fwrite(buf, 1, len, stdout);
   fflush(stdout);
+  a->drawn = screen_rows(buf, width);
+  free(buf);
 }
 
 static void tick_cb(uv_timer_t *t) { draw_live(t->data); }
@@ -474,6 +505,7 @@ int main(int argc, char **argv) {
     loadgen_free(a.lg);
     return 1;
   }
+  uv_update_time(a.loop); /* the run starts now, not at the loop's last tick */
   if (a.duration > 0)
     uv_timer_start(&a.end, end_cb, (uint64_t)((a.duration + RT_MSEC - 1) / RT_MSEC), 0);
   if (a.stats_interval > 0) {
