@@ -317,6 +317,7 @@ struct http1_conn {
   http1_call_t *call;
   int state;
   int err_status; /* set by a callback that stopped the parser */
+  int headers_done; /* later fields are trailers: counted, dropped */
   int linger, abort, resume, expect_continue;
   size_t hdr_bytes;
   bbuf_t in;
@@ -713,6 +714,7 @@ static int begin_request(http1_conn_t *c, const char *m, size_t n) {
   k->cancelled = 0;
   c->hdr_bytes = n;
   c->err_status = 0;
+  c->headers_done = 0;
   c->expect_continue = 0;
   http_parser_init(&c->p, HTTP_REQUEST);
   c->p.data = c;
@@ -754,6 +756,8 @@ static int on_header_field(http_parser *p, const char *at, size_t n) {
   http1_call_t *k = c->call;
   if (count_header(c, n + (k->hs.in_value || !k->hs.nh ? 4 : 0)) != 0)
     return 1;
+  if (c->headers_done)
+    return 0;
   if (end_url(k) != 0)
     return 1;
   if ((k->hs.in_value || !k->hs.nh) && k->hs.nh >= MAX_HEADERS) {
@@ -767,6 +771,8 @@ static int on_header_value(http_parser *p, const char *at, size_t n) {
   http1_conn_t *c = p->data;
   if (count_header(c, n) != 0)
     return 1;
+  if (c->headers_done)
+    return 0;
   return hs_value(&c->call->hs, at, n) != 0;
 }
 
@@ -776,6 +782,7 @@ static int on_headers_complete(http_parser *p) {
   http1_server_t *srv = c->srv;
   if (end_url(k) != 0 || hs_finish(&k->hs) != 0)
     return -1;
+  c->headers_done = 1;
   k->keep_alive = http_should_keep_alive(p) && !p->upgrade;
   k->http10 = p->http_major == 1 && p->http_minor == 0;
   k->is_head = strcmp(k->method, "HEAD") == 0;
@@ -855,12 +862,17 @@ static void dispatch(http1_conn_t *c) {
   }
   const char *q = memchr(url + ps, '?', ul - ps);
   pe = q ? (size_t)(q - url) : ul;
-  size_t path_off = hs->alen;
-  int bad = hs_append(hs, hs->a + ps, pe - ps) != 0 || hs_nul(hs) != 0;
-  size_t query_off = hs->alen;
-  if (!bad)
-    bad = hs_append(hs, q ? hs->a + pe + 1 : "", q ? ul - pe - 1 : 0) != 0 ||
-          hs_nul(hs) != 0;
+  size_t ql = q ? ul - pe - 1 : 0;
+  /* Reserve first: the copies come from the arena itself. */
+  int bad = grow(&hs->a, &hs->acap, hs->alen + (pe - ps) + ql + 2, 1) != 0;
+  size_t path_off = hs->alen, query_off = path_off + (pe - ps) + 1;
+  if (!bad) {
+    memcpy(hs->a + path_off, hs->a + ps, pe - ps);
+    hs->a[query_off - 1] = '\0';
+    memcpy(hs->a + query_off, hs->a + pe + 1, ql);
+    hs->a[query_off + ql] = '\0';
+    hs->alen = query_off + ql + 1;
+  }
   if (!bad && !k->body.d)
     bad = bb_reserve(&k->body, 1) != 0;
   if (bad) {
@@ -914,9 +926,9 @@ static size_t parse_some(http1_conn_t *c, const uint8_t *d, size_t n) {
       const uint8_t *sp =
           memchr(d + off, ' ', avail < MAX_METHOD + 1 ? avail : MAX_METHOD + 1);
       if (!sp) {
-        if (avail > MAX_METHOD)
-          conn_error(c, 400);
-        break; /* wait for the whole method */
+        if (avail > MAX_METHOD || !is_token((const char *)d + off, avail))
+          conn_error(c, 400); /* not a request line: no need to wait */
+        break;              /* wait for the whole method */
       }
       size_t ml = (size_t)(sp - (d + off));
       if (!is_token((const char *)d + off, ml)) {
@@ -1124,7 +1136,7 @@ uint8_t *http1_request_encode(const char *method, const char *target,
 struct http1_client {
   http_parser p;
   size_t max_response;
-  int head, done, keep, stray, status;
+  int head, done, keep, stray, status, hdone;
   rt_status_t err;
   const char *errmsg;
   size_t received, hdr_bytes;
@@ -1149,6 +1161,7 @@ static int cli_on_message_begin(http_parser *p) {
   hs_reset(&c->hs);
   c->body.len = 0;
   c->hdr_bytes = 0;
+  c->hdone = 0;
   return 0;
 }
 
@@ -1156,6 +1169,8 @@ static int cli_on_header_field(http_parser *p, const char *at, size_t n) {
   http1_client_t *c = p->data;
   if ((c->hdr_bytes += n + 4) > CLIENT_MAX_HEADER || c->hs.nh >= 1000)
     return cli_fail(c, RT_RESOURCE_EXHAUSTED, "response header too large");
+  if (c->hdone)
+    return 0; /* a trailer */
   return hs_field(&c->hs, at, n) != 0
              ? cli_fail(c, RT_RESOURCE_EXHAUSTED, "out of memory")
              : 0;
@@ -1165,6 +1180,8 @@ static int cli_on_header_value(http_parser *p, const char *at, size_t n) {
   http1_client_t *c = p->data;
   if ((c->hdr_bytes += n) > CLIENT_MAX_HEADER)
     return cli_fail(c, RT_RESOURCE_EXHAUSTED, "response header too large");
+  if (c->hdone)
+    return 0;
   return hs_value(&c->hs, at, n) != 0
              ? cli_fail(c, RT_RESOURCE_EXHAUSTED, "out of memory")
              : 0;
@@ -1176,6 +1193,7 @@ static int cli_on_headers_complete(http_parser *p) {
     cli_fail(c, RT_RESOURCE_EXHAUSTED, "out of memory");
     return -1;
   }
+  c->hdone = 1;
   if (p->status_code == 101) {
     cli_fail(c, RT_UNAVAILABLE, "unexpected 101 Switching Protocols");
     return -1;
