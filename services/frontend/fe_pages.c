@@ -120,10 +120,14 @@ static void page_begin(fe_req_t *r, html_buf_t *b, const char *title) {
               "<a class=\"brand\" href=\"/\"><img src=\"/static/favicon.svg\" "
               "alt=\"\" width=\"28\" height=\"28\">Online Boutique</a>");
   currency_picker(r, b);
-  html_printf(b,
-              "<a class=\"cart-link\" href=\"/cart\">Cart<span "
-              "class=\"count\" aria-label=\"items in cart\">%ld</span></a>",
-              fe_cart_size(r));
+  /* The count only when the cart was fetched: an error page must not
+   * claim the cart is empty. */
+  html_raw(b, "<a class=\"cart-link\" href=\"/cart\">Cart");
+  if (r->cart)
+    html_printf(b, "<span class=\"count\" aria-label=\"items in cart\">"
+                   "%ld</span>",
+                fe_cart_size(r));
+  html_raw(b, "</a>");
   html_raw(b, "</div></header>\n<main>\n");
 }
 
