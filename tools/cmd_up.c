@@ -22,9 +22,46 @@ static const char *const recommendation_env[][2] = {
     {NULL, NULL},
 };
 
-/* The services `up` runs, in start order, with upstream's container ports
- * and the environment their Kubernetes manifests give them. */
-static const sup_spec_t shop[] = {
+static const char *const checkout_env[][2] = {
+    {"PRODUCT_CATALOG_SERVICE_ADDR", "productcatalogservice"},
+    {"SHIPPING_SERVICE_ADDR", "shippingservice"},
+    {"PAYMENT_SERVICE_ADDR", "paymentservice"},
+    {"EMAIL_SERVICE_ADDR", "emailservice"},
+    {"CURRENCY_SERVICE_ADDR", "currencyservice"},
+    {"CART_SERVICE_ADDR", "cartservice"},
+    {NULL, NULL},
+};
+
+static const char *const frontend_env[][2] = {
+    {"PRODUCT_CATALOG_SERVICE_ADDR", "productcatalogservice"},
+    {"CURRENCY_SERVICE_ADDR", "currencyservice"},
+    {"CART_SERVICE_ADDR", "cartservice"},
+    {"RECOMMENDATION_SERVICE_ADDR", "recommendationservice"},
+    {"SHIPPING_SERVICE_ADDR", "shippingservice"},
+    {"CHECKOUT_SERVICE_ADDR", "checkoutservice"},
+    {"AD_SERVICE_ADDR", "adservice"},
+    {"BUSINESS_ADDR", "business"},
+    {NULL, NULL},
+};
+
+static const char *const business_env[][2] = {
+    {"EMAIL_SERVICE", "emailservice"},
+    {"PRODUCT_CATALOG_SERVICE_ADDR", "productcatalogservice"},
+    {"CURRENCY_SERVICE_ADDR", "currencyservice"},
+    {NULL, NULL},
+};
+
+static const char *const loadgen_env[][2] = {
+    {"FRONTEND_ADDR", "frontend"},
+    {NULL, NULL},
+};
+
+/* The shop `up` runs, in start order: upstream's container ports and the
+ * environment their Kubernetes manifests give them. The frontend listens on
+ * 127.0.0.1 so the shop's URL is the familiar one; the others each get their
+ * own loopback address, as pods get their own IPs. */
+enum { SHOP_FRONTEND = 9, SHOP_LOADGEN = 11 };
+static const sup_spec_t shop_template[] = {
     {.name = "productcatalogservice",
      .health = "hipstershop.ProductCatalogService",
      .port = 3550,
@@ -38,8 +75,29 @@ static const sup_spec_t shop[] = {
      .health = "hipstershop.RecommendationService",
      .port = 8080,
      .addr_env = recommendation_env},
+    {.name = "cartservice",
+     .health = "hipstershop.CartService",
+     .port = 7070,
+     .env = (const char *const[]){"CART_DB_PATH={state}/carts.db", NULL}},
+    {.name = "checkoutservice",
+     .health = "hipstershop.CheckoutService",
+     .port = 5050,
+     .addr_env = checkout_env,
+     .env = (const char *const[]){"ORDER_JOURNAL_PATH={state}/orders.db", NULL}},
+    {.name = "frontend",
+     .http_probe = "/_healthz",
+     .port = 8080,
+     .host = "127.0.0.1",
+     .addr_env = frontend_env,
+     .env = (const char *const[]){"ENV_PLATFORM=local", NULL}},
+    {.name = "business",
+     .http_probe = "/business",
+     .port = 5055,
+     .addr_env = business_env,
+     .env = (const char *const[]){"BUSINESS_DB_PATH={state}/business.db", NULL}},
+    {.name = "loadgenerator", .port = 0, .addr_env = loadgen_env},
 };
-#define N_SHOP (sizeof shop / sizeof *shop)
+#define N_SHOP (sizeof shop_template / sizeof *shop_template)
 
 typedef struct up {
   uv_loop_t *loop;
@@ -53,6 +111,7 @@ typedef struct up {
   int stopping;
   int failed;
   const char *state_dir;
+  char url[64];
 } up_t;
 
 /* Rewrites <state>/status (the table) atomically, so scripts and people can
@@ -84,10 +143,16 @@ static void on_event(sup_t *s, sup_proc_t *p, const char *what, void *user) {
       printf("meshsim: all %zu services are serving\n\n", sup_count(s));
       sup_print_table(s, stdout);
       u->printed = 1;
+      printf("\nThe shop:            %s\n"
+             "Sell a product:      %sbusiness\n"
+             "State and logs:      %s (logs/<service>.log, status)\n",
+             u->url, u->url, u->state_dir);
+      fflush(stdout);
       if (u->once)
         stop_all(u, "--once: stopping");
       else
-        printf("\nLogs: %s/..  Press Ctrl-C to stop.\n", sup_proc_log_path(p));
+        printf("Stop with Ctrl-C or: meshsim down --state-dir %s\n", u->state_dir);
+      fflush(stdout);
     }
     return;
   }
@@ -185,6 +250,7 @@ static int up_exec(int argc, char **argv) {
   const char *state_dir = NULL, *bin_dir = NULL;
   up_t u = {.ready_timeout = 30};
   sup_opts_t o = {0};
+  long users = 10, rate = 1, port = 8080;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -210,6 +276,22 @@ static int up_exec(int argc, char **argv) {
         fprintf(stderr, "meshsim up: --restart-backoff: '%s' is not a positive number of seconds\n", v);
         return 2;
       }
+    } else if ((!strcmp(a, "--users") || !strcmp(a, "--rate") || !strcmp(a, "--port")) && v) {
+      char *end;
+      long n = strtol(v, &end, 10);
+      long max = !strcmp(a, "--port") ? 65535 : 100000;
+      long min = !strcmp(a, "--users") ? 0 : 1;
+      if (*end || n < min || n > max) {
+        fprintf(stderr, "meshsim up: %s: '%s' is not a whole number from %ld to %ld\n", a, v, min, max);
+        return 2;
+      }
+      if (!strcmp(a, "--users"))
+        users = n;
+      else if (!strcmp(a, "--rate"))
+        rate = n;
+      else
+        port = n;
+      i++;
     } else if (!strcmp(a, "--ready-timeout") && v) {
       u.ready_timeout = strtod(v, NULL);
       i++;
@@ -265,7 +347,19 @@ static int up_exec(int argc, char **argv) {
   o.on_event = on_event;
   o.user = &u;
   char err[512];
-  u.sup = sup_new(u.loop, shop, N_SHOP, &o, err, sizeof err);
+  /* The shop with this run's settings: the frontend's port, and the load
+   * generator's users (none: no load generator). */
+  sup_spec_t shop[N_SHOP];
+  memcpy(shop, shop_template, sizeof shop);
+  size_t n_shop = users > 0 ? N_SHOP : N_SHOP - 1;
+  shop[SHOP_FRONTEND].port = (int)port;
+  char users_env[32], rate_env[32];
+  snprintf(users_env, sizeof users_env, "USERS=%ld", users);
+  snprintf(rate_env, sizeof rate_env, "RATE=%ld", rate);
+  const char *loadgen_fixed[] = {users_env, rate_env, NULL};
+  shop[SHOP_LOADGEN].env = loadgen_fixed;
+  snprintf(u.url, sizeof u.url, "http://127.0.0.1:%ld/", port);
+  u.sup = sup_new(u.loop, shop, n_shop, &o, err, sizeof err);
   if (!u.sup) {
     fprintf(stderr, "meshsim up: %s\n", err);
     return 1;
@@ -279,7 +373,7 @@ static int up_exec(int argc, char **argv) {
   u.ready_timer.data = &u;
 
   printf("meshsim: starting %zu services on loopback (state and logs in %s)\n",
-         N_SHOP, abs_state);
+         n_shop, abs_state);
   fflush(stdout);
   if (sup_start(u.sup, err, sizeof err) != 0) {
     fprintf(stderr, "meshsim up: %s\n", err);
@@ -302,13 +396,18 @@ static int up_exec(int argc, char **argv) {
 
 const msim_cmd_t msim_cmd_up = {
     .name = "up",
-    .args = "[--once] [--state-dir DIR] [--bin-dir DIR] [--grace S] [--restart-backoff S] [--ready-timeout S]",
+    .args = "[--once] [--state-dir DIR] [--port N] [--users N] [--rate N] [--bin-dir DIR]\n"
+            "                  [--grace S] [--restart-backoff S] [--ready-timeout S]",
     .summary = "run the shop's services as processes on loopback, supervised like pods",
     .help =
-        "Starts every service as its own process, each on its own loopback address\n"
-        "(127.0.0.11, .12, ...) with upstream's port and the environment Kubernetes\n"
-        "would give it (PORT, and the addresses of the services it calls). Waits for\n"
-        "each to report SERVING on grpc.health.v1, prints a status table, then keeps\n"
+        "Starts the twelve services of the shop (the Online Boutique's eleven and\n"
+        "business) as processes, each on its own loopback address (127.0.0.11, .12,\n"
+        "...; the frontend on 127.0.0.1) with upstream's port and the environment\n"
+        "Kubernetes would give it (PORT, the addresses of the services it calls).\n"
+        "Carts, orders, listings and seller products are SQLite files under the\n"
+        "state directory, so they survive restarts. Waits for every service to be\n"
+        "ready (gRPC health, or HTTP GET like the charts' probes), prints the shop's\n"
+        "URL and a status table, then keeps\n"
         "them running: a service that crashes is restarted with a growing back-off\n"
         "(like CrashLoopBackOff). Ctrl-C or SIGTERM stops them all: SIGTERM, a grace\n"
         "period, then SIGKILL.\n"
@@ -319,6 +418,10 @@ const msim_cmd_t msim_cmd_up = {
         "  --state-dir DIR      logs (DIR/logs/<service>.log), the live status table\n"
         "                       (DIR/status), meshsim.pid and the services' data;\n"
         "                       " MSIM_STATE_DIR_HELP
+        "  --port N             the frontend's port on 127.0.0.1 (default 8080)\n"
+        "  --users N            load generator users, as upstream's USERS (default 10;\n"
+        "                       0: no load generator)\n"
+        "  --rate N             users spawned per second, as upstream's RATE (default 1)\n"
         "  --bin-dir DIR        where the service programs are (default: beside meshsim)\n"
         "  --grace S            termination grace period in seconds (default 5)\n"
         "  --restart-backoff S  first restart delay, doubling up to 300 s (default 10)\n"

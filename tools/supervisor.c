@@ -338,8 +338,11 @@ sup_t *sup_new(uv_loop_t *loop, const sup_spec_t *specs, size_t n,
     p->spec = &specs[i];
     p->ready_ms = -1;
     p->backoff_s = s->opts.backoff_initial_seconds;
-    snprintf(p->host, sizeof p->host, "127.0.0.%d",
-             s->opts.first_octet_host + (int)i);
+    if (p->spec->host)
+      snprintf(p->host, sizeof p->host, "%s", p->spec->host);
+    else
+      snprintf(p->host, sizeof p->host, "127.0.0.%d",
+               s->opts.first_octet_host + (int)i);
     snprintf(p->addr, sizeof p->addr, "%s:%d", p->host, p->spec->port);
     snprintf(p->path, sizeof p->path, "%s/%s", opts->bin_dir, p->spec->name);
     snprintf(p->log_path, sizeof p->log_path, "%s/logs/%s.log",
@@ -435,8 +438,11 @@ void sup_print_table(const sup_t *s, FILE *f) {
     char pid[16] = "-";
     if (p->pid)
       snprintf(pid, sizeof pid, "%d", p->pid);
-    fprintf(f, "%-24s %-20s %8s  %-16s %9s %8d\n", p->spec->name, p->addr,
-            pid, sup_state_name(p->state), ready, p->restarts);
+    const char *state = sup_state_name(p->state);
+    if (p->spec->port == 0 && p->state == SUP_SERVING)
+      state = "Running"; /* no probe to say more */
+    fprintf(f, "%-24s %-20s %8s  %-16s %9s %8d\n", p->spec->name,
+            p->spec->port ? p->addr : "-", pid, state, ready, p->restarts);
   }
   fflush(f);
 }

@@ -30,6 +30,8 @@ typedef struct sup_spec {
   const char *health;
   const char *http_probe;
   int port;           /* upstream container port; 0 when it serves none */
+  /* Its own loopback address; NULL: the next one from first_octet_host. */
+  const char *host;
   /* Environment variable names that receive another service's address:
    * {"PRODUCT_CATALOG_SERVICE_ADDR", "productcatalogservice"}, ending in
    * {NULL, NULL}. */

@@ -767,12 +767,19 @@ out:
   return rc;
 }
 
-/* Opens SELLER_PRODUCTS_DB (default "seller-products.db" in the working
- * directory; ":memory:" for none that lasts) and loads its products. */
+/* Opens SELLER_PRODUCTS_DB and loads its products. Unset, seller products
+ * are kept in memory only: the catalog then starts from any directory, as
+ * upstream's stateless one does (read-only root filesystems included);
+ * meshsim up and the charts set a path on a writable volume. */
 static int sellers_load(rt_t *rt, catalog_t *cat) {
   const char *path = rt_env(rt, "SELLER_PRODUCTS_DB");
-  if (!path || !*path)
-    path = "seller-products.db";
+  if (!path || !*path) {
+    path = ":memory:";
+    rt_log(rt, RT_INFO,
+           "seller products are kept in memory only; set SELLER_PRODUCTS_DB "
+           "to a file to keep them",
+           NULL);
+  }
   char err[512];
   cat->store = seller_store_open(path, err, sizeof err);
   if (!cat->store) {

@@ -42,8 +42,12 @@ class Service:
         full_env.update(env or {})
         self.lines = []
         self._cond = threading.Condition()
+        # Each service runs in a scratch directory of its own (like a pod's
+        # writable volume), removed when it stops.
+        import tempfile
+        self.workdir = tempfile.mkdtemp(prefix="meshsim-%s-" % binary)
         self.proc = subprocess.Popen(
-            [path], env=full_env, cwd="/", stdout=subprocess.PIPE,
+            [path], env=full_env, cwd=self.workdir, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True, bufsize=1)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -130,6 +134,8 @@ class Service:
         self._reader.join(5)
         if self.proc.stdout:
             self.proc.stdout.close()
+        import shutil
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def run_binary(binary, env, timeout=10.0, args=()):
