@@ -27,7 +27,7 @@ RUN apt-get update \
  && groupadd --gid 1000 meshsim \
  && useradd --uid 1000 --gid 1000 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin meshsim
 COPY --from=build /src/checkoutservice /usr/local/bin/checkoutservice
-# Nothing is written outside the volumes the chart mounts (/tmp):
+# Nothing is written outside the volumes the chart mounts (/tmp and /var/lib/checkoutservice):
 # run with a read-only root filesystem.
 USER 1000:1000
 ENV PORT=5050 BIND_ADDR=0.0.0.0
