@@ -46,6 +46,12 @@ for p in $pkgs_build $pkgs_test; do
     missing+=("$p")
   fi
 done
+# Debian's nodejs comes without npm (a separate package); NodeSource's nodejs
+# includes it, and conflicts with Debian's npm: ask for npm only when the
+# command is missing.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
+fi
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   sudo=

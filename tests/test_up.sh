@@ -24,20 +24,26 @@ grep -q -- '--no-such-flag' "$tmp/err" || fail "bad flag not named: $(cat "$tmp/
 "$B/meshsim" up --help | grep -q -- '--state-dir' || fail "up --help lacks --state-dir"
 
 # 2. --once: all serving, table printed, clean stop, exit 0.
-timeout 60 "$B/meshsim" up --once --state-dir "$tmp/s1" >"$tmp/once.out" 2>&1; rc=$?
+# (its own loopback net and frontend port, so it can run beside other tests)
+NET=127.0.7; PORT=18087
+timeout 60 "$B/meshsim" up --once --state-dir "$tmp/s1" --net $NET --port $PORT --users 1 >"$tmp/once.out" 2>&1; rc=$?
 cat "$tmp/once.out"
 [ $rc = 0 ] || fail "up --once exited $rc"
 n=$(grep -c ' SERVING ' "$tmp/once.out")
-[ "$n" = 7 ] || fail "expected 7 SERVING rows, got $n"
-grep -q '^currencyservice *127\.0\.0\.[0-9]*:7000 ' "$tmp/once.out" || fail "no currencyservice address row"
+[ "$n" = 11 ] || fail "expected 11 SERVING rows, got $n"
+grep -q '^loadgenerator .* Running ' "$tmp/once.out" || fail "loadgenerator not running"
+grep -q '^currencyservice *127\.0\.7\.[0-9]*:7000 ' "$tmp/once.out" || fail "no currencyservice address row"
+grep -q "^frontend *127\.0\.0\.1:$PORT " "$tmp/once.out" || fail "no frontend row on 127.0.0.1:$PORT"
+grep -q "http://127.0.0.1:$PORT/" "$tmp/once.out" || fail "the shop's URL is not printed"
+[ -f "$tmp/s1/cartservice/carts.db" ] || fail "cart database not under the state directory"
 [ -s "$tmp/s1/logs/currencyservice.log" ] || fail "no service log written"
 grep -q '"severity"' "$tmp/s1/logs/currencyservice.log" || fail "service log is not JSON lines"
 
 # 3. Supervised: kill -9 one service, the supervisor restarts it.
-"$B/meshsim" up --state-dir "$tmp/s2" --restart-backoff 0.5 --grace 2 >"$tmp/up.out" 2>&1 &
+"$B/meshsim" up --state-dir "$tmp/s2" --net $NET --port $PORT --users 0 --restart-backoff 0.5 --grace 2 >"$tmp/up.out" 2>&1 &
 upid=$!
 i=0
-until [ -f "$tmp/s2/status" ] && [ "$(grep -c ' SERVING ' "$tmp/s2/status")" = 7 ]; do
+until [ -f "$tmp/s2/status" ] && [ "$(grep -c ' SERVING ' "$tmp/s2/status")" = 11 ]; do
   i=$((i+1)); [ $i -le 300 ] || { cat "$tmp/up.out"; fail "services not serving in 30 s"; }
   sleep 0.1
 done
@@ -56,7 +62,7 @@ pids=$(awk 'NR>1 && $3 ~ /^[0-9]+$/ {print $3}' "$tmp/s2/status")
 
 # 4. A second `up` on the same state directory is refused; `down` stops the
 #    shop (SIGTERM to the supervisor) and the supervisor exits 0.
-"$B/meshsim" up --once --state-dir "$tmp/s2" 2>"$tmp/err2"; rc=$?
+"$B/meshsim" up --once --state-dir "$tmp/s2" --net $NET --port $PORT 2>"$tmp/err2"; rc=$?
 [ $rc = 1 ] || fail "second up on one state dir gave exit $rc"
 grep -q 'already running' "$tmp/err2" || fail "second up: $(cat "$tmp/err2")"
 "$B/meshsim" down --state-dir "$tmp/s2" || fail "meshsim down failed"

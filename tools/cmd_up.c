@@ -259,6 +259,15 @@ static int up_exec(int argc, char **argv) {
     } else if (!strcmp(a, "--state-dir") && v) {
       state_dir = v;
       i++;
+    } else if (!strcmp(a, "--net") && v) {
+      unsigned b, c;
+      char tail;
+      if (sscanf(v, "127.%u.%u%c", &b, &c, &tail) != 2 || b > 255 || c > 255) {
+        fprintf(stderr, "meshsim up: --net: '%s' is not of the form 127.B.C (a loopback /24)\n", v);
+        return 2;
+      }
+      o.net = v;
+      i++;
     } else if (!strcmp(a, "--bin-dir") && v) {
       bin_dir = v;
       i++;
@@ -396,7 +405,8 @@ static int up_exec(int argc, char **argv) {
 
 const msim_cmd_t msim_cmd_up = {
     .name = "up",
-    .args = "[--once] [--state-dir DIR] [--port N] [--users N] [--rate N] [--bin-dir DIR]\n"
+    .args = "[--once] [--state-dir DIR] [--port N] [--users N] [--rate N] [--net 127.B.C]\n"
+            "                  [--bin-dir DIR]\n"
             "                  [--grace S] [--restart-backoff S] [--ready-timeout S]",
     .summary = "run the shop's services as processes on loopback, supervised like pods",
     .help =
@@ -422,6 +432,9 @@ const msim_cmd_t msim_cmd_up = {
         "  --users N            load generator users, as upstream's USERS (default 10;\n"
         "                       0: no load generator)\n"
         "  --rate N             users spawned per second, as upstream's RATE (default 1)\n"
+        "  --net 127.B.C        the loopback /24 the services' addresses come from\n"
+        "                       (default 127.0.0: 127.0.0.11 and up); two shops on one\n"
+        "                       machine need different nets and frontend ports\n"
         "  --bin-dir DIR        where the service programs are (default: beside meshsim)\n"
         "  --grace S            termination grace period in seconds (default 5)\n"
         "  --restart-backoff S  first restart delay, doubling up to 300 s (default 10)\n"

@@ -322,6 +322,8 @@ sup_t *sup_new(uv_loop_t *loop, const sup_spec_t *specs, size_t n,
     s->opts.backoff_max_seconds = 300;
   if (s->opts.first_octet_host <= 0)
     s->opts.first_octet_host = 11;
+  if (!s->opts.net)
+    s->opts.net = "127.0.0";
   s->n = n;
   s->client = rt_live_client_new(loop, "meshsim");
   if (!s->client) {
@@ -341,7 +343,7 @@ sup_t *sup_new(uv_loop_t *loop, const sup_spec_t *specs, size_t n,
     if (p->spec->host)
       snprintf(p->host, sizeof p->host, "%s", p->spec->host);
     else
-      snprintf(p->host, sizeof p->host, "127.0.0.%d",
+      snprintf(p->host, sizeof p->host, "%s.%d", s->opts.net,
                s->opts.first_octet_host + (int)i);
     snprintf(p->addr, sizeof p->addr, "%s:%d", p->host, p->spec->port);
     snprintf(p->path, sizeof p->path, "%s/%s", opts->bin_dir, p->spec->name);

@@ -64,7 +64,8 @@ typedef struct sup_opts {
   /* Logs go to <state_dir>/logs/<name>.log; each service runs in (and keeps
    * its files in) <state_dir>/<name>/. */
   const char *state_dir;
-  int first_octet_host;  /* services get 127.0.0.<first_octet_host + i> */
+  const char *net;       /* services get <net>.<first_octet_host + i>; "127.0.0" */
+  int first_octet_host;  /* default 11 */
   double grace_seconds;  /* SIGTERM → SIGKILL; default 5 */
   double backoff_initial_seconds; /* first restart delay; default 10 */
   double backoff_max_seconds;     /* cap; default 300 */

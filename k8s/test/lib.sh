@@ -13,6 +13,13 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }
 need() { command -v "$1" >/dev/null 2>&1 || fail "$1 not found (scripts/setup.sh installs it: $2)"; }
 
+# These tests check YAML, JSON, Groovy and shell, not our C code: the
+# sanitizer pass of the test suite (a build configured with
+# --enable-sanitizers) has nothing to add to them, and they are slow.
+if grep -q '^SAN_CFLAGS = -f' "$B/Makefile" 2>/dev/null; then
+  skip "sanitizer build: the k8s checks run in the plain build"
+fi
+
 # The twelve service charts (every chart but the library).
 charts() {
   for c in "$K"/charts/*/Chart.yaml; do
