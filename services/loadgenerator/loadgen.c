@@ -805,6 +805,41 @@ uint64_t loadgen_task_count(const loadgen_t *lg, loadgen_task_t task) {
   return (unsigned)task < LOADGEN_N_TASKS ? lg->task_counts[task] : 0;
 }
 
+int loadgen_snapshot(const loadgen_t *lg, unsigned window,
+                     loadgen_snapshot_t *out) {
+  const loadgen_stats_t *st = lg->stats;
+  memset(out, 0, sizeof *out);
+  out->at = loadgen_stats_now(lg);
+  out->elapsed = out->at - loadgen_stats_origin(st);
+  out->users_spawned = lg->n_spawned;
+  out->users_active = lg->n_active;
+  out->inflight = lg->inflight;
+  memcpy(out->task_counts, lg->task_counts, sizeof out->task_counts);
+  size_t nr = loadgen_stats_n_routes(st), ne = loadgen_stats_n_errors(st);
+  out->routes = calloc(nr ? nr : 1, sizeof *out->routes);
+  out->errors = calloc(ne ? ne : 1, sizeof *out->errors);
+  if (!out->routes || !out->errors) {
+    loadgen_snapshot_free(out);
+    return -1;
+  }
+  for (size_t i = 0; i < nr; i++)
+    loadgen_route_summary(st, loadgen_stats_route(st, i), out->at, window,
+                          &out->routes[i]);
+  out->n_routes = nr;
+  loadgen_route_summary(st, loadgen_stats_total(st), out->at, window,
+                        &out->total);
+  for (size_t i = 0; i < ne; i++)
+    out->errors[i] = *loadgen_stats_error(st, i);
+  out->n_errors = ne;
+  return 0;
+}
+
+void loadgen_snapshot_free(loadgen_snapshot_t *snap) {
+  free(snap->routes);
+  free(snap->errors);
+  memset(snap, 0, sizeof *snap);
+}
+
 /* ---- as an rt service --------------------------------------------------- */
 
 static int svc_init(rt_t *rt) {

@@ -172,6 +172,29 @@ size_t loadgen_inflight(const loadgen_t *lg);
  * not a task). */
 uint64_t loadgen_task_count(const loadgen_t *lg, loadgen_task_t task);
 
+/* A copy of the generator's figures at one moment, standing alone (for a
+ * TUI, a report, or comparing two moments): every route's summary (sorted
+ * as loadgen_stats_route), the aggregate, and the failures by reason. */
+typedef struct loadgen_snapshot {
+  rt_time_t at;      /* loadgen_stats_now() when taken */
+  rt_time_t elapsed; /* at - the statistics' origin */
+  unsigned users_spawned, users_active;
+  size_t inflight;
+  uint64_t task_counts[LOADGEN_N_TASKS];
+  size_t n_routes;
+  loadgen_summary_t *routes;
+  loadgen_summary_t total;
+  size_t n_errors;
+  loadgen_error_t *errors;
+} loadgen_snapshot_t;
+
+/* Fills |out| (current rates over the last |window| seconds, see
+ * loadgen_route_summary). Returns 0, or -1 when out of memory (|out| is then
+ * empty). Release with loadgen_snapshot_free(). */
+int loadgen_snapshot(const loadgen_t *lg, unsigned window,
+                     loadgen_snapshot_t *out);
+void loadgen_snapshot_free(loadgen_snapshot_t *snap);
+
 /* 1 once loadgen_stop() or loadgen_abort() was called. */
 int loadgen_stopping(const loadgen_t *lg);
 

@@ -283,8 +283,8 @@ void loadgen_route_summary(const loadgen_stats_t *s, const loadgen_route_t *r,
                            rt_time_t now, unsigned window,
                            loadgen_summary_t *out) {
   memset(out, 0, sizeof *out);
-  out->method = r->method;
-  out->name = r->name;
+  memcpy(out->method, r->method, sizeof out->method);
+  memcpy(out->name, r->name, sizeof out->name);
   out->requests = r->requests;
   out->failures = r->failures;
   out->bytes = r->bytes;

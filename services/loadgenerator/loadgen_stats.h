@@ -115,7 +115,8 @@ rt_time_t loadgen_route_quantile(const loadgen_route_t *r, double q);
 /* A route's figures, for tables, JSON and the simulator's reports.
  * Milliseconds and per-second rates as doubles. */
 typedef struct loadgen_summary {
-  const char *method, *name; /* point into the route */
+  char method[LOADGEN_METHOD_MAX]; /* copies: a summary stands alone */
+  char name[LOADGEN_NAME_MAX];
   uint64_t requests, failures, bytes;
   double fail_ratio;              /* failures / requests (0 when none) */
   double avg_ms, min_ms, max_ms;  /* 0 when no request */

@@ -332,6 +332,22 @@ START_TEST(test_redirects) {
   ck_assert_uint_eq(index->requests,
                     2 + loadgen_task_count(lg, LOADGEN_TASK_INDEX));
   ck_assert_uint_eq(loadgen_stats_total(st)->failures, 0);
+  /* A snapshot stands alone and agrees with the live figures. */
+  loadgen_snapshot_t snap;
+  ck_assert_int_eq(loadgen_snapshot(lg, 10, &snap), 0);
+  ck_assert_uint_eq(snap.n_routes, loadgen_stats_n_routes(st));
+  ck_assert_uint_eq(snap.total.requests, loadgen_stats_total(st)->requests);
+  ck_assert_str_eq(snap.total.name, "Aggregated");
+  ck_assert_uint_eq(snap.users_spawned, 2);
+  ck_assert(snap.elapsed == 2000 * RT_SEC);
+  uint64_t sum = 0;
+  for (size_t i = 0; i < snap.n_routes; i++)
+    sum += snap.routes[i].requests;
+  ck_assert_uint_eq(sum, snap.total.requests);
+  ck_assert(snap.total.rps > 0 && snap.total.p99_ms >= snap.total.p50_ms);
+  ck_assert_uint_eq(snap.task_counts[LOADGEN_TASK_VIEW_CART],
+                    loadgen_task_count(lg, LOADGEN_TASK_VIEW_CART));
+  loadgen_snapshot_free(&snap);
   /* Routes come sorted by name, then method. */
   ck_assert_str_eq(loadgen_stats_route(st, 0)->name, "/");
   for (size_t i = 1; i < loadgen_stats_n_routes(st); i++) {
