@@ -32,6 +32,7 @@ tests_services_check_loadgen_LDADD = tests/librttest.a $(LOADGEN_LIBS) \
 # and our locustfile against the same stand-in (skipped without Locust).
 # tests/locust/run_locust.sh against the real shop is run separately.
 TESTS += tests/loadgen/test_loadgenerator.sh tests/loadgen/test_locustfile.sh
-EXTRA_DIST += tests/loadgen/test_loadgenerator.sh tests/loadgen/test_locustfile.sh \
+EXTRA_DIST += services/loadgenerator/README.md \
+	tests/loadgen/test_loadgenerator.sh tests/loadgen/test_locustfile.sh \
 	tests/loadgen/fake_frontend.py \
 	tests/locust/locustfile.py tests/locust/run_locust.sh
