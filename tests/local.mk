@@ -24,3 +24,9 @@ INTEROP_TESTS = \
 	tests/interop/test_client.py
 TESTS += $(INTEROP_TESTS)
 EXTRA_DIST += $(INTEROP_TESTS) tests/interop/harness.py
+
+# The whole shop end to end (issue 4): meshsim up, a browser's walk through
+# the site, selling, 20 load-generator users for 60 s, kill -9 of the cart,
+# and a Locust run.
+TESTS += tests/e2e/test_shop.py
+EXTRA_DIST += tests/e2e/test_shop.py
