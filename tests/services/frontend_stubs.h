@@ -59,6 +59,7 @@ typedef struct fe_stubs {
   Hipstershop__ListProductsResponse list;
   Hipstershop__Money money;
   Hipstershop__Cart cart;
+  char cart_user[80];
   Hipstershop__ListRecommendationsResponse recs;
   char *rec_ids[5];
   Hipstershop__GetQuoteResponse quote;
@@ -264,7 +265,9 @@ static rt_status_t fs_get_cart(void *u, const ProtobufCMessage *req,
       (const Hipstershop__GetCartRequest *)req;
   fs_cart_t *c = fs_cart(s, q->user_id, 0);
   hipstershop__cart__init(&s->cart);
-  s->cart.user_id = q->user_id;
+  /* The request is freed before the reply is encoded: copy. */
+  snprintf(s->cart_user, sizeof s->cart_user, "%s", q->user_id);
+  s->cart.user_id = s->cart_user;
   if (c) {
     for (size_t i = 0; i < c->n; i++)
       c->pitems[i] = &c->items[i];
