@@ -1194,6 +1194,10 @@ static int cli_on_headers_complete(http_parser *p) {
     return -1;
   }
   c->hdone = 1;
+  if (p->status_code < 100 || p->status_code > 599) {
+    cli_fail(c, RT_UNAVAILABLE, "malformed response status");
+    return -1;
+  }
   if (p->status_code == 101) {
     cli_fail(c, RT_UNAVAILABLE, "unexpected 101 Switching Protocols");
     return -1;

@@ -21,8 +21,8 @@ typedef struct main_ctx {
 static void usage(const rt_service_t *svc, FILE *f) {
   fprintf(f,
           "Usage: %s [--help] [--version]\n"
-          "Serves the %s gRPC API over cleartext HTTP/2 (h2c) until SIGTERM or "
-          "SIGINT.\n"
+          "Serves %s (gRPC over cleartext HTTP/2, or HTTP/1.1) until SIGTERM "
+          "or SIGINT.\n"
           "\n"
           "Environment:\n"
           "  PORT                    port to listen on (default %d; 0 picks a "
@@ -34,6 +34,13 @@ static void usage(const rt_service_t *svc, FILE *f) {
           "(default 60)\n"
           "  LOG_LEVEL               debug, info, warning or error (default "
           "info)\n"
+          "HTTP services (frontend, business) instead serve HTTP/1.1 on PORT:\n"
+          "  HTTP_MAX_BODY_BYTES           largest request body (default "
+          "8388608)\n"
+          "  HTTP_REQUEST_TIMEOUT_SECONDS  time for a whole request to arrive "
+          "(default 30)\n"
+          "  HTTP_IDLE_TIMEOUT_SECONDS     idle keep-alive connections close "
+          "(default 60)\n"
           "Service-specific variables are read by the service itself.\n"
           "Logs are JSON lines on stdout. Exit status: 0 after a clean "
           "shutdown, 1 on\nstartup failure, 2 on a configuration error.\n",

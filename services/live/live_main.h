@@ -27,8 +27,11 @@
  * Environment: PORT (default svc->default_port; 0 = ephemeral, logged),
  * BIND_ADDR (default 0.0.0.0), SHUTDOWN_GRACE_SECONDS (default 5),
  * GRPC_KEEPALIVE_SECONDS (default 60), LOG_LEVEL (debug|info|warning|error,
- * default info). Logs are JSON lines on stdout; "listening" carries the
- * address and port. */
+ * default info); for a service that serves HTTP/1.1 (rt_serve_http in
+ * init) also HTTP_MAX_BODY_BYTES (default 8 MiB), HTTP_REQUEST_TIMEOUT_SECONDS
+ * (default 30), HTTP_IDLE_TIMEOUT_SECONDS (default 60). Logs are JSON lines
+ * on stdout; "listening" carries the address and port (and "protocol":"http"
+ * for an HTTP service). */
 int rt_live_main(const rt_service_t *svc, int argc, char **argv);
 
 #endif /* MESHSIM_LIVE_MAIN_H */

@@ -21,7 +21,9 @@ grep -q SHUTDOWN_GRACE_SECONDS "$tmp/help" || fail "--help lacks SHUTDOWN_GRACE_
 "$bin" --bogus > /dev/null 2>&1; [ $? -eq 2 ] || fail "unknown argument must exit 2"
 
 for bad in "PORT=abc" "PORT=70000" "BIND_ADDR=nowhere" "SHUTDOWN_GRACE_SECONDS=x" \
-           "GRPC_KEEPALIVE_SECONDS=-3" "LOG_LEVEL=loud" "TESTSVC_FAIL=1"; do
+           "GRPC_KEEPALIVE_SECONDS=-3" "LOG_LEVEL=loud" "TESTSVC_FAIL=1" \
+           "HTTP_MAX_BODY_BYTES=lots" "HTTP_REQUEST_TIMEOUT_SECONDS=0" \
+           "HTTP_IDLE_TIMEOUT_SECONDS=x"; do
   env "$bad" "$bin" > "$tmp/out" 2> "$tmp/err"
   st=$?
   [ $st -eq 2 ] || fail "$bad: exit $st, want 2"
