@@ -13,9 +13,10 @@ libsvccommon_a_SOURCES = \
 	services/common/svc_json.c services/common/svc_json.h \
 	services/common/svc_uuid.c services/common/svc_uuid.h \
 	services/common/multipart.c services/common/multipart.h \
+	services/common/svc_sqlite.c services/common/svc_sqlite.h \
 	services/common/svc_data.h
 nodist_libsvccommon_a_SOURCES = data/products_json.c data/currency_conversion_json.c
-libsvccommon_a_CFLAGS = $(AM_CFLAGS) $(PROTOBUFC_CFLAGS) $(JANSSON_CFLAGS)
+libsvccommon_a_CFLAGS = $(AM_CFLAGS) $(PROTOBUFC_CFLAGS) $(JANSSON_CFLAGS) $(SQLITE_CFLAGS)
 CLEANFILES += data/products_json.c data/currency_conversion_json.c
 EXTRA_DIST += data/products.json data/currency_conversion.json data/embed.sh
 

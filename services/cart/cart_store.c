@@ -11,6 +11,8 @@
 
 #include <sqlite3.h>
 
+#include "common/svc_sqlite.h"
+
 struct cart_store {
   sqlite3 *db;
   char *path;
@@ -58,10 +60,6 @@ static int db_error(cart_store_t *s, int rc, char *err, size_t n) {
                                                       : CART_STORE_EDB;
 }
 
-static int exec(sqlite3 *db, const char *sql) {
-  return sqlite3_exec(db, sql, NULL, NULL, NULL);
-}
-
 cart_store_t *cart_store_open(const char *path, unsigned flags, int busy_ms,
                               char *err, size_t errsize) {
   cart_store_t *s = calloc(1, sizeof *s);
@@ -70,40 +68,16 @@ cart_store_t *cart_store_open(const char *path, unsigned flags, int busy_ms,
     seterr(err, errsize, "cart database %s: out of memory", path);
     return NULL;
   }
-  int rc = sqlite3_open_v2(path, &s->db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                               SQLITE_OPEN_NOMUTEX,
-                           NULL);
-  if (rc != SQLITE_OK) {
-    seterr(err, errsize, "cannot open cart database %s: %s", path,
-           s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+  /* WAL: readers do not block the writer, and a commit is one append. */
+  s->db = svc_sqlite_open("cart database", path,
+                          SVC_SQLITE_REQUIRE_WAL |
+                              (flags & CART_STORE_SYNC_FULL ? SVC_SQLITE_SYNC_FULL : 0),
+                          busy_ms > 0 ? busy_ms : CART_STORE_DEFAULT_BUSY_MS,
+                          schema, err, errsize);
+  if (!s->db)
     goto fail;
-  }
-  sqlite3_extended_result_codes(s->db, 1);
-  sqlite3_busy_timeout(s->db, busy_ms > 0 ? busy_ms : CART_STORE_DEFAULT_BUSY_MS);
-
-  /* WAL: readers do not block the writer, and a commit is one append. The
-   * pragma answers the mode actually in effect (a file system without
-   * shared memory support keeps "delete"): insist on WAL. */
-  sqlite3_stmt *st = NULL;
-  rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
-  if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const char *mode = (const char *)sqlite3_column_text(st, 0);
-    if (!mode || strcmp(mode, "wal") != 0) {
-      seterr(err, errsize, "cart database %s: cannot use WAL mode (got %s)",
-             path, mode ? mode : "nothing");
-      sqlite3_finalize(st);
-      goto fail;
-    }
-    rc = SQLITE_OK;
-  }
-  sqlite3_finalize(st);
-  if (rc != SQLITE_OK ||
-      (rc = exec(s->db, flags & CART_STORE_SYNC_FULL
-                            ? "PRAGMA synchronous=FULL"
-                            : "PRAGMA synchronous=NORMAL")) != SQLITE_OK ||
-      (rc = exec(s->db, schema)) != SQLITE_OK ||
-      (rc = sqlite3_prepare_v3(s->db, sql_add, -1, SQLITE_PREPARE_PERSISTENT,
+  int rc;
+  if ((rc = sqlite3_prepare_v3(s->db, sql_add, -1, SQLITE_PREPARE_PERSISTENT,
                                &s->add, NULL)) != SQLITE_OK ||
       (rc = sqlite3_prepare_v3(s->db, sql_get, -1, SQLITE_PREPARE_PERSISTENT,
                                &s->get, NULL)) != SQLITE_OK ||

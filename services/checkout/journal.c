@@ -13,6 +13,8 @@
 
 #include <sqlite3.h>
 
+#include "common/svc_sqlite.h"
+
 #define BUSY_MS 5000
 
 static const char *const state_names[] = {
@@ -266,35 +268,16 @@ journal_t *journal_open(const char *path, unsigned flags, char *err,
   }
   j->flags = flags;
   int ro = (flags & JOURNAL_READONLY) != 0;
-  int rc = sqlite3_open_v2(path, &j->db,
-                           (ro ? SQLITE_OPEN_READONLY
-                               : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                               SQLITE_OPEN_NOMUTEX,
-                           NULL);
-  if (rc != SQLITE_OK) {
-    seterr(err, errsize, "cannot open order journal %s: %s", path,
-           j->db ? sqlite3_errmsg(j->db) : sqlite3_errstr(rc));
+  j->db = svc_sqlite_open("order journal", path,
+                          ro ? SVC_SQLITE_READONLY
+                             : SVC_SQLITE_REQUIRE_WAL |
+                                   (flags & JOURNAL_SYNC_FULL ? SVC_SQLITE_SYNC_FULL : 0),
+                          BUSY_MS, ro ? NULL : schema, err, errsize);
+  if (!j->db) {
     journal_close(j);
     return NULL;
   }
-  sqlite3_extended_result_codes(j->db, 1);
-  sqlite3_busy_timeout(j->db, BUSY_MS);
-  if (!ro) {
-    sqlite3_stmt *st = NULL;
-    rc = sqlite3_prepare_v2(j->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-      const char *mode = (const char *)sqlite3_column_text(st, 0);
-      rc = mode && strcmp(mode, "wal") == 0 ? SQLITE_OK : SQLITE_CANTOPEN;
-    }
-    sqlite3_finalize(st);
-    if (rc == SQLITE_OK)
-      rc = sqlite3_exec(j->db,
-                        flags & JOURNAL_SYNC_FULL ? "PRAGMA synchronous=FULL"
-                                                  : "PRAGMA synchronous=NORMAL",
-                        NULL, NULL, NULL);
-    if (rc == SQLITE_OK)
-      rc = sqlite3_exec(j->db, schema, NULL, NULL, NULL);
-  }
+  int rc = SQLITE_OK;
   for (int i = 0; rc == SQLITE_OK && i < S_N; i++)
     rc = sqlite3_prepare_v3(j->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT,
                             &j->st[i], NULL);
@@ -303,8 +286,7 @@ journal_t *journal_open(const char *path, unsigned flags, char *err,
                             SQLITE_PREPARE_PERSISTENT, &j->step[i], NULL);
   if (rc != SQLITE_OK) {
     seterr(err, errsize, "cannot open order journal %s: %s", path,
-           rc == SQLITE_CANTOPEN && !ro ? "cannot use WAL mode"
-                                        : sqlite3_errmsg(j->db));
+           sqlite3_errmsg(j->db));
     journal_close(j);
     return NULL;
   }

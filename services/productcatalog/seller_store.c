@@ -10,6 +10,8 @@
 
 #include <sqlite3.h>
 
+#include "common/svc_sqlite.h"
+
 #define BUSY_MS 5000
 
 struct seller_store {
@@ -49,25 +51,10 @@ seller_store_t *seller_store_open(const char *path, char *err,
     seterr(err, errsize, "out of memory");
     return NULL;
   }
-  int rc = sqlite3_open_v2(path, &s->db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                               SQLITE_OPEN_NOMUTEX,
-                           NULL);
-  if (rc != SQLITE_OK) {
-    seterr(err, errsize, "cannot open %s: %s", path,
-           s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-    seller_store_close(s);
-    return NULL;
-  }
-  sqlite3_busy_timeout(s->db, BUSY_MS);
-  /* WAL for a reader beside the writer; FULL so a put is on disk when
-   * AddProduct answers. journal_mode answers "memory" for ":memory:". */
-  if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) !=
-          SQLITE_OK ||
-      sqlite3_exec(s->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) !=
-          SQLITE_OK ||
-      sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-    seterr(err, errsize, "cannot open %s: %s", path, sqlite3_errmsg(s->db));
+  /* FULL so a put is on disk when AddProduct answers. */
+  s->db = svc_sqlite_open(NULL, path, SVC_SQLITE_SYNC_FULL, BUSY_MS, schema,
+                          err, errsize);
+  if (!s->db) {
     seller_store_close(s);
     return NULL;
   }
