@@ -7,14 +7,25 @@
 # environment or on the make command line.
 # `make bench` runs every benchmark one after another (never in parallel: they
 # would measure each other): the gRPC services, the engine (bench-des, in
-# sim/local.mk) and the virtual runtime (bench-vrt).
-.PHONY: bench bench-grpc
+# sim/local.mk), the virtual runtime (bench-vrt) and the frontend against
+# nginx with the whole shop up (bench-frontend).
+.PHONY: bench bench-grpc bench-frontend
 bench:
-	$(MAKE) $(AM_MAKEFLAGS) -j1 bench-grpc bench-des bench-vrt
+	$(MAKE) $(AM_MAKEFLAGS) -j1 bench-grpc bench-des bench-vrt bench-frontend
 
 bench-grpc: currencyservice$(EXEEXT) productcatalogservice$(EXEEXT)
 	secs='$(BENCH_SECONDS)'; BENCH_SECONDS=$${secs:-10}; export BENCH_SECONDS; \
 	  bash $(srcdir)/bench/grpc_bench.sh \
+	  $(abs_top_builddir) $(abs_top_srcdir)
+
+# bench-frontend: the frontend's home and product pages with wrk at 1, 16
+# and 64 connections beside nginx serving same-size static pages in the same
+# run, and checkout latency end to end, with `meshsim up` running the whole
+# shop; needs wrk and nginx (Debian: wrk nginx-light). Also BENCH_CONNS,
+# BENCH_CHECKOUTS, BENCH_PERF=1 (see bench/frontend_bench.sh).
+bench-frontend: $(bin_PROGRAMS)
+	secs='$(BENCH_SECONDS)'; BENCH_SECONDS=$${secs:-10}; export BENCH_SECONDS; \
+	  bash $(srcdir)/bench/frontend_bench.sh \
 	  $(abs_top_builddir) $(abs_top_srcdir)
 
 # The reference's node_modules/ is installed by `npm ci` on demand and
@@ -22,6 +33,8 @@ bench-grpc: currencyservice$(EXEEXT) productcatalogservice$(EXEEXT)
 EXTRA_DIST += \
 	bench/grpc_bench.sh \
 	bench/grpc_bench_util.py \
+	bench/frontend_bench.sh \
+	bench/frontend_bench_util.py \
 	bench/grpcjs/server.js \
 	bench/grpcjs/package.json \
 	bench/grpcjs/package-lock.json \
