@@ -23,8 +23,23 @@ libvrt_a_CFLAGS = $(AM_CFLAGS) $(VRT_CFLAGS)
 VRT_LIBS = libvrt.a $(DES_LIBS)
 EXTRA_DIST += sim/vrt/README.md data/cost-profile.json
 
+# sim/cluster: the Kubernetes model (nodes, Deployments, pods, probes,
+# Services, rolling updates, HPA) built from the chart values under
+# k8s/charts/ (see its README.md). It runs whatever rt_service_t the caller
+# registers, so it links no service itself.
+noinst_LIBRARIES += libcluster.a
+libcluster_a_SOURCES = \
+	sim/cluster/values.c sim/cluster/values.h \
+	sim/cluster/cluster.c sim/cluster/cluster.h
+CLUSTER_CFLAGS = -I$(top_srcdir)/sim/cluster $(VRT_CFLAGS) $(YAML_CFLAGS)
+libcluster_a_CFLAGS = $(AM_CFLAGS) $(CLUSTER_CFLAGS)
+# What a program using the cluster links, before the services' libraries.
+CLUSTER_LIBS = libcluster.a $(VRT_LIBS) $(YAML_LIBS)
+EXTRA_DIST += sim/cluster/README.md
+
 # Unit tests (Check, fork mode), one per source file.
-SIM_CHECK_TESTS = tests/sim/des_test tests/sim/rng_test tests/sim/vrt_test
+SIM_CHECK_TESTS = tests/sim/des_test tests/sim/rng_test tests/sim/vrt_test \
+	tests/sim/values_test tests/sim/cluster_test
 check_PROGRAMS += $(SIM_CHECK_TESTS)
 TESTS += $(SIM_CHECK_TESTS)
 tests_sim_des_test_SOURCES = tests/sim/des_test.c
@@ -40,6 +55,16 @@ tests_sim_vrt_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(VRT_CFLAGS) \
 	-I$(top_srcdir)/services
 tests_sim_vrt_test_LDADD = $(VRT_LIBS) $(LEAVES_LIBS) $(CHECK_LIBS)
 EXTRA_DIST += tests/sim/golden/vrt_tiny.txt
+# values_test and cluster_test read the charts under k8s/charts through
+# MESHSIM_SRCDIR; cluster_test runs the real leaf services on the cluster.
+tests_sim_values_test_SOURCES = tests/sim/values_test.c
+tests_sim_values_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(CLUSTER_CFLAGS)
+tests_sim_values_test_LDADD = libcluster.a $(YAML_LIBS) $(CHECK_LIBS)
+tests_sim_cluster_test_SOURCES = tests/sim/cluster_test.c
+tests_sim_cluster_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(CLUSTER_CFLAGS) \
+	-I$(top_srcdir)/services
+tests_sim_cluster_test_LDADD = $(CLUSTER_LIBS) $(LEAVES_LIBS) $(CHECK_LIBS)
+
 
 # bench-des: the PHOLD microbenchmark of the engine against a bare binary
 # heap in the same run (and SimGrid's engine when libsimgrid-dev is
