@@ -64,6 +64,9 @@ tests_sim_cluster_test_SOURCES = tests/sim/cluster_test.c
 tests_sim_cluster_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(CLUSTER_CFLAGS) \
 	-I$(top_srcdir)/services
 tests_sim_cluster_test_LDADD = $(CLUSTER_LIBS) $(LEAVES_LIBS) $(CHECK_LIBS)
+# It includes the generated protobuf headers: make them first, even when
+# this test alone is built.
+$(tests_sim_cluster_test_OBJECTS): $(PROTO_GEN)
 
 
 # bench-des: the PHOLD microbenchmark of the engine against a bare binary
