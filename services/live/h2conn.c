@@ -22,6 +22,10 @@
 #define MAX_CONCURRENT_STREAMS 1000
 #define STREAM_WINDOW (1 << 20)
 #define CONN_WINDOW (16 << 20)
+/* Recycled stream and call objects kept per server (each list). */
+#define POOL_MAX 256
+/* A recycled stream keeps its response buffer up to this size. */
+#define OUT_KEEP (64 * 1024)
 
 typedef struct h2_stream h2_stream_t;
 typedef struct h2_call h2_call_t;
@@ -29,6 +33,7 @@ typedef struct h2_call h2_call_t;
 typedef struct reg_service {
   const rt_service_def_t *def;
   void *user;
+  char **paths; /* "/service/method" of each method, for its calls */
 } reg_service_t;
 
 struct h2_server {
@@ -43,6 +48,10 @@ struct h2_server {
   h2_call_t *calls;      /* every call not yet ended */
   h2_stream_t *watches;  /* health Watch streams */
   h2conn_t *conns;
+  /* recycled objects (singly linked through |next|) */
+  h2_stream_t *free_streams;
+  h2_call_t *free_calls;
+  size_t nfree_streams, nfree_calls;
 };
 
 struct h2conn {
@@ -62,7 +71,8 @@ struct h2_call {
   h2_stream_t *stream;  /* NULL once the stream is gone or answered */
   const rt_method_t *method;
   void *user;
-  char *path;
+  const char *path; /* the method's, or own_path once detached */
+  char *own_path;
   rt_time_t start, deadline;
   rt_timer_t *timer;
   ProtobufCMessage *req;
@@ -82,10 +92,10 @@ struct h2_stream {
   h2_stream_t *wprev, *wnext; /* in srv->watches */
   int state;
   /* request */
-  char *path;
-  size_t pathlen;
+  char *path; /* kept (with its capacity) when the stream is recycled */
+  size_t pathlen, pathcap;
   unsigned post : 1, has_ct : 1, ct_ok : 1, has_timeout : 1, bad_timeout : 1,
-      path_too_long : 1, req_done : 1, watch : 1, rst_after : 1;
+      path_too_long : 1, req_done : 1, watch : 1, rst_after : 1, has_path : 1;
   char encoding[32];
   rt_time_t timeout;
   const reg_service_t *svc;
@@ -185,8 +195,28 @@ int h2_server_add(h2_server_t *srv, const rt_service_def_t *def, void *user) {
     srv->svcs = a;
     srv->capsvcs = cap;
   }
+  char **paths = calloc(def->n_methods ? def->n_methods : 1, sizeof *paths);
+  if (!paths)
+    return -1;
+  size_t sl = strlen(def->name);
+  for (size_t i = 0; i < def->n_methods; i++) {
+    const char *mn = def->methods[i].name ? def->methods[i].name : "";
+    size_t ml = strlen(mn);
+    paths[i] = malloc(sl + ml + 3);
+    if (!paths[i]) {
+      while (i--)
+        free(paths[i]);
+      free(paths);
+      return -1;
+    }
+    paths[i][0] = '/';
+    memcpy(paths[i] + 1, def->name, sl);
+    paths[i][sl + 1] = '/';
+    memcpy(paths[i] + sl + 2, mn, ml + 1);
+  }
   srv->svcs[srv->nsvcs].def = def;
   srv->svcs[srv->nsvcs].user = user;
+  srv->svcs[srv->nsvcs].paths = paths;
   srv->nsvcs++;
   return 0;
 }
@@ -222,16 +252,61 @@ static int out_append(h2_stream_t *s, const ProtobufCMessage *msg) {
   return 0;
 }
 
+/* Formats |v| in decimal into |out| (at least 12 bytes), no NUL; returns the
+ * length. */
+static size_t fmt_int(char *out, int v) {
+  char tmp[12];
+  size_t n = 0, k = 0;
+  unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
+  do {
+    tmp[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0)
+    out[k++] = '-';
+  while (n)
+    out[k++] = tmp[--n];
+  return k;
+}
+
+/* Names and values that never change are handed to nghttp2 without a copy. */
+#define NV_STATIC(n, v)                                                    \
+  {                                                                        \
+    (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, sizeof(v) - 1,          \
+        NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE       \
+  }
+#define NV_NAME(n) (uint8_t *)(n), NULL, sizeof(n) - 1, 0, NGHTTP2_NV_FLAG_NO_COPY_NAME
+
+static const nghttp2_nv trailers_ok[] = {NV_STATIC("grpc-status", "0")};
+static const nghttp2_nv headers_ok[] = {NV_STATIC(":status", "200"),
+                                        NV_STATIC("content-type",
+                                                  "application/grpc")};
+
+/* Fills nv[0] (grpc-status) and, when the stream has one, nv[1]
+ * (grpc-message) from |s|, using |code| for the digits. Returns the count. */
+static size_t status_nv(const h2_stream_t *s, nghttp2_nv *nv, char *code) {
+  nghttp2_nv a = {NV_NAME("grpc-status")};
+  a.value = (uint8_t *)code;
+  a.valuelen = fmt_int(code, s->status);
+  nv[0] = a;
+  if (!s->message)
+    return 1;
+  nghttp2_nv b = {NV_NAME("grpc-message")};
+  b.value = (uint8_t *)s->message;
+  b.valuelen = strlen(s->message);
+  nv[1] = b;
+  return 2;
+}
+
 static void submit_trailers(h2_stream_t *s) {
-  char code[8];
-  snprintf(code, sizeof code, "%d", s->status);
-  nghttp2_nv nv[2] = {
-      {(uint8_t *)"grpc-status", (uint8_t *)code, 11, strlen(code),
-       NGHTTP2_NV_FLAG_NONE},
-      {(uint8_t *)"grpc-message", (uint8_t *)(s->message ? s->message : ""),
-       12, s->message ? strlen(s->message) : 0, NGHTTP2_NV_FLAG_NONE},
-  };
-  nghttp2_submit_trailer(s->conn->session, s->id, nv, s->message ? 2 : 1);
+  if (s->status == RT_OK && !s->message) {
+    nghttp2_submit_trailer(s->conn->session, s->id, trailers_ok, 1);
+    return;
+  }
+  char code[12];
+  nghttp2_nv nv[2];
+  size_t n = status_nv(s, nv, code);
+  nghttp2_submit_trailer(s->conn->session, s->id, nv, n);
 }
 
 static ssize_t data_read_cb(nghttp2_session *session, int32_t id, uint8_t *buf,
@@ -258,30 +333,26 @@ static ssize_t data_read_cb(nghttp2_session *session, int32_t id, uint8_t *buf,
 }
 
 static int submit_headers(h2_stream_t *s, int http, int with_body) {
-  char code[8];
-  snprintf(code, sizeof code, "%d", http);
-  char gs[8];
-  snprintf(gs, sizeof gs, "%d", s->status);
-  nghttp2_nv nv[4] = {
-      {(uint8_t *)":status", (uint8_t *)code, 7, strlen(code),
-       NGHTTP2_NV_FLAG_NONE},
-      {(uint8_t *)"content-type", (uint8_t *)"application/grpc", 12, 16,
-       NGHTTP2_NV_FLAG_NONE},
-      {(uint8_t *)"grpc-status", (uint8_t *)gs, 11, strlen(gs),
-       NGHTTP2_NV_FLAG_NONE},
-      {(uint8_t *)"grpc-message", (uint8_t *)(s->message ? s->message : ""),
-       12, s->message ? strlen(s->message) : 0, NGHTTP2_NV_FLAG_NONE},
-  };
+  char code[12], gs[12];
+  nghttp2_nv nv[4];
+  size_t n = 2;
+  nv[0] = headers_ok[0];
+  nv[1] = headers_ok[1];
+  if (http != 200) {
+    nv[0].value = (uint8_t *)code;
+    nv[0].valuelen = fmt_int(code, http);
+    nv[0].flags = NGHTTP2_NV_FLAG_NO_COPY_NAME;
+  }
   s->headers_sent = 1;
   if (with_body) {
     nghttp2_data_provider prd;
     prd.source.ptr = s;
     prd.read_callback = data_read_cb;
-    return nghttp2_submit_response(s->conn->session, s->id, nv, 2, &prd);
+    return nghttp2_submit_response(s->conn->session, s->id, nv, n, &prd);
   }
   /* Trailers-only: status in the one HEADERS frame, with END_STREAM. */
-  return nghttp2_submit_response(s->conn->session, s->id, nv,
-                                 s->message ? 4 : 3, NULL);
+  n += status_nv(s, nv + 2, gs);
+  return nghttp2_submit_response(s->conn->session, s->id, nv, n, NULL);
 }
 
 /* Ends the stream's response with |status|: trailers-only when nothing was
@@ -352,8 +423,14 @@ static void call_end(h2_call_t *c) {
   }
   if (c->req)
     protobuf_c_message_free_unpacked(c->req, NULL);
-  free(c->path);
-  free(c);
+  free(c->own_path);
+  if (srv && srv->nfree_calls < POOL_MAX) {
+    c->next = srv->free_calls;
+    srv->free_calls = c;
+    srv->nfree_calls++;
+  } else {
+    free(c);
+  }
   if (srv && srv->draining && srv->ncalls == 0 && srv->cbs.idle)
     srv->cbs.idle(srv, srv->user);
 }
@@ -610,7 +687,7 @@ static void stream_headers_done(h2_stream_t *s) {
   }
   size_t svc_len, mlen;
   const char *mname;
-  if (!s->path || s->path_too_long ||
+  if (!s->has_path || s->path_too_long ||
       grpc_path_split(s->path, s->pathlen, &svc_len, &mname, &mlen) != 0) {
     stream_error(s, 200, RT_UNIMPLEMENTED, "malformed method path");
     return;
@@ -641,14 +718,16 @@ static void stream_headers_done(h2_stream_t *s) {
   s->state = S_BODY;
   if (svc->def == &health_def && m == &health_methods[1])
     return; /* Watch: no call object, no deadline */
-  h2_call_t *c = calloc(1, sizeof *c);
-  if (c)
-    c->path = strdup(s->path);
-  if (!c || !c->path) {
-    free(c);
+  h2_call_t *c = srv->free_calls;
+  if (c) {
+    srv->free_calls = c->next;
+    srv->nfree_calls--;
+    memset(c, 0, sizeof *c);
+  } else if (!(c = calloc(1, sizeof *c))) {
     stream_error(s, 200, RT_RESOURCE_EXHAUSTED, "out of memory");
     return;
   }
+  c->path = svc->paths[m - svc->def->methods];
   c->head.ops = &h2_call_ops;
   c->rt = srv->rt;
   c->srv = srv;
@@ -758,9 +837,15 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
   if (frame->hd.type != NGHTTP2_HEADERS ||
       frame->headers.cat != NGHTTP2_HCAT_REQUEST)
     return 0;
-  h2_stream_t *s = calloc(1, sizeof *s);
-  if (!s)
+  h2_server_t *srv = conn->srv;
+  h2_stream_t *s = srv->free_streams;
+  if (s) {
+    srv->free_streams = s->next;
+    srv->nfree_streams--;
+    s->next = NULL; /* the rest was cleared when it was recycled */
+  } else if (!(s = calloc(1, sizeof *s))) {
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* RST_STREAM */
+  }
   s->conn = conn;
   s->id = frame->hd.stream_id;
   s->state = S_HEADERS;
@@ -788,16 +873,22 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
   if (!s || s->state != S_HEADERS)
     return 0;
   if (is(name, namelen, ":path")) {
-    if (valuelen > MAX_PATH_LEN || s->path) {
+    if (valuelen > MAX_PATH_LEN || s->has_path) {
       s->path_too_long = 1;
       return 0;
     }
-    s->path = malloc(valuelen + 1);
-    if (!s->path)
-      return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    if (valuelen + 1 > s->pathcap) {
+      size_t cap = valuelen < 63 ? 64 : valuelen + 1;
+      char *p = realloc(s->path, cap);
+      if (!p)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+      s->path = p;
+      s->pathcap = cap;
+    }
     memcpy(s->path, value, valuelen);
     s->path[valuelen] = '\0';
     s->pathlen = valuelen;
+    s->has_path = 1;
     if (memchr(value, '\0', valuelen))
       s->path_too_long = 1;
   } else if (is(name, namelen, ":method")) {
@@ -881,10 +972,32 @@ static void stream_free(h2_stream_t *s) {
     s->next->prev = s->prev;
   grpc_decoder_free(&s->dec);
   free(s->msg.data);
-  free(s->path);
-  free(s->out);
   free(s->message);
   free(s->watch_name);
+  h2_server_t *srv = conn->srv;
+  if (srv->nfree_streams < POOL_MAX) {
+    /* Recycle, keeping the path and response buffers. */
+    char *path = s->path;
+    size_t pathcap = s->pathcap;
+    uint8_t *out = s->out;
+    size_t outcap = s->outcap;
+    if (outcap > OUT_KEEP) {
+      free(out);
+      out = NULL;
+      outcap = 0;
+    }
+    memset(s, 0, sizeof *s);
+    s->path = path;
+    s->pathcap = pathcap;
+    s->out = out;
+    s->outcap = outcap;
+    s->next = srv->free_streams;
+    srv->free_streams = s;
+    srv->nfree_streams++;
+    return;
+  }
+  free(s->path);
+  free(s->out);
   free(s);
 }
 
@@ -989,6 +1102,26 @@ void h2_server_free(h2_server_t *srv) {
       rt_timer_cancel(c->timer);
       c->timer = NULL;
     }
+    /* Its path belongs to the server: keep a copy. */
+    c->own_path = strdup(c->path);
+    c->path = c->own_path ? c->own_path : "";
+  }
+  while (srv->free_calls) {
+    h2_call_t *c = srv->free_calls;
+    srv->free_calls = c->next;
+    free(c);
+  }
+  while (srv->free_streams) {
+    h2_stream_t *s = srv->free_streams;
+    srv->free_streams = s->next;
+    free(s->path);
+    free(s->out);
+    free(s);
+  }
+  for (size_t i = 0; i < srv->nsvcs; i++) {
+    for (size_t j = 0; j < srv->svcs[i].def->n_methods; j++)
+      free(srv->svcs[i].paths[j]);
+    free(srv->svcs[i].paths);
   }
   free(srv->svcs);
   free(srv);
