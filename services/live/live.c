@@ -43,7 +43,6 @@
 #include "jsonlog.h"
 
 #define WRITE_CHUNK (64 * 1024)
-#define WRITE_HIGH (4 * 1024 * 1024)
 #define PING_TIMEOUT_MS 20000
 #define GOAWAY_DELAY_MS 1000
 #define FINISH_CAP_MS 1000
@@ -83,7 +82,12 @@ struct tconn {
   tconn_t *prev, *next;
   tconn_t *dnext;
   int dirty, closing, fatal, connected, nclose, pinging, goaway_sent;
-  size_t wpending;
+  /* HTTP/2: one output buffer, reused; while a uv_write of its bytes is in
+   * flight (h2writing) nothing more is taken from the session. */
+  uint8_t *obuf;
+  size_t ocap;
+  int h2writing;
+  uv_write_t h2wr;
   uint64_t last_read, acked_before;
   uv_connect_t creq;
   /* HTTP/1.1 */
@@ -481,19 +485,14 @@ static void live_timer_cancel(rt_timer_t *head) {
 
 /* ---- Connections: moving bytes ------------------------------------------ */
 
-typedef struct wreq {
-  uv_write_t req;
-  tconn_t *t;
-  size_t len, cap;
-  uint8_t data[];
-} wreq_t;
-
 static void tconn_closed(uv_handle_t *h) {
   tconn_t *t = h->data;
   live_t *rt = t->rt;
   rt->nhandles--;
-  if (--t->nclose == 0)
+  if (--t->nclose == 0) {
+    free(t->obuf);
     free(t);
+  }
   maybe_free(rt);
 }
 
@@ -561,10 +560,8 @@ static int tconn_want_io(const tconn_t *t) {
 }
 
 static void write_cb(uv_write_t *req, int status) {
-  wreq_t *w = (wreq_t *)req;
-  tconn_t *t = w->t;
-  t->wpending -= w->len;
-  free(w);
+  tconn_t *t = req->data;
+  t->h2writing = 0;
   if (t->closing)
     return;
   if (status < 0) {
@@ -574,6 +571,47 @@ static void write_cb(uv_write_t *req, int status) {
   tconn_flush(t);
 }
 
+/* Takes what the session has to send (at most about WRITE_CHUNK bytes) into
+ * the connection's buffer. Returns the byte count; sets *more when the
+ * session may have more. */
+static size_t h2_gather(tconn_t *t, int *more) {
+  size_t len = 0;
+  *more = 0;
+  for (;;) {
+    const uint8_t *p;
+    ssize_t k = t->server ? (t->h2s ? h2conn_send(t->h2s, &p) : 0)
+                          : (t->h2c ? h2cli_send(t->h2c, &p) : 0);
+    if (k < 0) {
+      t->fatal = 1;
+      break;
+    }
+    if (k == 0)
+      break;
+    if (len + (size_t)k > t->ocap) {
+      size_t cap = t->ocap ? t->ocap * 2 : 16 * 1024;
+      while (cap < len + (size_t)k)
+        cap *= 2;
+      uint8_t *nb = realloc(t->obuf, cap);
+      if (!nb) {
+        t->fatal = 1;
+        break;
+      }
+      t->obuf = nb;
+      t->ocap = cap;
+    }
+    memcpy(t->obuf + len, p, (size_t)k);
+    len += (size_t)k;
+    if (len >= WRITE_CHUNK) {
+      *more = 1;
+      break;
+    }
+  }
+  return len;
+}
+
+/* HTTP/2 output: gather the session's frames into one buffer and write it in
+ * this loop iteration with uv_try_write; only what the socket does not take
+ * at once goes through uv_write (then the next gather waits for write_cb). */
 static void tconn_flush(tconn_t *t) {
   if (t->closing)
     return;
@@ -583,56 +621,31 @@ static void tconn_flush(tconn_t *t) {
   }
   if (t->h1c)
     return; /* HTTP client connections write when a request starts */
-  while (t->wpending < WRITE_HIGH && !t->fatal) {
-    wreq_t *w = NULL;
-    for (;;) {
-      const uint8_t *p;
-      ssize_t k = t->server ? (t->h2s ? h2conn_send(t->h2s, &p) : 0)
-                            : (t->h2c ? h2cli_send(t->h2c, &p) : 0);
-      if (k < 0) {
-        t->fatal = 1;
-        break;
-      }
-      if (k == 0)
-        break;
-      size_t need = (w ? w->len : 0) + (size_t)k;
-      if (!w || need > w->cap) {
-        size_t cap = w ? w->cap * 2 : 16 * 1024;
-        while (cap < need)
-          cap *= 2;
-        wreq_t *nw = realloc(w, sizeof *w + cap);
-        if (!nw) {
-          t->fatal = 1;
-          break;
-        }
-        if (!w)
-          nw->len = 0;
-        w = nw;
-        w->cap = cap;
-      }
-      memcpy(w->data + w->len, p, (size_t)k);
-      w->len += (size_t)k;
-      if (w->len >= WRITE_CHUNK)
-        break;
-    }
-    if (!w)
+  int more = 1;
+  while (more && !t->h2writing && !t->fatal) {
+    size_t len = h2_gather(t, &more);
+    if (len == 0)
       break;
-    if (w->len == 0) {
-      free(w);
-      break;
+    uv_buf_t b = uv_buf_init((char *)t->obuf, (unsigned)len);
+    int r = uv_try_write((uv_stream_t *)&t->tcp, &b, 1);
+    if (r == (int)len)
+      continue;
+    if (r < 0 && r != UV_EAGAIN) {
+      tconn_close(t);
+      return;
     }
-    w->t = t;
-    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)w->len);
-    if (uv_write(&w->req, (uv_stream_t *)&t->tcp, &b, 1, write_cb) != 0) {
-      free(w);
+    if (r > 0) {
+      b.base += r;
+      b.len -= (size_t)r;
+    }
+    t->h2wr.data = t;
+    if (uv_write(&t->h2wr, (uv_stream_t *)&t->tcp, &b, 1, write_cb) != 0) {
       t->fatal = 1;
       break;
     }
-    t->wpending += w->len;
-    if (w->len < WRITE_CHUNK)
-      break;
+    t->h2writing = 1;
   }
-  if (t->wpending == 0 && (t->fatal || !tconn_want_io(t)))
+  if (!t->h2writing && (t->fatal || !tconn_want_io(t)))
     tconn_close(t);
 }
 
@@ -661,10 +674,13 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   if (nread == 0)
     return;
   t->last_read = uv_now(t->rt->loop);
+  /* want_write from inside: the flush below covers it */
+  t->in_read = 1;
   int r = t->server ? h2conn_recv(t->h2s, (const uint8_t *)buf->base,
                                   (size_t)nread)
                     : h2cli_recv(t->h2c, (const uint8_t *)buf->base,
                                  (size_t)nread);
+  t->in_read = 0;
   if (t->closing)
     return;
   if (r < 0) {
@@ -696,7 +712,11 @@ static tconn_t *tconn_new(live_t *rt, int server) {
 
 /* ---- Server side -------------------------------------------------------- */
 
-static void srv_want_write(h2conn_t *c, void *user) { tconn_dirty(user); }
+static void srv_want_write(h2conn_t *c, void *user) {
+  tconn_t *t = user;
+  if (!t->in_read)
+    tconn_dirty(t);
+}
 
 static void srv_idle(h2_server_t *srv, void *user) {
   live_t *rt = user;
@@ -987,7 +1007,11 @@ static int live_serve(rt_t *base, const rt_service_def_t *def, void *user) {
 
 /* ---- Client side -------------------------------------------------------- */
 
-static void cli_want_write(h2cli_t *c, void *user) { tconn_dirty(user); }
+static void cli_want_write(h2cli_t *c, void *user) {
+  tconn_t *t = user;
+  if (!t->in_read)
+    tconn_dirty(t);
+}
 
 static void channel_enqueue(channel_t *ch, linv_t *inv);
 
