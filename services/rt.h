@@ -348,6 +348,9 @@ typedef struct rt_service {
   int (*init)(rt_t *rt);
   /* Frees the state. Called once, after the last call has ended. May be NULL. */
   void (*fini)(rt_t *rt);
+  /* The service's own configuration for --help: lines of the form
+   * "  NAME   what it is (default ...)\n". NULL when it reads none. */
+  const char *env_help;
 } rt_service_t;
 
 /* Per-instance service state. */

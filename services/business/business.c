@@ -1299,5 +1299,16 @@ static void business_fini(rt_t *rt) {
   rt_set_user(rt, NULL);
 }
 
+static const char business_env_help[] =
+    "  EMAIL_SERVICE           host:port of emailservice (the seed's name;\n"
+    "                          EMAIL_SERVICE_ADDR also works)\n"
+    "  PRODUCT_CATALOG_SERVICE_ADDR, CURRENCY_SERVICE_ADDR\n"
+    "                          host:port of the catalog and currency services\n"
+    "  BUSINESS_DB_PATH        SQLite file of the listings (default business.db in\n"
+    "                          the working directory)\n"
+    "  BUSINESS_PICTURE_MAX_BYTES  largest picture upload (default 2097152)\n"
+    "  PUBLIC_URL_PREFIX       where the shop's ingress serves business (default\n"
+    "                          /business)\n";
+
 const rt_service_t business_service = {"business", 5055, business_init,
-                                       business_fini};
+                                       business_fini, business_env_help};

@@ -224,4 +224,12 @@ static void cart_fini(rt_t *rt) {
   rt_set_user(rt, NULL);
 }
 
-const rt_service_t cart_service = {"cartservice", 7070, cart_init, cart_fini};
+static const char cart_env_help[] =
+    "  CART_DB_PATH            SQLite file of the carts (default carts.db in the\n"
+    "                          working directory)\n"
+    "  CART_DB_SYNC            NORMAL (survives kill -9; default) or FULL (survives\n"
+    "                          power loss)\n"
+    "  CART_DB_BUSY_TIMEOUT_MS wait for another writer's lock (default 5000)\n"
+    "  REDIS_ADDR              accepted for upstream compatibility and ignored\n";
+
+const rt_service_t cart_service = {"cartservice", 7070, cart_init, cart_fini, cart_env_help};

@@ -660,5 +660,13 @@ static void checkout_fini(rt_t *rt) {
   rt_set_user(rt, NULL);
 }
 
+static const char checkout_env_help[] =
+    "  PRODUCT_CATALOG_SERVICE_ADDR, SHIPPING_SERVICE_ADDR, PAYMENT_SERVICE_ADDR,\n"
+    "  EMAIL_SERVICE_ADDR, CURRENCY_SERVICE_ADDR, CART_SERVICE_ADDR\n"
+    "                          host:port of each service it calls (all required)\n"
+    "  ORDER_JOURNAL_PATH      SQLite order journal (default orders.db in the\n"
+    "                          working directory)\n"
+    "  ORDER_JOURNAL_SYNC      NORMAL (default) or FULL\n";
+
 const rt_service_t checkout_service = {"checkoutservice", 5050, checkout_init,
-                                       checkout_fini};
+                                       checkout_fini, checkout_env_help};

@@ -236,5 +236,9 @@ static void currency_fini(rt_t *rt) {
   rt_set_user(rt, NULL);
 }
 
+static const char currency_env_help[] =
+    "  CURRENCY_DATA_PATH      rates per euro, a JSON file (default: the built-in\n"
+    "                          33 ECB rates)\n";
+
 const rt_service_t currency_service = {"currencyservice", 7000, currency_init,
-                                       currency_fini};
+                                       currency_fini, currency_env_help};

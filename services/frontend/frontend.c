@@ -707,4 +707,14 @@ static void fe_fini(rt_t *rt) {
   rt_set_user(rt, NULL);
 }
 
-const rt_service_t frontend_service = {"frontend", 8080, fe_init, fe_fini};
+static const char frontend_env_help[] =
+    "  PRODUCT_CATALOG_SERVICE_ADDR, CURRENCY_SERVICE_ADDR, CART_SERVICE_ADDR,\n"
+    "  RECOMMENDATION_SERVICE_ADDR, SHIPPING_SERVICE_ADDR, CHECKOUT_SERVICE_ADDR,\n"
+    "  AD_SERVICE_ADDR         host:port of each service it calls (all required)\n"
+    "  BUSINESS_ADDR           host:port of business; /business is forwarded there\n"
+    "                          when set (default: unset, 404)\n"
+    "  ENV_PLATFORM            aws, gcp, azure, alibaba, onprem or local: the banner\n"
+    "                          (default local)\n"
+    "  BACKEND_TIMEOUT         per backend call, a Go duration (default 3s)\n";
+
+const rt_service_t frontend_service = {"frontend", 8080, fe_init, fe_fini, frontend_env_help};

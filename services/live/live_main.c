@@ -41,10 +41,12 @@ static void usage(const rt_service_t *svc, FILE *f) {
           "(default 30)\n"
           "  HTTP_IDLE_TIMEOUT_SECONDS     idle keep-alive connections close "
           "(default 60)\n"
-          "Service-specific variables are read by the service itself.\n"
+          "%s%s"
           "Logs are JSON lines on stdout. Exit status: 0 after a clean "
           "shutdown, 1 on\nstartup failure, 2 on a configuration error.\n",
-          svc->name, svc->name, svc->default_port);
+          svc->name, svc->name, svc->default_port,
+          svc->env_help ? "This service also reads:\n" : "",
+          svc->env_help ? svc->env_help : "");
 }
 
 static void closed_cb(uv_handle_t *h) {}

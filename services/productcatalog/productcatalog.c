@@ -847,5 +847,13 @@ static void catalog_fini(rt_t *rt) {
   rt_set_user(rt, NULL);
 }
 
+static const char productcatalog_env_help[] =
+    "  PRODUCT_CATALOG_PATH    the catalog, a JSON file (default: the built-in nine\n"
+    "                          products)\n"
+    "  EXTRA_LATENCY           added to every call, a Go duration such as 5.5s\n"
+    "                          (default 0)\n"
+    "  SELLER_PRODUCTS_DB      SQLite file keeping seller products (default: in\n"
+    "                          memory only)\n";
+
 const rt_service_t productcatalog_service = {
-    "productcatalogservice", 3550, catalog_init, catalog_fini};
+    "productcatalogservice", 3550, catalog_init, catalog_fini, productcatalog_env_help};

@@ -140,5 +140,8 @@ static void reco_fini(rt_t *rt) {
   rt_set_user(rt, NULL);
 }
 
+static const char recommendation_env_help[] =
+    "  PRODUCT_CATALOG_SERVICE_ADDR  host:port of productcatalogservice (required)\n";
+
 const rt_service_t recommendation_service = {
-    "recommendationservice", 8080, reco_init, reco_fini};
+    "recommendationservice", 8080, reco_init, reco_fini, recommendation_env_help};
