@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "grpc.h"
+#include "h2mem.h"
 #include "health.pb-c.h"
 
 #define MAX_PATH_LEN 1024
@@ -52,6 +53,8 @@ struct h2_server {
   h2_stream_t *free_streams;
   h2_call_t *free_calls;
   size_t nfree_streams, nfree_calls;
+  /* nghttp2's and the request messages' small allocations */
+  h2mem_pool_t mem;
 };
 
 struct h2conn {
@@ -59,6 +62,7 @@ struct h2conn {
   void *user;
   nghttp2_session *session;
   h2_stream_t *streams;
+  h2_stream_t *hstream; /* the stream whose request headers arrive now */
   h2conn_t *prev, *next;
   uint64_t pings_acked;
   int fatal;
@@ -177,6 +181,7 @@ h2_server_t *h2_server_new(rt_t *rt, const h2_server_callbacks_t *cbs,
   srv->rt = rt;
   srv->cbs = *cbs;
   srv->user = user;
+  h2mem_pool_init(&srv->mem, POOL_MAX);
   if (h2_server_add(srv, &health_def, srv) != 0) {
     free(srv);
     return NULL;
@@ -421,8 +426,11 @@ static void call_end(h2_call_t *c) {
       c->next->prev = c->prev;
     srv->ncalls--;
   }
-  if (c->req)
-    protobuf_c_message_free_unpacked(c->req, NULL);
+  if (c->req) {
+    /* From the server's pool; a detached call's blocks go back to malloc. */
+    ProtobufCAllocator a = h2mem_protobuf(srv ? &srv->mem : NULL);
+    protobuf_c_message_free_unpacked(c->req, &a);
+  }
   free(c->own_path);
   if (srv && srv->nfree_calls < POOL_MAX) {
     c->next = srv->free_calls;
@@ -610,7 +618,8 @@ static void stream_watch(h2_stream_t *s, ProtobufCMessage *req) {
       (Grpc__Health__V1__HealthCheckRequest *)req;
   h2_server_t *srv = s->conn->srv;
   s->watch_name = strdup(r->service ? r->service : "");
-  protobuf_c_message_free_unpacked(req, NULL);
+  ProtobufCAllocator a = h2mem_protobuf(&srv->mem);
+  protobuf_c_message_free_unpacked(req, &a);
   if (!s->watch_name) {
     stream_finish(s, 200, RT_RESOURCE_EXHAUSTED, "out of memory", NULL);
     return;
@@ -763,8 +772,9 @@ static void stream_request_done(h2_stream_t *s) {
     stream_error(s, 200, RT_INTERNAL, "no request message for unary call");
     return;
   }
+  ProtobufCAllocator a = h2mem_protobuf(&s->conn->srv->mem);
   ProtobufCMessage *req =
-      protobuf_c_message_unpack(s->method->input, NULL, s->msg.len, s->msg.data);
+      protobuf_c_message_unpack(s->method->input, &a, s->msg.len, s->msg.data);
   free(s->msg.data);
   s->msg.data = NULL;
   if (!req) {
@@ -854,6 +864,7 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
   if (conn->streams)
     conn->streams->prev = s;
   conn->streams = s;
+  conn->hstream = s;
   nghttp2_session_set_stream_user_data(session, s->id, s);
   return 0;
 }
@@ -868,8 +879,10 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
   if (frame->hd.type != NGHTTP2_HEADERS ||
       frame->headers.cat != NGHTTP2_HCAT_REQUEST)
     return 0; /* client trailers: ignored */
-  h2_stream_t *s =
-      nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+  h2conn_t *conn = user;
+  h2_stream_t *s = conn->hstream;
+  if (!s || s->id != frame->hd.stream_id)
+    s = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
   if (!s || s->state != S_HEADERS)
     return 0;
   if (is(name, namelen, ":path")) {
@@ -963,6 +976,8 @@ static int on_data_chunk_recv(nghttp2_session *session, uint8_t flags,
 
 static void stream_free(h2_stream_t *s) {
   h2conn_t *conn = s->conn;
+  if (conn->hstream == s)
+    conn->hstream = NULL;
   watch_unlink(s);
   if (s->prev)
     s->prev->next = s->next;
@@ -1038,7 +1053,8 @@ h2conn_t *h2conn_new(h2_server_t *srv, void *user) {
                                                             on_data_chunk_recv);
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
   nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send);
-  int rv = nghttp2_session_server_new(&conn->session, cbs, conn);
+  nghttp2_mem mem = h2mem_nghttp2(&srv->mem);
+  int rv = nghttp2_session_server_new3(&conn->session, cbs, conn, NULL, &mem);
   nghttp2_session_callbacks_del(cbs);
   if (rv != 0) {
     free(conn);
@@ -1124,6 +1140,7 @@ void h2_server_free(h2_server_t *srv) {
     free(srv->svcs[i].paths);
   }
   free(srv->svcs);
+  h2mem_pool_drain(&srv->mem);
   free(srv);
 }
 

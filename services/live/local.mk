@@ -5,7 +5,7 @@ noinst_LIBRARIES += liblive.a
 liblive_a_SOURCES = \
 	services/live/grpc.c services/live/grpc.h \
 	services/live/h2conn.c services/live/h2conn.h \
-	services/live/h2cli.c services/live/h2cli.h \
+	services/live/h2cli.c services/live/h2cli.h services/live/h2mem.h \
 	services/live/http1.c services/live/http1.h \
 	services/live/jsonlog.c services/live/jsonlog.h \
 	services/live/live.c services/live/live.h \
