@@ -113,7 +113,7 @@ cleanup() {
     local p
     for p in $loadpid $perfpid; do kill -TERM "$p" 2>/dev/null; done
     if [ -n "$uppid" ] && kill -0 "$uppid" 2>/dev/null; then
-        timeout 40 "$builddir/meshsim" down --state-dir "$state" --timeout 20 >"$tmp/down.out" 2>&1 ||
+        timeout 40 "$tmp/bin/meshsim" down --state-dir "$state" --timeout 20 >"$tmp/down.out" 2>&1 ||
             { say "meshsim down failed:"; sed 's/^/  /' "$tmp/down.out" >&2; kill -TERM "$uppid" 2>/dev/null; }
     fi
     if [ -n "$ngpid" ]; then
@@ -132,7 +132,15 @@ trap 'exit 143' TERM
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 port_fe=$(python3 "$gutil" port)
 say "starting the shop: meshsim up --net $NET --port $port_fe --users 0 (state in $state)"
-( cd "$tmp" && exec "$builddir/meshsim" up --state-dir "$state" --net "$NET" \
+# A private copy of the programs: a rebuild in the tree while we run (the
+# machine is shared) must not swap binaries under the shop or the profile.
+mkdir -p "$tmp/bin"
+for p in meshsim productcatalogservice currencyservice shippingservice paymentservice \
+         emailservice adservice recommendationservice cartservice checkoutservice \
+         frontend business loadgenerator; do
+    [ -x "$builddir/$p" ] && cp -p "$builddir/$p" "$tmp/bin/"
+done
+( cd "$tmp" && exec "$tmp/bin/meshsim" up --state-dir "$state" --net "$NET" \
       --port "$port_fe" --users 0 ) >"$tmp/up.out" 2>&1 &
 uppid=$!
 if ! python3 "$util" wait "$state" 11 60 "$uppid" >"$tmp/shop"; then
@@ -393,8 +401,6 @@ now=$(date -u '+%Y-%m-%d %H:%M UTC')
 rev=$(git -C "$srcdir" rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git -C "$srcdir" status --porcelain -- services tools 2>/dev/null | grep -c . )
 
-rps_of() { awk -v t="$1" -v c="$2" '$1 == t && $2 == c { printf "%.0f", $24 }' "$tmp/rows"; }
-
 report() {
     echo "### Latest \`make bench-frontend\` run"
     echo
@@ -463,12 +469,16 @@ report() {
         done
     fi
     echo
-    local h16 n16
-    h16=$(rps_of home 16); n16=$(rps_of nghome 16)
-    if [ -n "$h16" ] && [ -n "$n16" ] && [ "$n16" != 0 ]; then
-        awk -v a="$h16" -v b="$n16" 'BEGIN { r = a / b
-            printf "Aim (ANCHORS.md: the HTTP/1.1 route at ≥ 50 %% of nginx, 16 connections; here the home page): **%s** (%.1f %%).\n", (r >= 0.5 ? "met" : "not met"), 100 * r }'
-    fi
+    # The verdict needs both ratios: on a core shared with other tenants the
+    # raw req/s ratio flatters the shop, whose five busy processes get five
+    # fair shares of the core where nginx's one worker gets one.
+    awk '$1 == "home" && $2 == 16 { or = $24; ou = $18 / $16; seen++ }
+         $1 == "nghome" && $2 == 16 { rr = $24; ru = $18 / $16; busy = $20 / $22; seen++ }
+         END { if (seen < 2 || rr <= 0 || ou <= 0 || ru <= 0) exit
+               r = or / rr; q = (or / ou) / (rr / ru)
+               printf "Aim (ANCHORS.md: the HTTP/1.1 route at ≥ 50 %% of nginx; here the home page at 16 connections, judged on req/s and on req/s per core): **%s** (req/s %.1f %%, per core %.1f %%).", (r >= 0.5 && q >= 0.5 ? "met" : "not met"), 100 * r, 100 * q
+               if (busy > 0.9) printf " Core '"$SCPU"' was %.0f %% busy during nginx'"'"'s run, so other tenants took part of it: the per-core ratio is the one to read.", 100 * busy
+               printf "\n" }' "$tmp/rows"
     echo
     echo "Checkout end to end (shop as above, still pinned to core $SCPU; the client \`python3 bench/frontend_bench_util.py checkout\` on core $CCPU: one returning visitor on one keep-alive connection, each iteration POST /cart with one product then POST /cart/checkout with a valid form; 5 warm-up iterations, then up to $CHECKOUTS, at most $CHECKOUT_SECS s; the latency is the checkout POST's, request sent to confirmation page read):"
     echo
