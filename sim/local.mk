@@ -12,7 +12,7 @@ EXTRA_DIST += sim/des/README.md
 noinst_LIBRARIES += libvrt.a
 libvrt_a_SOURCES = \
 	sim/vrt/vrt.h sim/vrt/vrt_int.h \
-	sim/vrt/world.c sim/vrt/pod.c sim/vrt/rpc.c \
+	sim/vrt/world.c sim/vrt/pod.c sim/vrt/rpc.c sim/vrt/http.c \
 	sim/vrt/cpu.c sim/vrt/profile.c
 VRT_CFLAGS = -I$(top_srcdir)/sim/des -I$(top_srcdir)/sim/vrt \
 	$(PROTOBUFC_CFLAGS) $(JANSSON_CFLAGS)
@@ -50,11 +50,21 @@ tests_sim_rng_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/sim/des
 tests_sim_rng_test_LDADD = $(DES_LIBS) $(CHECK_LIBS)
 # vrt_test runs the real leaf services; it finds data/cost-profile.json and
 # tests/sim/golden/ through MESHSIM_SRCDIR (set for every test).
-tests_sim_vrt_test_SOURCES = tests/sim/vrt_test.c
+tests_sim_vrt_test_SOURCES = tests/sim/vrt_test.c tests/sim/vrt_test_util.h
 tests_sim_vrt_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(VRT_CFLAGS) \
 	-I$(top_srcdir)/services
 tests_sim_vrt_test_LDADD = $(VRT_LIBS) $(LEAVES_LIBS) $(CHECK_LIBS)
 EXTRA_DIST += tests/sim/golden/vrt_tiny.txt
+# vrt_http_test runs the real frontend with the whole shop behind it, and
+# the load generator's users, over the virtual runtime's HTTP.
+check_PROGRAMS += tests/sim/vrt_http_test
+TESTS += tests/sim/vrt_http_test
+tests_sim_vrt_http_test_SOURCES = tests/sim/vrt_http_test.c \
+	tests/sim/vrt_test_util.h
+tests_sim_vrt_http_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(VRT_CFLAGS) \
+	-I$(top_srcdir)/services
+tests_sim_vrt_http_test_LDADD = $(VRT_LIBS) libfrontend.a libweb.a \
+	libloadgen.a libshop.a $(LEAVES_LIBS) $(CHECK_LIBS)
 # values_test and cluster_test read the charts under k8s/charts through
 # MESHSIM_SRCDIR; cluster_test runs the real leaf services on the cluster.
 tests_sim_values_test_SOURCES = tests/sim/values_test.c

@@ -52,6 +52,10 @@ static int op_serve(rt_t *rt, const rt_service_def_t *def, void *user)
 	vrt_pod_t *pod = (vrt_pod_t *)rt;
 	if (!def || !def->name)
 		return -1;
+	if (pod->http_handler) { /* one protocol per port */
+		errno = EBUSY;
+		return -1;
+	}
 	for (size_t i = 0; i < pod->nserved; i++)
 		if (strcmp(pod->served[i].def->name, def->name) == 0)
 			return -1;
@@ -203,6 +207,8 @@ const rt_ops_t vrt__pod_ops = {
     .env = op_env,
     .config_error = op_config_error,
     .log = op_log,
+    .serve_http = vrt__pod_serve_http,
+    .http_invoke = vrt__pod_http_invoke,
 };
 
 /* ---- lifecycle ------------------------------------------------------------ */

@@ -95,7 +95,7 @@ int vrt_profile_set(vrt_profile_t *p, const char *method, vrt_dist_t dist,
 	return 0;
 }
 
-const vrt_cost_t *vrt__profile_cost(const vrt_profile_t *p,
+const vrt_cost_t *vrt__profile_find(const vrt_profile_t *p,
                                     const char *service, const char *method)
 {
 	size_t ls = strlen(service);
@@ -105,7 +105,14 @@ const vrt_cost_t *vrt__profile_cost(const vrt_profile_t *p,
 		    strcmp(k + ls + 1, method) == 0)
 			return &p->a[i].cost;
 	}
-	return &p->def;
+	return NULL;
+}
+
+const vrt_cost_t *vrt__profile_cost(const vrt_profile_t *p,
+                                    const char *service, const char *method)
+{
+	const vrt_cost_t *c = vrt__profile_find(p, service, method);
+	return c ? c : &p->def;
 }
 
 double vrt__cost_draw(const vrt_cost_t *c, des_rng_t *rng)

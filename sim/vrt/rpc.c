@@ -17,6 +17,13 @@
  * is packed at rt_invoke() and unpacked at the server; the reply is packed
  * at rt_reply() and unpacked for the client's callback.
  *
+ * HTTP/1.1 calls (http.c) are the same struct with |http| set and take
+ * the same path; what differs is only at the ends: how the request and
+ * the answer are built and sized, how the server routes and charges it,
+ * and that HTTP carries no deadline to the server (its call has none; the
+ * client giving up closes the connection, which the server hears of one
+ * latency later, as an RST_STREAM).
+ *
  * Deadlines, as gRPC: the client's deadline fires at exactly the deadline;
  * the server learns a relative timeout, so its deadline is its arrival
  * time plus what was left when the request was sent (later than the
@@ -30,56 +37,27 @@
 
 #include "vrt_int.h"
 
-enum { C_WAIT, C_DECIDED, C_DONE };
-enum { S_WIRE, S_CPU, S_HANDLER, S_DONE };
+#define C_WAIT VRT_C_WAIT
+#define C_DECIDED VRT_C_DECIDED
+#define C_DONE VRT_C_DONE
+#define S_WIRE VRT_S_WIRE
+#define S_CPU VRT_S_CPU
+#define S_HANDLER VRT_S_HANDLER
+#define S_DONE VRT_S_DONE
 
 /* gRPC's length prefix, counted on the wire with each message. */
 #define GRPC_PREFIX 5
 
-struct vrpc {
-	struct rt_invoke ihead; /* the client's handle */
-	struct rt_call chead;   /* the server's handle */
-	vrt_world_t *w;
-	uint64_t id;
-	vrt_pod_t *client, *server; /* client NULL: external */
-	vrpc_t *parent;             /* the served call this one is made for */
-	vrpc_t *kids_head, *kids_tail, *kprev, *knext;
-	vrpc_t *iprev, *inext; /* server->in */
-	vrpc_t *oprev, *onext; /* client->out */
-	vrpc_t *aprev, *anext; /* w->rpcs */
-	char *strs; /* addr \0 /service/method \0 service \0 */
-	const char *addr, *path, *service, *method;
-	size_t service_len;
-	const vserved_t *sv;
-	size_t mi;
-	uint8_t *req_buf;
-	size_t req_len;
-	ProtobufCMessage *req;
-	uint8_t *resp_buf;
-	size_t resp_len, resp_bytes; /* resp_bytes: for the observation */
-	char *msg;                   /* the client's outcome message, or NULL */
-	rt_status_t status;          /* the answer in flight / the outcome */
-	rt_status_t sstatus;         /* what the server ended with */
-	const ProtobufCMessageDescriptor *resp_type;
-	rt_invoke_cb cb;
-	void *user;
-	des_time_t start, arrived;
-	des_time_t deadline;  /* client's, DES_TIME_MAX: none */
-	des_time_t sdeadline; /* server's */
-	des_event_t ev_req, ev_resp, ev_rst, ev_cdl, ev_sdl;
-	rt_cancel_cb ccb;
-	void *cuser;
-	unsigned char cstate, sstate, cancelled, counted, cut;
-};
-
 #define FROM_INV(p) ((vrpc_t *)((char *)(p) - offsetof(vrpc_t, ihead)))
 #define FROM_CALL(p) ((vrpc_t *)((char *)(p) - offsetof(vrpc_t, chead)))
 
-static void die(const char *what)
+_Noreturn void vrt__die(const char *what)
 {
 	fprintf(stderr, "vrt: contract violation: %s\n", what);
 	abort();
 }
+
+#define die vrt__die
 
 static des_time_t now_of(const vrpc_t *r) { return des_now(r->w->des); }
 
@@ -152,6 +130,8 @@ static void rpc_free(vrpc_t *r)
 		r->anext->aprev = r->aprev;
 	if (r->req)
 		protobuf_c_message_free_unpacked(r->req, NULL);
+	if (r->http || r->hresp)
+		vrt__http_free(r->http, r->hresp);
 	free(r->req_buf);
 	free(r->resp_buf);
 	free(r->msg);
@@ -189,7 +169,9 @@ static void observe(vrpc_t *r, vrt_reporter_t who, des_time_t start,
 		return;
 	vrt_obs_t o = {who,       r->id,     start,      now_of(r),
 	               r->client, r->server, r->addr,    r->service,
-	               r->method, st,        r->req_len, r->resp_bytes};
+	               r->method, st,        r->req_len, r->resp_bytes,
+	               r->http ? VRT_PROTO_HTTP : VRT_PROTO_GRPC,
+	               r->http_status};
 	w->obs(w->obs_user, &o);
 }
 
@@ -212,7 +194,14 @@ static void deliver_ex(vrpc_t *r, int quiet)
 		r->server->outstanding--;
 	}
 	ProtobufCMessage *resp = NULL;
-	if (r->status == RT_OK) {
+	if (r->http) {
+		if (r->status == RT_OK && r->resp_bytes > VRT_HTTP_MAX_RESPONSE) {
+			r->status = RT_RESOURCE_EXHAUSTED;
+			set_msg(r, "response too large");
+		}
+		if (r->status != RT_OK)
+			r->http_status = 0;
+	} else if (r->status == RT_OK) {
 		resp = protobuf_c_message_unpack(r->resp_type, NULL, r->resp_len,
 		                                 r->resp_buf);
 		if (!resp) {
@@ -238,11 +227,18 @@ static void deliver_ex(vrpc_t *r, int quiet)
 	if (!quiet)
 		observe(r, VRT_REPORT_CLIENT, r->start, st);
 	rt_invoke_cb cb = r->cb;
+	rt_http_invoke_cb hcb = r->http ? r->hcb : NULL;
+	vhresp_t *hr = st == RT_OK ? r->hresp : NULL;
 	void *user = r->user;
 	char *msg = r->msg;
 	r->msg = NULL;
+	if (hr)
+		r->hresp = NULL;
 	maybe_free(r); /* the callback may do anything: be done with |r| */
-	cb(user, st, msg ? msg : "", resp);
+	if (hcb)
+		vrt__http_callback(w, hcb, user, st, msg ? msg : "", hr);
+	else
+		cb(user, st, msg ? msg : "", resp);
 	free(msg);
 }
 
@@ -325,8 +321,8 @@ static void send_answer(vrpc_t *r, rt_status_t st, const char *msg)
 	vrt_world_t *w = r->w;
 	r->status = st;
 	set_msg(r, msg);
-	size_t bytes = r->resp_buf ? r->resp_len + GRPC_PREFIX : 0;
-	w->stats.bytes += r->resp_buf ? r->resp_len : 0;
+	size_t bytes = r->resp_wire;
+	w->stats.bytes += bytes ? r->resp_bytes : 0;
 	des_time_t at = now_of(r) + vrt__transit(w, r->server, r->client, bytes);
 	if (des_schedule_full(w->des, at, DES_PRIO_DEFAULT, "vrt.response",
 	                      ev_response, r, &r->ev_resp) != 0)
@@ -383,8 +379,20 @@ static void ev_arrive(des_t *des, void *arg)
 			vrt__trace(w, "call %llu refused %s: %s",
 			           (unsigned long long)r->id, pod->name,
 			           reason_of(pod));
-		r->sstate = S_DONE;
-		send_answer(r, RT_UNAVAILABLE, m);
+		vrt__rpc_refuse(r, RT_UNAVAILABLE, m);
+		return;
+	}
+	if (r->http) {
+		vrt__http_arrive(r);
+		return;
+	}
+	if (pod->http_handler) {
+		/* The HTTP/1.1 server answers the HTTP/2 preface 400 and
+		 * closes. */
+		snprintf(m, sizeof m,
+		         "connection to %s (pod %s) lost: not a gRPC server",
+		         r->addr, pod->name);
+		vrt__rpc_refuse(r, RT_UNAVAILABLE, m);
 		return;
 	}
 	/* Find the method, as the live server does. */
@@ -412,8 +420,7 @@ static void ev_arrive(des_t *des, void *arg)
 		if (tracing(r))
 			vrt__trace(w, "call %llu arrive %s: %s",
 			           (unsigned long long)r->id, pod->name, m);
-		r->sstate = S_DONE;
-		send_answer(r, RT_UNIMPLEMENTED, m);
+		vrt__rpc_refuse(r, RT_UNIMPLEMENTED, m);
 		return;
 	}
 	const rt_method_t *meth = &sv->def->methods[mi];
@@ -424,14 +431,11 @@ static void ev_arrive(des_t *des, void *arg)
 	if (!r->req) {
 		snprintf(m, sizeof m, "error unmarshalling request as %s",
 		         meth->input->name);
-		r->sstate = S_DONE;
-		send_answer(r, RT_INTERNAL, m);
+		vrt__rpc_refuse(r, RT_INTERNAL, m);
 		return;
 	}
 	r->sv = sv;
 	r->mi = mi;
-	r->sstate = S_CPU;
-	LIST_APPEND(&pod->in, r, iprev, inext);
 	if (r->deadline != DES_TIME_MAX) {
 		/* grpc-timeout carries what was left at sending. */
 		des_time_t left = r->deadline - r->start;
@@ -448,9 +452,23 @@ static void ev_arrive(des_t *des, void *arg)
 		                                  r->method);
 		svm->cost_gen[mi] = w->profile_gen;
 	}
-	double demand = vrt__cost_draw(svm->cost[mi], &pod->cpu_rng);
+	vrt__rpc_accept(r, svm->cost[mi]);
+}
+
+void vrt__rpc_refuse(vrpc_t *r, rt_status_t st, const char *msg)
+{
+	r->sstate = S_DONE;
+	send_answer(r, st, msg);
+}
+
+void vrt__rpc_accept(vrpc_t *r, const vrt_cost_t *cost)
+{
+	vrt_pod_t *pod = r->server;
+	r->sstate = S_CPU;
+	LIST_APPEND(&pod->in, r, iprev, inext);
+	double demand = vrt__cost_draw(cost, &pod->cpu_rng);
 	if (tracing(r))
-		vrt__trace(w, "call %llu arrive %s cpu=%.0fns",
+		vrt__trace(r->w, "call %llu arrive %s cpu=%.0fns",
 		           (unsigned long long)r->id, pod->name, demand);
 	if (vrt__cpu_add(pod, r, demand) != 0)
 		die("out of memory");
@@ -517,6 +535,10 @@ void vrt__rpc_cpu_done(vrpc_t *r)
 	if (tracing(r))
 		vrt__trace(r->w, "call %llu dispatch %s", (unsigned long long)r->id,
 		           r->server->name);
+	if (r->http) {
+		vrt__http_dispatch(r);
+		return;
+	}
 	const rt_method_t *m = &r->sv->def->methods[r->mi];
 	m->handler(&r->chead, r->req, r->sv->user);
 }
@@ -533,6 +555,20 @@ void vrt__rpc_cpu_dropped(vrpc_t *r)
 }
 
 /* rt_reply / rt_fail: the handler ends the call. */
+int vrt__rpc_wanted(const vrpc_t *r)
+{
+	return !r->cancelled && r->cstate == C_WAIT;
+}
+
+void vrt__rpc_end(vrpc_t *r, rt_status_t st, const char *msg, rt_status_t sst)
+{
+	rt_status_t seen = r->cancelled ? r->sstatus : sst;
+	if (!r->cancelled && r->server->state != VRT_POD_DEAD)
+		send_answer(r, st, st == RT_OK ? NULL : msg);
+	server_done(r, seen);
+	maybe_free(r);
+}
+
 static void server_end(vrpc_t *r, rt_status_t st, const char *msg,
                        const ProtobufCMessage *resp)
 {
@@ -562,48 +598,56 @@ static void server_end(vrpc_t *r, rt_status_t st, const char *msg,
 			if (len > RT_MAX_MESSAGE) {
 				st = RT_INTERNAL;
 				msg = "response too large";
-			} else if (!r->cancelled && r->cstate == C_WAIT) {
+			} else if (vrt__rpc_wanted(r)) {
 				r->resp_buf = malloc(len ? len : 1);
 				if (!r->resp_buf)
 					die("out of memory");
 				protobuf_c_message_pack(resp, r->resp_buf);
 				r->resp_len = len;
+				r->resp_wire = len + GRPC_PREFIX;
 			}
 			r->resp_bytes = len;
 		}
 	}
-	rt_status_t seen = r->cancelled ? r->sstatus : st;
 	if (tracing(r)) {
 		if (st == RT_OK)
 			vrt__trace(w, "call %llu reply %s OK resp=%zub%s",
 			           (unsigned long long)r->id, pod->name,
 			           r->resp_bytes,
-			           r->cancelled || r->cstate != C_WAIT
-			               ? " (dropped)"
-			               : "");
+			           vrt__rpc_wanted(r) ? "" : " (dropped)");
 		else
 			vrt__trace(w, "call %llu fail %s %s: %s%s",
 			           (unsigned long long)r->id, pod->name,
 			           rt_status_name((int)st), msg,
-			           r->cancelled || r->cstate != C_WAIT
-			               ? " (dropped)"
-			               : "");
+			           vrt__rpc_wanted(r) ? "" : " (dropped)");
 	}
-	if (!r->cancelled && pod->state != VRT_POD_DEAD)
-		send_answer(r, st, st == RT_OK ? NULL : msg);
-	server_done(r, seen);
-	maybe_free(r);
+	vrt__rpc_end(r, st, msg, st);
 }
 
 static void op_reply(rt_call_t *call, const ProtobufCMessage *resp)
 {
-	server_end(FROM_CALL(call), RT_OK, NULL, resp);
+	vrpc_t *r = FROM_CALL(call);
+	if (r->http) {
+		/* As the live runtime: an error logged, 500 answered. */
+		if (r->sstate == S_HANDLER)
+			rt_log(&r->server->base, RT_ERROR,
+			       "rt_reply on an HTTP call, sent 500", "path",
+			       r->path, NULL);
+		vrt__http_fail(r, RT_INTERNAL, "internal error");
+		return;
+	}
+	server_end(r, RT_OK, NULL, resp);
 }
 
 static void op_fail(rt_call_t *call, rt_status_t code, const char *message)
 {
-	server_end(FROM_CALL(call), code == RT_OK ? RT_UNKNOWN : code, message,
-	           NULL);
+	vrpc_t *r = FROM_CALL(call);
+	if (code == RT_OK)
+		code = RT_UNKNOWN;
+	if (r->http)
+		vrt__http_fail(r, code, message);
+	else
+		server_end(r, code, message, NULL);
 }
 
 static rt_t *op_call_rt(const rt_call_t *call)
@@ -619,8 +663,8 @@ static const char *op_call_path(const rt_call_t *call)
 static rt_time_t op_call_deadline(const rt_call_t *call)
 {
 	const vrpc_t *r = FROM_CALL(call);
-	return r->deadline == DES_TIME_MAX ? RT_TIME_INFINITE
-	                                   : r->w->epoch + r->sdeadline;
+	return r->sdeadline == DES_TIME_MAX ? RT_TIME_INFINITE
+	                                    : r->w->epoch + r->sdeadline;
 }
 
 static int op_call_cancelled(const rt_call_t *call)
@@ -653,60 +697,53 @@ const rt_ops_t vrt__call_ops = {
     .call_cancelled = op_call_cancelled,
     .call_on_cancel = op_call_on_cancel,
     .invoke_cancel = op_invoke_cancel,
+    .http_respond = vrt__http_respond,
 };
 
 /* ---- starting a call ------------------------------------------------------ */
 
-rt_invoke_t *vrt__invoke(vrt_world_t *w, vrt_pod_t *client, const char *addr,
-                         const char *service, const char *method,
-                         const ProtobufCMessage *req,
-                         const ProtobufCMessageDescriptor *resp_type,
-                         const rt_invoke_opts_t *opts, rt_invoke_cb cb,
-                         void *user)
+vrpc_t *vrt__rpc_new(vrt_world_t *w, vrt_pod_t *client,
+                     const rt_invoke_opts_t *opts, const char *addr,
+                     const char *service, const char *method,
+                     const char *path)
 {
-	if (!addr || !service || !method || !req || !resp_type || !cb ||
-	    !strchr(addr, ':') || !*service || !*method ||
-	    req->descriptor->magic != PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC) {
-		errno = EINVAL;
-		return NULL;
-	}
 	if (w->freeing || (client && (client->state == VRT_POD_DEAD ||
 	                              client->state == VRT_POD_FAILED))) {
 		errno = ESHUTDOWN;
 		return NULL;
 	}
 	size_t la = strlen(addr), ls = strlen(service), lm = strlen(method);
+	size_t lp = path ? strlen(path) : 1 + ls + 1 + lm;
 	vrpc_t *r = calloc(1, sizeof *r);
-	char *s = malloc(la + 1 + 1 + ls + 1 + lm + 1 + ls + 1);
+	char *s = malloc(la + 1 + lp + 1 + ls + 1 + lm + 1);
 	if (!r || !s) {
 		free(r);
 		free(s);
 		errno = ENOMEM;
 		return NULL;
 	}
+	/* addr \0 path \0 service \0 method \0 */
 	memcpy(s, addr, la + 1);
 	char *p = s + la + 1;
-	p[0] = '/';
-	memcpy(p + 1, service, ls);
-	p[1 + ls] = '/';
-	memcpy(p + 2 + ls, method, lm + 1);
+	if (path)
+		memcpy(p, path, lp + 1);
+	else
+		snprintf(p, lp + 1, "/%s/%s", service, method);
 	r->strs = s;
 	r->addr = s;
 	r->path = p;
-	r->service = p + 2 + ls + lm + 1;
+	r->service = p + lp + 1;
 	memcpy((char *)r->service, service, ls + 1);
 	r->service_len = ls;
-	r->method = p + 2 + ls;
+	r->method = r->service + ls + 1;
+	memcpy((char *)r->method, method, lm + 1);
 	r->ihead.ops = &vrt__call_ops;
 	r->chead.ops = &vrt__call_ops;
 	r->w = w;
 	r->id = ++w->next_id;
 	r->client = client;
-	r->resp_type = resp_type;
-	r->cb = cb;
-	r->user = user;
 	r->start = des_now(w->des);
-	r->deadline = DES_TIME_MAX;
+	r->deadline = r->sdeadline = DES_TIME_MAX;
 	r->sstate = S_WIRE;
 	r->cstate = C_WAIT;
 	r->anext = w->rpcs;
@@ -728,8 +765,7 @@ rt_invoke_t *vrt__invoke(vrt_world_t *w, vrt_pod_t *client, const char *addr,
 			parent = NULL; /* already ended: nothing to propagate */
 	}
 	if (parent) {
-		if (parent->deadline != DES_TIME_MAX &&
-		    parent->sdeadline < r->deadline)
+		if (parent->sdeadline < r->deadline)
 			r->deadline = parent->sdeadline;
 		r->parent = parent;
 		r->kprev = parent->kids_tail;
@@ -739,59 +775,45 @@ rt_invoke_t *vrt__invoke(vrt_world_t *w, vrt_pod_t *client, const char *addr,
 			parent->kids_head = r;
 		parent->kids_tail = r;
 	}
+	return r;
+}
 
-	/* Really encode: what crosses is bytes. */
-	char m[400];
-	if (!protobuf_c_message_check(req)) {
-		snprintf(m, sizeof m, "request is not a valid %s",
-		         req->descriptor->name);
-		r->sstate = S_DONE;
-		decide(r, RT_INTERNAL, m);
-		return &r->ihead;
-	}
-	r->req_len = protobuf_c_message_get_packed_size(req);
-	if (r->req_len > RT_MAX_MESSAGE) {
-		snprintf(m, sizeof m,
-		         "trying to send message larger than max (%zu vs. %u)",
-		         r->req_len, RT_MAX_MESSAGE);
-		r->sstate = S_DONE;
-		decide(r, RT_RESOURCE_EXHAUSTED, m);
-		return &r->ihead;
-	}
-	r->req_buf = malloc(r->req_len ? r->req_len : 1);
-	if (!r->req_buf)
-		die("out of memory");
-	protobuf_c_message_pack(req, r->req_buf);
+void vrt__rpc_fail_early(vrpc_t *r, rt_status_t st, const char *msg)
+{
+	r->sstate = S_DONE;
+	decide(r, st, msg);
+}
 
-	vrt_endpoints_t *eps = vrt_world_resolve(w, addr);
+void vrt__rpc_launch(vrpc_t *r, size_t wire)
+{
+	vrt_world_t *w = r->w;
+	vrt_endpoints_t *eps = vrt_world_resolve(w, r->addr);
 	r->server = vrt__pick(eps);
 	if (tracing(r))
 		vrt__trace(w, "call %llu send %s -> %s (%s) %s req=%zub%s",
-		           (unsigned long long)r->id, vrt__pod_label(client), addr,
-		           r->server ? r->server->name : "-", r->path, r->req_len,
+		           (unsigned long long)r->id, vrt__pod_label(r->client),
+		           r->addr, r->server ? r->server->name : "-",
+		           r->http ? r->method : r->path, r->req_len,
 		           r->deadline == DES_TIME_MAX ? "" : " deadline");
-	if (parent && parent->cancelled) {
-		r->sstate = S_DONE;
-		decide(r, RT_CANCELLED, "parent call cancelled");
-		return &r->ihead;
+	if (r->parent && r->parent->cancelled) {
+		vrt__rpc_fail_early(r, RT_CANCELLED, "parent call cancelled");
+		return;
 	}
 	if (r->deadline <= r->start) {
-		r->sstate = S_DONE;
-		decide(r, RT_DEADLINE_EXCEEDED, "deadline exceeded");
-		return &r->ihead;
+		vrt__rpc_fail_early(r, RT_DEADLINE_EXCEEDED, "deadline exceeded");
+		return;
 	}
 	if (!r->server) {
-		snprintf(m, sizeof m, "cannot connect to %s: %s", addr,
+		char m[400];
+		snprintf(m, sizeof m, "cannot connect to %s: %s", r->addr,
 		         eps ? "no ready endpoint" : "unknown host");
-		r->sstate = S_DONE;
-		decide(r, RT_UNAVAILABLE, m);
-		return &r->ihead;
+		vrt__rpc_fail_early(r, RT_UNAVAILABLE, m);
+		return;
 	}
 	r->server->outstanding++;
 	r->counted = 1;
 	w->stats.bytes += r->req_len;
-	des_time_t at =
-	    r->start + vrt__transit(w, client, r->server, r->req_len + GRPC_PREFIX);
+	des_time_t at = r->start + vrt__transit(w, r->client, r->server, wire);
 	if (des_schedule_full(w->des, at, DES_PRIO_DEFAULT, "vrt.arrive",
 	                      ev_arrive, r, &r->ev_req) != 0 ||
 	    (r->deadline != DES_TIME_MAX &&
@@ -799,6 +821,49 @@ rt_invoke_t *vrt__invoke(vrt_world_t *w, vrt_pod_t *client, const char *addr,
 	                       "vrt.deadline", ev_client_deadline, r,
 	                       &r->ev_cdl) != 0))
 		die("cannot schedule (out of memory)");
+}
+
+rt_invoke_t *vrt__invoke(vrt_world_t *w, vrt_pod_t *client, const char *addr,
+                         const char *service, const char *method,
+                         const ProtobufCMessage *req,
+                         const ProtobufCMessageDescriptor *resp_type,
+                         const rt_invoke_opts_t *opts, rt_invoke_cb cb,
+                         void *user)
+{
+	if (!addr || !service || !method || !req || !resp_type || !cb ||
+	    !strchr(addr, ':') || !*service || !*method ||
+	    req->descriptor->magic != PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC) {
+		errno = EINVAL;
+		return NULL;
+	}
+	vrpc_t *r = vrt__rpc_new(w, client, opts, addr, service, method, NULL);
+	if (!r)
+		return NULL;
+	r->resp_type = resp_type;
+	r->cb = cb;
+	r->user = user;
+
+	/* Really encode: what crosses is bytes. */
+	char m[400];
+	if (!protobuf_c_message_check(req)) {
+		snprintf(m, sizeof m, "request is not a valid %s",
+		         req->descriptor->name);
+		vrt__rpc_fail_early(r, RT_INTERNAL, m);
+		return &r->ihead;
+	}
+	r->req_len = protobuf_c_message_get_packed_size(req);
+	if (r->req_len > RT_MAX_MESSAGE) {
+		snprintf(m, sizeof m,
+		         "trying to send message larger than max (%zu vs. %u)",
+		         r->req_len, RT_MAX_MESSAGE);
+		vrt__rpc_fail_early(r, RT_RESOURCE_EXHAUSTED, m);
+		return &r->ihead;
+	}
+	r->req_buf = malloc(r->req_len ? r->req_len : 1);
+	if (!r->req_buf)
+		die("out of memory");
+	protobuf_c_message_pack(req, r->req_buf);
+	vrt__rpc_launch(r, r->req_len + GRPC_PREFIX);
 	return &r->ihead;
 }
 

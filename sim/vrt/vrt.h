@@ -6,8 +6,9 @@
  * network model, the cost profile, the address resolver and the pods. A pod
  * (vrt_pod_t) is one running instance of an rt_service_t: it has an
  * environment, CPU cores shared by its concurrent requests (processor
- * sharing), and its own random stream. Calls between pods (rt_invoke) and
- * from outside (vrt_client_call) are encoded, carried by the network model,
+ * sharing), and its own random stream. Calls between pods (rt_invoke,
+ * rt_http_invoke) and from outside (vrt_client_call, vrt_client_http) are
+ * encoded, carried by the network model,
  * queued on the server's CPU, decoded and handed to the real handler; the
  * reply travels back the same way. See sim/vrt/README.md for the model and
  * its assumptions.
@@ -150,8 +151,10 @@ des_time_t vrt_link_transit(const vrt_link_t *l, size_t bytes);
 
 /* The network model: how long |bytes| take from |from| to |to| (either is
  * NULL for the outside world, e.g. vrt_client_call()). |bytes| is the gRPC
- * message with its 5-byte length prefix; control messages (a cancellation,
- * a status without a body) are 0 bytes. Must be deterministic and >= 0. */
+ * message with its 5-byte length prefix, or the whole serialised HTTP/1.1
+ * message (start line, headers, body); control messages (a cancellation,
+ * a status without a body, a refused connection) are 0 bytes. Must be
+ * deterministic and >= 0. */
 typedef des_time_t (*vrt_net_fn)(void *user, const vrt_pod_t *from,
                                  const vrt_pod_t *to, size_t bytes);
 
@@ -303,6 +306,20 @@ rt_invoke_t *vrt_client_call(vrt_world_t *w, const char *addr,
                              const ProtobufCMessageDescriptor *resp_type,
                              rt_time_t timeout, rt_invoke_cb cb, void *user);
 
+/* Sends an HTTP/1.1 request |method| |target| ("/cart?x=1") to |addr|
+ * ("frontend:80") from outside the cluster, with |headers| (|n|) and
+ * |body| (|len|), all copied before this returns; |timeout| 0 is none. As
+ * rt_http_invoke(): the runtime adds Host and Content-Length; |cb| runs
+ * exactly once, later, from an event, with RT_OK and the response when one
+ * arrived (whatever its HTTP status), else the transport's failure.
+ * Returns a handle for rt_invoke_cancel() valid until |cb| runs, or NULL
+ * with errno EINVAL on a bad argument (then |cb| never runs). */
+rt_invoke_t *vrt_client_http(vrt_world_t *w, const char *addr,
+                             const char *method, const char *target,
+                             const rt_http_header_t *headers, size_t n,
+                             const void *body, size_t len, rt_time_t timeout,
+                             rt_http_invoke_cb cb, void *user);
+
 /* ------------------------------------------------------------------ */
 /* Observations, traces and logs. */
 
@@ -311,9 +328,23 @@ typedef enum vrt_reporter {
 	VRT_REPORT_SERVER  /* the server's view: arrived .. call ended */
 } vrt_reporter_t;
 
+typedef enum vrt_proto {
+	VRT_PROTO_GRPC, /* rt_invoke, vrt_client_call */
+	VRT_PROTO_HTTP  /* rt_http_invoke, vrt_client_http */
+} vrt_proto_t;
+
 /* One finished call, seen by one side (Istio's reporter=source/destination).
  * Times are des times (ns since the world started). Strings and pods are
- * valid during the hook only. */
+ * valid during the hook only.
+ *
+ * HTTP calls: |service| is "HTTP", |method| the request's method and path
+ * without the query ("GET /product/OLJCESPC7Z"); |status| on the client
+ * side is the transport's outcome (RT_OK whenever a response arrived, as
+ * rt_http_invoke_cb sees it) and on the server side what the handler ended
+ * with (RT_OK for rt_http_respond, the code of rt_fail, or CANCELLED /
+ * UNAVAILABLE when cut short); |http_status| is the HTTP status answered or
+ * received (0 when none was); the byte counts are the serialised request
+ * and response (start line, headers, body). */
 typedef struct vrt_obs {
 	vrt_reporter_t reporter;
 	uint64_t id;              /* the call's number, shared by both reports */
@@ -324,7 +355,9 @@ typedef struct vrt_obs {
 	const char *service;      /* "hipstershop.ProductCatalogService" */
 	const char *method;       /* "ListProducts" */
 	rt_status_t status;
-	size_t req_bytes, resp_bytes; /* encoded messages, no framing */
+	size_t req_bytes, resp_bytes; /* gRPC: encoded messages, no framing */
+	vrt_proto_t proto;            /* added last: older initialisers */
+	int http_status;              /* still compile (zero: gRPC) */
 } vrt_obs_t;
 
 typedef void (*vrt_obs_cb)(void *user, const vrt_obs_t *obs);

@@ -7,6 +7,8 @@
 #include "vrt.h"
 
 typedef struct vrpc vrpc_t;
+typedef struct vhttp vhttp_t;   /* an HTTP request (http.c) */
+typedef struct vhresp vhresp_t; /* an HTTP response (http.c) */
 
 /* One cost entry of the profile, ready to draw from. */
 typedef struct vrt_cost {
@@ -72,6 +74,8 @@ struct vrt_pod {
 	des_event_t ev_stop, ev_grace;
 	uint64_t logs[4];
 	size_t outstanding; /* calls sent to it and not answered: for LB */
+	rt_http_handler_cb http_handler; /* rt_serve_http, or NULL */
+	void *http_user;
 };
 
 struct vrt_endpoints {
@@ -123,6 +127,56 @@ struct vrt_world {
 	uint64_t next_id;
 	vrpc_t *rpcs; /* every call not yet freed */
 	int freeing;
+	int64_t date_sec; /* the cached HTTP Date value's second, or -1 */
+	char date[40];    /* "Sun, 06 Nov 1994 08:49:37 GMT" */
+};
+
+/* One call, both ends (see rpc.c): gRPC, or HTTP/1.1 when |http| is set.
+ * The lifecycle (wire, deadlines, cancellation, propagation, pods dying)
+ * is rpc.c's for both; http.c adds what differs: encoding, routing, the
+ * handler, the response. */
+enum { VRT_C_WAIT, VRT_C_DECIDED, VRT_C_DONE };
+enum { VRT_S_WIRE, VRT_S_CPU, VRT_S_HANDLER, VRT_S_DONE };
+
+struct vrpc {
+	struct rt_invoke ihead; /* the client's handle */
+	struct rt_call chead;   /* the server's handle */
+	vrt_world_t *w;
+	uint64_t id;
+	vrt_pod_t *client, *server; /* client NULL: external */
+	vrpc_t *parent;             /* the served call this one is made for */
+	vrpc_t *kids_head, *kids_tail, *kprev, *knext;
+	vrpc_t *iprev, *inext; /* server->in */
+	vrpc_t *oprev, *onext; /* client->out */
+	vrpc_t *aprev, *anext; /* w->rpcs */
+	char *strs; /* addr \0 path \0 service \0 method \0 */
+	const char *addr, *path, *service, *method;
+	size_t service_len;
+	const vserved_t *sv;
+	size_t mi;
+	uint8_t *req_buf;
+	size_t req_len;              /* the request's size, for the observation */
+	ProtobufCMessage *req;
+	uint8_t *resp_buf;
+	size_t resp_len, resp_bytes; /* resp_bytes: for the observation */
+	size_t resp_wire;            /* the answer's bytes on the wire */
+	char *msg;                   /* the client's outcome message, or NULL */
+	rt_status_t status;          /* the answer in flight / the outcome */
+	rt_status_t sstatus;         /* what the server ended with */
+	const ProtobufCMessageDescriptor *resp_type;
+	rt_invoke_cb cb;
+	rt_http_invoke_cb hcb;
+	void *user;
+	des_time_t start, arrived;
+	des_time_t deadline;  /* client's, DES_TIME_MAX: none */
+	des_time_t sdeadline; /* server's, DES_TIME_MAX: none */
+	des_event_t ev_req, ev_resp, ev_rst, ev_cdl, ev_sdl;
+	rt_cancel_cb ccb;
+	void *cuser;
+	vhttp_t *http;   /* HTTP: the request (both sides), or NULL */
+	vhresp_t *hresp; /* HTTP: the response in flight, or NULL */
+	int http_status; /* HTTP: the status answered / received, 0: none */
+	unsigned char cstate, sstate, cancelled, counted, cut;
 };
 
 extern const rt_ops_t vrt__pod_ops;
@@ -142,6 +196,31 @@ void vrt__pod_maybe_done(vrt_pod_t *pod);
 void vrt__pod_free(vrt_pod_t *pod);
 
 /* rpc.c */
+/* A new call from |client| (NULL: outside) with |opts| (timeout, parent):
+ * registered, deadline and parent set, not sent. |path| NULL means
+ * "/service/method". NULL with errno EINVAL, ESHUTDOWN or ENOMEM. */
+vrpc_t *vrt__rpc_new(vrt_world_t *w, vrt_pod_t *client,
+                     const rt_invoke_opts_t *opts, const char *addr,
+                     const char *service, const char *method,
+                     const char *path);
+/* Sends it: |wire| bytes on the network (|r->req_len| is what the
+ * observation reports). Picks the endpoint; refusals come from an event. */
+void vrt__rpc_launch(vrpc_t *r, size_t wire);
+/* The outcome is decided before the request left (the server never
+ * sees it): the callback runs from an event at this virtual time. */
+void vrt__rpc_fail_early(vrpc_t *r, rt_status_t st, const char *msg);
+/* At arrival: the server answers |st| at once without serving the call
+ * (|r->resp_wire| bytes: an HTTP error page, or 0). */
+void vrt__rpc_refuse(vrpc_t *r, rt_status_t st, const char *msg);
+/* At arrival: the server accepts the call with CPU demand from |cost|. */
+void vrt__rpc_accept(vrpc_t *r, const vrt_cost_t *cost);
+/* The handler ends the call: the client is sent |st| (|msg| unless OK),
+ * the server side ends with |sst|. |r| may be freed on return. */
+void vrt__rpc_end(vrpc_t *r, rt_status_t st, const char *msg,
+                  rt_status_t sst);
+/* Non-zero while an answer would still reach the client. */
+int vrt__rpc_wanted(const vrpc_t *r);
+_Noreturn void vrt__die(const char *what);
 rt_invoke_t *vrt__invoke(vrt_world_t *w, vrt_pod_t *client, const char *addr,
                          const char *service, const char *method,
                          const ProtobufCMessage *req,
@@ -159,6 +238,33 @@ void vrt__rpc_pod_orphan_incoming(vrt_pod_t *pod);
 void vrt__rpc_abandon_external(vrt_world_t *w);
 void vrt__rpc_free_all(vrt_world_t *w);
 
+/* http.c */
+void vrt__http_free(vhttp_t *h, vhresp_t *hr);
+void vrt__http_arrive(vrpc_t *r);   /* an HTTP request reaches its pod */
+void vrt__http_dispatch(vrpc_t *r); /* its CPU demand is served */
+/* rt_fail on an HTTP call: the status for |code|, |msg| as text/plain. */
+void vrt__http_fail(vrpc_t *r, rt_status_t code, const char *msg);
+/* Runs an HTTP client's callback with the outcome and the response |hr|
+ * (NULL unless |st| is RT_OK), then frees |hr|. */
+void vrt__http_callback(vrt_world_t *w, rt_http_invoke_cb cb, void *user,
+                        rt_status_t st, const char *msg, vhresp_t *hr);
+/* Responses larger than this fail the client's call RESOURCE_EXHAUSTED,
+ * as in the live client; request bodies beyond HTTP_MAX_BODY_BYTES (the
+ * server's environment, default 8 MiB) are answered 413, request headers
+ * beyond 16 KiB 431, without the handler. */
+#define VRT_HTTP_MAX_RESPONSE (16u * 1024u * 1024u)
+int vrt__pod_serve_http(rt_t *rt, rt_http_handler_cb handler, void *user);
+rt_invoke_t *vrt__pod_http_invoke(rt_t *rt, const char *addr,
+                                  const char *method, const char *target,
+                                  const rt_http_header_t *headers,
+                                  size_t n_headers, const void *body,
+                                  size_t body_len,
+                                  const rt_invoke_opts_t *opts,
+                                  rt_http_invoke_cb cb, void *user);
+void vrt__http_respond(rt_call_t *call, int status,
+                       const rt_http_header_t *headers, size_t n_headers,
+                       const void *body, size_t body_len);
+
 /* cpu.c */
 void vrt__cpu_init(vcpu_t *c, double cores);
 void vrt__cpu_free(vcpu_t *c);
@@ -168,6 +274,9 @@ void vrt__cpu_sync(vrt_pod_t *pod);
 
 /* profile.c */
 const vrt_cost_t *vrt__profile_cost(const vrt_profile_t *p,
+                                    const char *service, const char *method);
+/* The entry "service/method", or NULL when the profile has none. */
+const vrt_cost_t *vrt__profile_find(const vrt_profile_t *p,
                                     const char *service, const char *method);
 double vrt__cost_draw(const vrt_cost_t *c, des_rng_t *rng);
 

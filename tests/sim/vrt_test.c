@@ -15,17 +15,11 @@
 #include "recommendation/recommendation.h"
 #include "rng.h"
 #include "vrt.h"
+#include "vrt_test_util.h"
 
-#define EPOCH ((rt_time_t)1767225600 * RT_SEC)
 #define CATALOG "productcatalogservice:3550"
 #define CURRENCY "currencyservice:7000"
 #define RECO "recommendationservice:8080"
-
-static const char *srcdir(void)
-{
-	const char *s = getenv("MESHSIM_SRCDIR");
-	return s ? s : ".";
-}
 
 /* ---- recording outcomes and observations --------------------------------- */
 
@@ -114,32 +108,6 @@ static void on_des_log(void *user, des_time_t t, uint64_t seq,
 }
 
 /* ---- worlds --------------------------------------------------------------- */
-
-static vrt_world_t *world(uint64_t seed)
-{
-	vrt_world_t *w = vrt_world_new(seed, EPOCH);
-	ck_assert_ptr_nonnull(w);
-	return w;
-}
-
-static vrt_pod_t *start(vrt_world_t *w, const rt_service_t *svc,
-                        const char *name, const char *const *env, double cores,
-                        const char *addr)
-{
-	vrt_pod_t *pod = NULL;
-	int rc = vrt_pod_start(w, svc, name, env, cores, &pod);
-	ck_assert_msg(rc == 0, "%s: %s: %s", name, vrt_strerror(rc),
-	              pod ? vrt_pod_error(pod) : "");
-	if (addr) {
-		vrt_endpoints_t *eps = vrt_world_resolve(w, addr);
-		if (!eps) {
-			eps = vrt_endpoints_new(w, addr, VRT_LB_ROUND_ROBIN);
-			ck_assert_int_eq(vrt_world_bind(w, addr, eps), 0);
-		}
-		ck_assert_int_eq(vrt_endpoints_add(eps, pod), 0);
-	}
-	return pod;
-}
 
 /* A profile with a constant demand everywhere. */
 static void constant_profile(vrt_world_t *w, double us)
@@ -1026,11 +994,4 @@ static Suite *suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return run_suite(suite()); }
