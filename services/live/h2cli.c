@@ -14,17 +14,20 @@
 #include <string.h>
 
 #include "grpc.h"
+#include "h2mem.h"
 
 #define STREAM_WINDOW (1 << 20)
 #define CONN_WINDOW (16 << 20)
+#define POOL_MAX 64          /* recycled streams; pool blocks per class */
+#define OUT_KEEP (16 * 1024) /* a recycled stream keeps a request buffer this big */
 
 typedef struct cstream {
   h2cli_t *cli;
   int32_t id;
   void *user; /* NULL once cancelled or reported */
   struct cstream *prev, *next;
-  uint8_t *out;
-  size_t outlen, outoff;
+  uint8_t *out; /* kept (with its capacity) when the stream is recycled */
+  size_t outlen, outoff, outcap;
   int http;        /* :status, 0 until seen */
   int grpc_status; /* -1 until seen */
   char *message;   /* raw (percent-encoded) grpc-message */
@@ -43,6 +46,10 @@ struct h2cli {
   cstream_t *streams;
   size_t nstreams;
   int goaway, fatal;
+  uint64_t pings_acked;
+  cstream_t *free_streams; /* recycled, linked through |next| */
+  size_t nfree;
+  h2mem_pool_t mem; /* nghttp2's small allocations */
 };
 
 static void stream_unlink(cstream_t *s) {
@@ -57,10 +64,23 @@ static void stream_unlink(cstream_t *s) {
 }
 
 static void stream_free(cstream_t *s) {
+  h2cli_t *cli = s->cli;
   grpc_decoder_free(&s->dec);
   free(s->msg.data);
-  free(s->out);
   free(s->message);
+  if (cli->nfree < POOL_MAX && s->outcap <= OUT_KEEP) {
+    uint8_t *out = s->out;
+    size_t outcap = s->outcap;
+    memset(s, 0, sizeof *s);
+    s->cli = cli;
+    s->out = out;
+    s->outcap = outcap;
+    s->next = cli->free_streams;
+    cli->free_streams = s;
+    cli->nfree++;
+    return;
+  }
+  free(s->out);
   free(s);
 }
 
@@ -75,8 +95,6 @@ static ssize_t read_cb(nghttp2_session *session, int32_t id, uint8_t *buf,
   s->outoff += n;
   if (s->outoff == s->outlen) {
     *flags |= NGHTTP2_DATA_FLAG_EOF;
-    free(s->out);
-    s->out = NULL;
     s->outlen = s->outoff = 0;
   }
   return (ssize_t)n;
@@ -159,6 +177,8 @@ static int on_data_chunk_recv(nghttp2_session *session, uint8_t flags,
 static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame,
                          void *user) {
   h2cli_t *cli = user;
+  if (frame->hd.type == NGHTTP2_PING && (frame->hd.flags & NGHTTP2_FLAG_ACK))
+    cli->pings_acked++;
   if (frame->hd.type == NGHTTP2_GOAWAY && !cli->goaway) {
     cli->goaway = 1;
     if (cli->cbs.on_goaway)
@@ -256,7 +276,9 @@ h2cli_t *h2cli_new(const h2cli_callbacks_t *cbs, void *user,
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(ncb,
                                                             on_data_chunk_recv);
   nghttp2_session_callbacks_set_on_stream_close_callback(ncb, on_stream_close);
-  int rv = nghttp2_session_client_new(&cli->session, ncb, cli);
+  h2mem_pool_init(&cli->mem, POOL_MAX);
+  nghttp2_mem mem = h2mem_nghttp2(&cli->mem);
+  int rv = nghttp2_session_client_new3(&cli->session, ncb, cli, NULL, &mem);
   nghttp2_session_callbacks_del(ncb);
   if (rv != 0) {
     free(cli->authority);
@@ -285,6 +307,13 @@ void h2cli_free(h2cli_t *cli) {
     stream_free(s);
   }
   nghttp2_session_del(cli->session);
+  while (cli->free_streams) {
+    cstream_t *s = cli->free_streams;
+    cli->free_streams = s->next;
+    free(s->out);
+    free(s);
+  }
+  h2mem_pool_drain(&cli->mem);
   free(cli->authority);
   free(cli);
 }
@@ -299,13 +328,23 @@ int32_t h2cli_submit(h2cli_t *cli, const char *path, rt_time_t timeout,
                      const uint8_t *msg, size_t len, void *stream_user) {
   if (!h2cli_usable(cli) || len > RT_MAX_MESSAGE)
     return -1;
-  cstream_t *s = calloc(1, sizeof *s);
-  if (!s)
+  cstream_t *s = cli->free_streams;
+  if (s) {
+    cli->free_streams = s->next;
+    cli->nfree--;
+    s->next = NULL;
+  } else if (!(s = calloc(1, sizeof *s))) {
     return -1;
-  s->out = malloc(GRPC_PREFIX_LEN + len);
-  if (!s->out) {
-    free(s);
-    return -1;
+  }
+  s->cli = cli;
+  if (GRPC_PREFIX_LEN + len > s->outcap) {
+    uint8_t *out = realloc(s->out, GRPC_PREFIX_LEN + len);
+    if (!out) {
+      stream_free(s);
+      return -1;
+    }
+    s->out = out;
+    s->outcap = GRPC_PREFIX_LEN + len;
   }
   grpc_frame_prefix(s->out, 0, (uint32_t)len);
   if (len)
@@ -391,6 +430,15 @@ int h2cli_want_io(const h2cli_t *cli) {
   return nghttp2_session_want_read(cli->session) ||
          nghttp2_session_want_write(cli->session);
 }
+
+int h2cli_ping(h2cli_t *cli) {
+  if (nghttp2_submit_ping(cli->session, NGHTTP2_FLAG_NONE, NULL) != 0)
+    return -1;
+  cli->cbs.want_write(cli, cli->user);
+  return 0;
+}
+
+uint64_t h2cli_pings_acked(const h2cli_t *cli) { return cli->pings_acked; }
 
 int h2cli_usable(const h2cli_t *cli) { return !cli->goaway && !cli->fatal; }
 

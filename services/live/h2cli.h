@@ -61,6 +61,11 @@ int h2cli_recv(h2cli_t *cli, const uint8_t *data, size_t len);
 ssize_t h2cli_send(h2cli_t *cli, const uint8_t **data);
 int h2cli_want_io(const h2cli_t *cli);
 
+/* Queues a PING (keep-alive). h2cli_pings_acked() counts PING ACKs
+ * received. Returns 0 or -1. */
+int h2cli_ping(h2cli_t *cli);
+uint64_t h2cli_pings_acked(const h2cli_t *cli);
+
 /* Non-zero while new streams may be started (no GOAWAY, no fatal error). */
 int h2cli_usable(const h2cli_t *cli);
 

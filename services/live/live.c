@@ -724,17 +724,33 @@ static void srv_idle(h2_server_t *srv, void *user) {
   kick(rt);
 }
 
+/* Keep-alive: after cfg.keepalive without reading anything, send a PING;
+ * no ACK within PING_TIMEOUT_MS closes the connection (its calls fail).
+ * Both sides; a client connection pings only while it has calls in flight,
+ * as gRPC clients do by default (servers such as grpc-go answer pings on a
+ * connection without calls with GOAWAY "too_many_pings"). */
+static uint64_t ka_interval_ms(const live_t *rt) {
+  return rt->cfg.keepalive > 0 ? ns_to_ms(rt->cfg.keepalive) : 60000;
+}
+
 static void ka_cb(uv_timer_t *h) {
   tconn_t *t = h->data;
   live_t *rt = t->rt;
-  if (t->closing || !t->h2s)
+  if (t->closing || (!t->h2s && !t->h2c))
     return;
   uint64_t now = uv_now(rt->loop);
-  uint64_t ka_ms = ns_to_ms(rt->cfg.keepalive);
+  uint64_t ka_ms = ka_interval_ms(rt);
+  uint64_t acked = t->h2s ? h2conn_pings_acked(t->h2s)
+                          : h2cli_pings_acked(t->h2c);
   if (t->pinging) {
-    if (h2conn_pings_acked(t->h2s) <= t->acked_before) {
-      rt_log(&rt->base, RT_WARNING, "keepalive ping not acknowledged, closing",
-             NULL);
+    if (acked <= t->acked_before) {
+      if (t->h2s)
+        rt_log(&rt->base, RT_WARNING,
+               "keepalive ping not acknowledged, closing", NULL);
+      else
+        rt_log(&rt->base, RT_WARNING,
+               "keepalive ping not acknowledged, closing", "address",
+               t->ch ? t->ch->addr : "", NULL);
       tconn_close(t);
       return;
     }
@@ -742,8 +758,10 @@ static void ka_cb(uv_timer_t *h) {
   }
   uint64_t idle = now - t->last_read;
   if (idle >= ka_ms) {
-    t->acked_before = h2conn_pings_acked(t->h2s);
-    if (h2conn_ping(t->h2s) == 0) {
+    int ping = t->h2s ? h2conn_ping(t->h2s) == 0
+                      : h2cli_active(t->h2c) > 0 && h2cli_ping(t->h2c) == 0;
+    if (ping) {
+      t->acked_before = acked;
       t->pinging = 1;
       uv_timer_start(&t->ka, ka_cb, PING_TIMEOUT_MS, 0);
       return;
@@ -987,7 +1005,7 @@ static void on_connection(uv_stream_t *server, int status) {
   }
   uv_tcp_nodelay(&t->tcp, 1);
   uv_read_start((uv_stream_t *)&t->tcp, alloc_cb, read_cb);
-  uv_timer_start(&t->ka, ka_cb, ns_to_ms(rt->cfg.keepalive), 0);
+  uv_timer_start(&t->ka, ka_cb, ka_interval_ms(rt), 0);
   tconn_flush(t); /* our SETTINGS */
 }
 
@@ -1179,6 +1197,9 @@ static void connect_cb(uv_connect_t *req, int status) {
   t->connected = 1;
   uv_tcp_nodelay(&t->tcp, 1);
   uv_read_start((uv_stream_t *)&t->tcp, alloc_cb, read_cb);
+  t->last_read = uv_now(t->rt->loop);
+  uv_timer_start(&t->ka, ka_cb, ka_interval_ms(t->rt), 0);
+  uv_unref((uv_handle_t *)&t->ka); /* never keeps a loop alive by itself */
   ch->state = CH_READY;
   ch->backoff_ns = 0;
   while (ch->whead && ch->conn == t) {
