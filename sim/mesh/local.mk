@@ -1,0 +1,27 @@
+# sim/mesh: Istio's policy as a pure library (no I/O beyond reading the YAML
+# it is handed, no clock of its own): the objects read strictly from real
+# manifests (yaml_doc, istio), the decisions (decide), and the manifest
+# checks behind `meshsim analyze` (analyze). The identity/CA part lives in
+# sim/mesh/identity* with its own rules.
+noinst_LIBRARIES += libmeshpolicy.a
+libmeshpolicy_a_SOURCES = \
+	sim/mesh/yaml_doc.c sim/mesh/yaml_doc.h \
+	sim/mesh/diag.c sim/mesh/diag.h \
+	sim/mesh/istio.c sim/mesh/istio.h \
+	sim/mesh/decide.c sim/mesh/decide.h
+MESHPOLICY_CFLAGS = -I$(top_srcdir)/sim/mesh $(YAML_CFLAGS)
+libmeshpolicy_a_CFLAGS = $(AM_CFLAGS) $(MESHPOLICY_CFLAGS)
+# What a program using the policy library links.
+MESHPOLICY_LIBS = libmeshpolicy.a $(YAML_LIBS)
+
+# Table-driven tests (Check, fork mode), one per source file; rows come
+# from shared/MESH.md. They find their fixtures through MESHSIM_SRCDIR.
+MESH_CHECK_TESTS = tests/mesh/istio_test tests/mesh/decide_test
+check_PROGRAMS += $(MESH_CHECK_TESTS)
+TESTS += $(MESH_CHECK_TESTS)
+tests_mesh_istio_test_SOURCES = tests/mesh/istio_test.c
+tests_mesh_istio_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(MESHPOLICY_CFLAGS)
+tests_mesh_istio_test_LDADD = $(MESHPOLICY_LIBS) $(CHECK_LIBS)
+tests_mesh_decide_test_SOURCES = tests/mesh/decide_test.c
+tests_mesh_decide_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(MESHPOLICY_CFLAGS)
+tests_mesh_decide_test_LDADD = $(MESHPOLICY_LIBS) $(CHECK_LIBS)
