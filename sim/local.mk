@@ -37,6 +37,37 @@ libcluster_a_CFLAGS = $(AM_CFLAGS) $(CLUSTER_CFLAGS)
 CLUSTER_LIBS = libcluster.a $(VRT_LIBS) $(YAML_LIBS)
 EXTRA_DIST += sim/cluster/README.md
 
+# sim/load: open-loop arrivals at the frontend (rate profiles, Poisson or
+# evenly spaced, the Locust request mix); the closed loop is the load
+# generator's own service run as a pod (see sim/load/README.md).
+noinst_LIBRARIES += libload.a
+libload_a_SOURCES = sim/load/arrivals.c sim/load/arrivals.h
+LOAD_CFLAGS = -I$(top_srcdir)/sim/load $(VRT_CFLAGS)
+libload_a_CFLAGS = $(AM_CFLAGS) $(LOAD_CFLAGS)
+EXTRA_DIST += sim/load/README.md
+
+# sim/report: observations into per-route, per-service and per-pod figures
+# (the load generator's histograms), as a table and as JSON.
+noinst_LIBRARIES += libreport.a
+libreport_a_SOURCES = sim/report/report.c sim/report/report.h
+REPORT_CFLAGS = -I$(top_srcdir)/sim/report $(LOAD_CFLAGS)
+libreport_a_CFLAGS = $(AM_CFLAGS) $(REPORT_CFLAGS)
+
+# sim/scenario: scenario files (YAML) for `meshsim run`.
+noinst_LIBRARIES += libscenario.a
+libscenario_a_SOURCES = sim/scenario/scenario.c sim/scenario/scenario.h
+SCENARIO_CFLAGS = -I$(top_srcdir)/sim/scenario $(LOAD_CFLAGS) $(YAML_CFLAGS)
+libscenario_a_CFLAGS = $(AM_CFLAGS) $(SCENARIO_CFLAGS)
+EXTRA_DIST += scenarios/README.md scenarios/default.yaml \
+	scenarios/cart-pod-dies.yaml scenarios/spike.yaml scenarios/ramp.yaml
+
+# What `meshsim run` compiles with and links: the modules above, the
+# cluster on the virtual runtime, and every service of the shop.
+SIMRUN_CFLAGS = $(SCENARIO_CFLAGS) $(REPORT_CFLAGS) $(CLUSTER_CFLAGS)
+SIMRUN_LIBS = libscenario.a libreport.a libload.a $(CLUSTER_LIBS) \
+	libfrontend.a libweb.a libbusiness.a libshop.a libloadgen.a \
+	$(LEAVES_LIBS)
+
 # Unit tests (Check, fork mode), one per source file.
 SIM_CHECK_TESTS = tests/sim/des_test tests/sim/rng_test tests/sim/vrt_test \
 	tests/sim/values_test tests/sim/cluster_test
@@ -78,6 +109,10 @@ tests_sim_cluster_test_LDADD = $(CLUSTER_LIBS) $(LEAVES_LIBS) $(CHECK_LIBS)
 # this test alone is built.
 $(tests_sim_cluster_test_OBJECTS): $(PROTO_GEN)
 
+# `meshsim run` as a whole (shell tests; they run the meshsim binary):
+# same seed, same report and event log; another seed, other bytes.
+TESTS += tests/sim/run_determinism_test.sh
+EXTRA_DIST += tests/sim/run_determinism_test.sh
 
 # bench-des: the PHOLD microbenchmark of the engine against a bare binary
 # heap in the same run (and SimGrid's engine when libsimgrid-dev is

@@ -9,6 +9,7 @@
 #include <string.h>
 
 static const msim_cmd_t *const commands[] = {
+    &msim_cmd_run,
     &msim_cmd_up,
     &msim_cmd_down,
 };

@@ -18,6 +18,7 @@ typedef struct msim_cmd {
   int (*exec)(int argc, char **argv);
 } msim_cmd_t;
 
+extern const msim_cmd_t msim_cmd_run;
 extern const msim_cmd_t msim_cmd_up;
 extern const msim_cmd_t msim_cmd_down;
 
