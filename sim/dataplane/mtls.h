@@ -92,7 +92,8 @@ const char *mtls_err_name(int err);
  * `make bench-mtls` on the development VM (2 vCPU AMD EPYC, Debian 12,
  * OpenSSL 3.0.22, gcc 12 -O2) on 2026-11-25. That machine is shared and
  * contention only ever inflates CPU time (by up to 2x in those runs), so
- * these are the lowest of 8 runs, i.e. an uncontended core. An intermediate
+ * these are the lowest of 11 runs, i.e. an uncontended core (the two
+ * quietest runs agreed within 1 us). An intermediate
  * adds about 30 % (one more signature to verify each way). See
  * BENCHMARKS.md "mTLS handshakes". The data plane charges these in virtual
  * time (the cost profile may override them). */
