@@ -77,8 +77,8 @@ PY
 }
 apply_patches "$tmp/istio.json" "$tmp/patched.json" || fail "the weights patches do not apply to k8s/istio"
 grep -q '"weight": 70' "$tmp/patched.json" || grep -q '"weight":70' "$tmp/patched.json" || fail "patch did not set 70"
-node "$K/test/validate.mjs" objects "$tmp"/chart-*.json "$tmp/patched.json" > "$tmp/out" || { cat "$tmp/out"; fail "patched manifests invalid"; }
+node "$VALIDATE" objects "$tmp"/chart-*.json "$tmp/patched.json" > "$tmp/out" || { cat "$tmp/out"; fail "patched manifests invalid"; }
 apply_patches "$tmp/istio.json" "$tmp/half.json" 1
-node "$K/test/validate.mjs" objects "$tmp"/chart-*.json "$tmp/half.json" > "$tmp/out" && fail "a mesh-only weight change went unnoticed"
+node "$VALIDATE" objects "$tmp"/chart-*.json "$tmp/half.json" > "$tmp/out" && fail "a mesh-only weight change went unnoticed"
 grep -q "splits frontend.frontend.svc.cluster.local as" "$tmp/out" || { cat "$tmp/out"; fail "mismatch not named"; }
 echo "deploy: $(sed -n 's/^deploy: \([0-9]*\) steps$/\1/p' "$tmp/plan")-step plan in order; weights patches apply and keep splits equal"

@@ -55,18 +55,25 @@ render() {
 }
 
 # The npm schema packages, installed with `npm ci` from the committed lock
-# into k8s/test/node_modules (git-ignored) when missing or out of date.
+# into the build tree ($T/npm; the source tree stays untouched, as make
+# distcheck's read-only one requires) when missing or out of date. Node
+# resolves packages next to the script, so validate.mjs is run from there:
+# use $VALIDATE.
+VALIDATE=$T/npm/validate.mjs
 npm_ci() {
   need node nodejs
   need npm npm
   (
     flock 9
-    stamp=$K/test/node_modules/.meshsim-lock
+    mkdir -p "$T/npm"
+    stamp=$T/npm/node_modules/.meshsim-lock
     if ! cmp -s "$K/test/package-lock.json" "$stamp" 2>/dev/null; then
-      echo "npm ci in k8s/test"
-      (cd "$K/test" && timeout 300 npm ci --no-audit --no-fund --loglevel=error) >&2
+      echo "npm ci in $T/npm"
+      cp "$K/test/package.json" "$K/test/package-lock.json" "$T/npm/"
+      (cd "$T/npm" && timeout 300 npm ci --no-audit --no-fund --loglevel=error) >&2
       cp "$K/test/package-lock.json" "$stamp"
     fi
+    cp "$K/test/validate.mjs" "$VALIDATE.tmp" && mv -f "$VALIDATE.tmp" "$VALIDATE"
   ) 9>"$T/npm.lock"
 }
 

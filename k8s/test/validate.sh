@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 build_render
 npm_ci
-V="node $K/test/validate.mjs"
+V="node $VALIDATE"
 
 # 1. All charts, Istio and monitoring manifests together.
 for c in $(charts); do render "$c" -o json > "$tmp/chart-$c.json" || fail "$c: does not render"; done
