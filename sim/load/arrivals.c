@@ -163,27 +163,41 @@ int ld_route_find(const char *name)
 	return -1;
 }
 
+/* Copies |n| bytes of |s| to |*p| if they fit before |end| (one byte kept
+ * for the NUL). */
+static void put(char **p, char *end, const char *s, size_t n)
+{
+	if (n > (size_t)(end - *p) - 1)
+		n = (size_t)(end - *p) - 1;
+	memcpy(*p, s, n);
+	*p += n;
+}
+
 void ld_route_of(const char *mp, char *buf, size_t size)
 {
+	if (size == 0)
+		return;
 	size_t q = strcspn(mp, "?");
 	const char *sp = memchr(mp, ' ', q);
 	const char *path = sp ? sp + 1 : mp;
-	size_t mlen = sp ? (size_t)(sp - mp) : 0;
+	size_t plen = (size_t)(mp + q - path);
 	static const struct {
 		const char *prefix, *name;
-	} folds[] = {{"/product/", "/product/[id]"},
-	             {"/static/", "/static/[file]"},
-	             {"/business/", "/business/[path]"}};
-	for (size_t i = 0; i < sizeof folds / sizeof *folds; i++) {
-		size_t pl = strlen(folds[i].prefix);
-		if ((size_t)(mp + q - path) > pl &&
-		    strncmp(path, folds[i].prefix, pl) == 0) {
-			snprintf(buf, size, "%.*s%s%s", (int)mlen, mp,
-			         mlen ? " " : "", folds[i].name);
+		size_t len;
+	} folds[] = {{"/product/", "/product/[id]", 9},
+	             {"/static/", "/static/[file]", 8},
+	             {"/business/", "/business/[path]", 10}};
+	char *p = buf, *end = buf + size;
+	put(&p, end, mp, (size_t)(path - mp));
+	for (size_t i = 0; i < sizeof folds / sizeof *folds; i++)
+		if (plen > folds[i].len &&
+		    memcmp(path, folds[i].prefix, folds[i].len) == 0) {
+			put(&p, end, folds[i].name, strlen(folds[i].name));
+			*p = '\0';
 			return;
 		}
-	}
-	snprintf(buf, size, "%.*s", (int)q, mp);
+	put(&p, end, path, plen);
+	*p = '\0';
 }
 
 /* ---- the driver ------------------------------------------------------------ */

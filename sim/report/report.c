@@ -44,8 +44,20 @@ typedef struct rp_pod_fig {
 	uint64_t jobs;
 } rp_pod_fig_t;
 
+/* A served method's entries, remembered by what the observation carries:
+ * the serving pod's service name (static in the rt_service_t) and copies
+ * of the gRPC service and method, so most observations cost three short
+ * compares instead of formatting and hashing a key. */
+#define RP_CACHE 256
+typedef struct rp_cache {
+	const char *pod_svc;
+	char service[96], method[64];
+	rp_stat_t *sv, *m;
+} rp_cache_t;
+
 struct rp_report {
 	vrt_world_t *w;
+	rp_cache_t cache[RP_CACHE];
 	int open;
 	des_time_t begin, end;
 	rp_table_t routes, services, methods;
@@ -167,6 +179,7 @@ rp_report_t *rp_new(vrt_world_t *w)
 
 static void clear(rp_report_t *r)
 {
+	memset(r->cache, 0, sizeof r->cache);
 	table_clear(&r->routes);
 	table_clear(&r->services);
 	table_clear(&r->methods);
@@ -241,14 +254,30 @@ void rp_obs(void *user, const vrt_obs_t *o)
 	const char *svc = vrt_pod_service(o->server);
 	int key_status = 1000 + (int)o->status;
 	int err = o->status != RT_OK;
-	rp_stat_t *sv = table_get(&r->services, svc);
-	if (!sv)
-		return;
-	stat_add(sv, d, key_status, err);
-	snprintf(key, sizeof key, "%s\t%s/%s", svc, o->service, o->method);
-	rp_stat_t *m = table_get(&r->methods, key);
-	if (m)
+	uint64_t h = (hash(o->method) ^ (uintptr_t)svc) * 0x9e3779b97f4a7c15ull;
+	rp_cache_t *c = &r->cache[h >> 56];
+	if (c->pod_svc != svc || strcmp(c->method, o->method) != 0 ||
+	    strcmp(c->service, o->service) != 0) {
+		rp_stat_t *sv = table_get(&r->services, svc);
+		snprintf(key, sizeof key, "%s\t%s/%s", svc, o->service,
+		         o->method);
+		rp_stat_t *m = table_get(&r->methods, key);
+		if (!sv || !m)
+			return;
+		if (strlen(o->service) < sizeof c->service &&
+		    strlen(o->method) < sizeof c->method) {
+			c->pod_svc = svc;
+			strcpy(c->service, o->service);
+			strcpy(c->method, o->method);
+			c->sv = sv;
+			c->m = m;
+		}
+		stat_add(sv, d, key_status, err);
 		stat_add(m, d, key_status, err);
+		return;
+	}
+	stat_add(c->sv, d, key_status, err);
+	stat_add(c->m, d, key_status, err);
 }
 
 void rp_begin(rp_report_t *r)
