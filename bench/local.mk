@@ -11,7 +11,7 @@
 # nginx with the whole shop up (bench-frontend).
 .PHONY: bench bench-grpc bench-frontend
 bench:
-	$(MAKE) $(AM_MAKEFLAGS) -j1 bench-grpc bench-des bench-vrt bench-frontend
+	$(MAKE) $(AM_MAKEFLAGS) -j1 bench-grpc bench-des bench-vrt bench-frontend bench-mtls
 
 bench-grpc: currencyservice$(EXEEXT) productcatalogservice$(EXEEXT)
 	secs='$(BENCH_SECONDS)'; BENCH_SECONDS=$${secs:-10}; export BENCH_SECONDS; \
