@@ -109,6 +109,27 @@ tests_sim_cluster_test_LDADD = $(CLUSTER_LIBS) $(LEAVES_LIBS) $(CHECK_LIBS)
 # this test alone is built.
 $(tests_sim_cluster_test_OBJECTS): $(PROTO_GEN)
 
+# The modules of `meshsim run`: arrivals (and the driver against a stand-in
+# frontend), the report (with the real currency service for CPU figures),
+# scenario files (the committed ones through MESHSIM_SRCDIR).
+SIMRUN_CHECK_TESTS = tests/sim/arrivals_test tests/sim/report_test \
+	tests/sim/scenario_test
+check_PROGRAMS += $(SIMRUN_CHECK_TESTS)
+TESTS += $(SIMRUN_CHECK_TESTS)
+tests_sim_arrivals_test_SOURCES = tests/sim/arrivals_test.c
+tests_sim_arrivals_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LOAD_CFLAGS)
+tests_sim_arrivals_test_LDADD = libload.a $(VRT_LIBS) $(LOADGEN_LIBS) \
+	$(LEAVES_LIBS) $(CHECK_LIBS)
+tests_sim_report_test_SOURCES = tests/sim/report_test.c
+tests_sim_report_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(REPORT_CFLAGS)
+tests_sim_report_test_LDADD = libreport.a libload.a $(VRT_LIBS) \
+	$(LOADGEN_LIBS) $(LEAVES_LIBS) $(CHECK_LIBS)
+$(tests_sim_report_test_OBJECTS): $(PROTO_GEN)
+tests_sim_scenario_test_SOURCES = tests/sim/scenario_test.c
+tests_sim_scenario_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(SCENARIO_CFLAGS)
+tests_sim_scenario_test_LDADD = libscenario.a libload.a $(VRT_LIBS) \
+	$(LOADGEN_LIBS) $(LEAVES_LIBS) $(YAML_LIBS) $(CHECK_LIBS)
+
 # `meshsim run` as a whole (shell tests; they run the meshsim binary):
 # same seed, same report and event log; another seed, other bytes.
 TESTS += tests/sim/run_determinism_test.sh

@@ -105,7 +105,11 @@ des_time_t ld_arrivals_next(ld_arrivals_t *a)
 		return -1;
 	/* Integrated rate, not time, is what advances: exp(1) (or exactly 1)
 	 * per arrival; the time is where the integral reaches the target. */
-	a->target += a->deterministic ? 1.0 : des_rng_exp(&a->rng, 1.0);
+	if (a->deterministic)
+		a->target += a->started ? 1.0 : 0.0; /* the first at once */
+	else
+		a->target += des_rng_exp(&a->rng, 1.0);
+	a->started = 1;
 	for (;;) {
 		size_t i = a->seg;
 		double r0 = a->p[i].rate, r1 = seg_end_rate(a->p, a->n, i);

@@ -20,7 +20,9 @@
  * Arrivals: a (non-homogeneous) Poisson process with that rate, drawn by
  * inverting the integrated rate (exact for piecewise-linear rates: no
  * thinning, one draw per arrival), or deterministic (the k-th arrival
- * where the integrated rate reaches k: evenly spaced at a constant rate).
+ * where the integrated rate reaches k - 1: the first at the profile's
+ * first point, then evenly spaced at a constant rate, so d seconds at r
+ * per second are exactly r * d arrivals).
  *
  * Threads: none. Errors: 0 or -1 with a message in |err|.
  */
@@ -63,6 +65,7 @@ typedef struct ld_arrivals {
 	double level;  /* integrated rate at the last arrival */
 	double target; /* integrated rate of the next arrival */
 	des_time_t last;
+	int started;
 } ld_arrivals_t;
 
 /* Prepares |a| over |p|/|n| (copied; checked as ld_profile_check) with the

@@ -78,8 +78,7 @@ static int get_duration(ps_t *p, yaml_node_t *n, const char *field,
 	const char *v = scalar(n), *why = "expected a duration";
 	rt_time_t t;
 	if (!v || loadgen_parse_duration(v, &t, &why) != 0)
-		return fail(p, n, field, "\"%s\" is not a duration (%s; e.g. "
-		                         "\"90s\", \"10m\", \"1h\")",
+		return fail(p, n, field, "\"%s\" is not a duration: %s",
 		            v ? v : "", why);
 	*out = t;
 	return 0;
