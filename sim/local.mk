@@ -132,8 +132,11 @@ tests_sim_scenario_test_LDADD = libscenario.a libload.a $(VRT_LIBS) \
 
 # `meshsim run` as a whole (shell tests; they run the meshsim binary):
 # same seed, same report and event log; another seed, other bytes.
-TESTS += tests/sim/run_determinism_test.sh
-EXTRA_DIST += tests/sim/run_determinism_test.sh
+# And a tiny scenario's report and event log against a committed file
+# (RUN_GOLDEN_UPDATE=1 rewrites it).
+TESTS += tests/sim/run_determinism_test.sh tests/sim/run_golden_test.sh
+EXTRA_DIST += tests/sim/run_determinism_test.sh tests/sim/run_golden_test.sh \
+	tests/sim/golden/run_tiny.yaml tests/sim/golden/run_tiny.txt
 
 # bench-des: the PHOLD microbenchmark of the engine against a bare binary
 # heap in the same run (and SimGrid's engine when libsimgrid-dev is
