@@ -1,16 +1,17 @@
 # tools/: the meshsim command (a table of subcommands) and its modules.
 bin_PROGRAMS += meshsim
 meshsim_SOURCES = tools/meshsim.c tools/meshsim.h tools/cmd_up.c tools/cmd_down.c \
-	tools/cmd_run.c \
+	tools/cmd_run.c tools/cmd_analyze.c \
 	tools/statedir.c tools/statedir.h \
 	tools/supervisor.c tools/supervisor.h
 # cmd_run finds k8s/charts and data/cost-profile.json next to the binary, in
 # its parent, or in the source tree it was built from.
 meshsim_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(NGHTTP2_CFLAGS) $(PROTOBUFC_CFLAGS) \
-	$(SIMRUN_CFLAGS) -DMESHSIM_SRCDIR='"$(abs_top_srcdir)"'
+	$(SIMRUN_CFLAGS) $(MESHPOLICY_CFLAGS) -DMESHSIM_SRCDIR='"$(abs_top_srcdir)"'
 # `meshsim run` runs every service of the shop in virtual time (SIMRUN_LIBS,
 # sim/local.mk); `up` and `down` the live runtime.
-meshsim_LDADD = $(SIMRUN_LIBS) $(LIVE_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS) -lm
+# `analyze` is sim/mesh's checks (MESHPOLICY_LIBS, sim/mesh/local.mk).
+meshsim_LDADD = $(MESHPOLICY_LIBS) $(SIMRUN_LIBS) $(LIVE_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS) -lm
 $(meshsim_OBJECTS): $(PROTO_GEN)
 
 TESTS += tests/test_up.sh tests/test_run.sh

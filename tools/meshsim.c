@@ -12,6 +12,7 @@ static const msim_cmd_t *const commands[] = {
     &msim_cmd_run,
     &msim_cmd_up,
     &msim_cmd_down,
+    &msim_cmd_analyze,
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 

@@ -21,5 +21,6 @@ typedef struct msim_cmd {
 extern const msim_cmd_t msim_cmd_run;
 extern const msim_cmd_t msim_cmd_up;
 extern const msim_cmd_t msim_cmd_down;
+extern const msim_cmd_t msim_cmd_analyze;
 
 #endif /* MESHSIM_TOOLS_MESHSIM_H */

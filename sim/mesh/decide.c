@@ -158,8 +158,19 @@ static int source_ok(const areq_t *a, const mesh_authz_source_t *s)
 			any_cidr(&s->not_remote_ip_blocks, rip));
 }
 
+/* 1 matches, 0 does not, 2 may match (op_unknown and the operation
+ * constrains host, method or path). */
 static int op_ok(const areq_t *a, const mesh_authz_operation_t *o)
 {
+	if (a->r->op_unknown) {
+		if (!FIELD_OK(o->ports, o->not_ports, any_glob(&o->ports, a->portstr, 0),
+			      any_glob(&o->not_ports, a->portstr, 0)))
+			return 0;
+		return o->hosts.n || o->not_hosts.n || o->methods.n || o->not_methods.n || o->paths.n ||
+				       o->not_paths.n
+			   ? 2
+			   : 1;
+	}
 	return FIELD_OK(o->hosts, o->not_hosts, any_glob(&o->hosts, a->r->host, 1),
 			any_glob(&o->not_hosts, a->r->host, 1)) &&
 	       FIELD_OK(o->ports, o->not_ports, any_glob(&o->ports, a->portstr, 0),
@@ -196,8 +207,10 @@ static int cond_value_ok(const areq_t *a, const char *key, const mesh_strs_t *va
 	return 0; /* destination.ip, request.auth.audiences/presenter: not modelled */
 }
 
+/* 1 matches, 0 does not, 2 may match (see op_unknown). */
 static int rule_ok(const areq_t *a, const mesh_authz_rule_t *rule)
 {
+	int res = 1;
 	if (rule->nfrom) {
 		int ok = 0;
 		for (size_t i = 0; i < rule->nfrom && !ok; i++)
@@ -207,28 +220,42 @@ static int rule_ok(const areq_t *a, const mesh_authz_rule_t *rule)
 	}
 	if (rule->nto) {
 		int ok = 0;
-		for (size_t i = 0; i < rule->nto && !ok; i++)
-			ok = op_ok(a, &rule->to[i]);
+		for (size_t i = 0; i < rule->nto && ok != 1; i++) {
+			int k = op_ok(a, &rule->to[i]);
+			if (k == 1 || (k == 2 && !ok))
+				ok = k;
+		}
 		if (!ok)
 			return 0;
+		res = ok;
 	}
 	for (size_t i = 0; i < rule->nwhen; i++) {
 		const mesh_authz_cond_t *c = &rule->when[i];
+		if (a->r->op_unknown && !strncmp(c->key, "request.headers[", 16)) {
+			res = 2;
+			continue;
+		}
 		if (c->values.n && !cond_value_ok(a, c->key, &c->values))
 			return 0;
 		if (c->not_values.n && cond_value_ok(a, c->key, &c->not_values))
 			return 0;
 	}
-	return 1;
+	return res;
 }
 
-/* Index of the first matching rule, or -1. */
-static int policy_match(const areq_t *a, const mesh_authz_policy_t *p)
+/* Index of the first matching rule (a sure match before a possible one,
+ * which counts only when |maybe|), or -1. */
+static int policy_match(const areq_t *a, const mesh_authz_policy_t *p, int maybe)
 {
-	for (size_t i = 0; i < p->nrules; i++)
-		if (rule_ok(a, &p->rules[i]))
+	int possible = -1;
+	for (size_t i = 0; i < p->nrules; i++) {
+		int k = rule_ok(a, &p->rules[i]);
+		if (k == 1)
 			return (int)i;
-	return -1;
+		if (k == 2 && possible < 0)
+			possible = (int)i;
+	}
+	return maybe ? possible : -1;
 }
 
 static int ap_applies(const mesh_authz_policy_t *p, const mesh_workload_t *w)
@@ -276,7 +303,7 @@ void mesh_authz(const mesh_config_t *cfg, const mesh_authz_req_t *r, mesh_authz_
 			const mesh_authz_policy_t *p = cfg->ap[i];
 			if (p->action != (pass ? MESH_AUTHZ_DENY : MESH_AUTHZ_CUSTOM) || !ap_applies(p, r->dest))
 				continue;
-			int k = policy_match(&a, p);
+			int k = policy_match(&a, p, 0);
 			if (k < 0)
 				continue;
 			if (!pass && r->custom && r->custom(r->custom_ud, p, r))
@@ -306,7 +333,7 @@ void mesh_authz(const mesh_config_t *cfg, const mesh_authz_req_t *r, mesh_authz_
 		any_allow = 1;
 		size_t nl = strlen(names);
 		snprintf(names + nl, sizeof names - nl, "%s%s/%s", nl ? ", " : "", p->meta.ns, p->meta.name);
-		int k = policy_match(&a, p);
+		int k = policy_match(&a, p, 1);
 		if (k >= 0 && (!hit || p->meta.age < hit->meta.age))
 			hit = p, hit_rule = k;
 	}

@@ -87,6 +87,11 @@ struct mesh_authz_req {
 	const char *sni;
 	mesh_authz_custom_cb custom; /* NULL: a matching CUSTOM policy denies */
 	void *custom_ud;
+	/* For analysis: the operation (host, method, path, headers) is not
+	 * known. A rule that constrains it then "may match": it counts for
+	 * ALLOW and not for DENY or CUSTOM, so a denial means the call is
+	 * refused whatever the operation. */
+	int op_unknown;
 };
 
 typedef struct mesh_authz_decision {

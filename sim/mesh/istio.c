@@ -592,8 +592,15 @@ static int parse_meta(pc_t *c, const yd_doc_t *doc, mesh_obj_meta_t *m, int stri
 		m->ns = "default";
 	snprintf(c->what, sizeof c->what, "%s %s/%s", m->kind ? m->kind : "object", m->ns,
 		 m->name ? m->name : "(unnamed)");
-	if (!strict)
+	if (!strict) {
+		/* Other objects: read leniently, for the analyzer. */
+		const yd_node_t *l = val(md, "labels");
+		size_t old = pk(c, "metadata.labels");
+		if (l && l->kind == YD_MAP)
+			glabels_node(c, l, &m->labels);
+		pp(c, old);
 		return 0;
+	}
 	size_t old = pk(c, "metadata");
 	if (!md) {
 		perr(c, r, "required");

@@ -8,7 +8,8 @@ libmeshpolicy_a_SOURCES = \
 	sim/mesh/yaml_doc.c sim/mesh/yaml_doc.h \
 	sim/mesh/diag.c sim/mesh/diag.h \
 	sim/mesh/istio.c sim/mesh/istio.h \
-	sim/mesh/decide.c sim/mesh/decide.h
+	sim/mesh/decide.c sim/mesh/decide.h \
+	sim/mesh/analyze.c sim/mesh/analyze.h
 MESHPOLICY_CFLAGS = -I$(top_srcdir)/sim/mesh $(YAML_CFLAGS)
 libmeshpolicy_a_CFLAGS = $(AM_CFLAGS) $(MESHPOLICY_CFLAGS)
 # What a program using the policy library links.
@@ -25,3 +26,14 @@ tests_mesh_istio_test_LDADD = $(MESHPOLICY_LIBS) $(CHECK_LIBS)
 tests_mesh_decide_test_SOURCES = tests/mesh/decide_test.c
 tests_mesh_decide_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(MESHPOLICY_CFLAGS)
 tests_mesh_decide_test_LDADD = $(MESHPOLICY_LIBS) $(CHECK_LIBS)
+
+# `meshsim analyze` on the seed's canary faults, on one of each other
+# mistake, and on our real manifests (k8s/istio with --charts k8s/charts).
+TESTS += tests/mesh/analyze.sh
+EXTRA_DIST += tests/mesh/analyze.sh \
+	tests/mesh/fixtures/seed-faults/cluster.yaml \
+	tests/mesh/fixtures/seed-faults/gateway.yaml \
+	tests/mesh/fixtures/seed-faults/canary-frontend.yaml \
+	tests/mesh/fixtures/more-faults/shop.yaml \
+	tests/mesh/fixtures/more-faults/calls.txt
+tests/mesh/analyze.log: meshsim$(EXEEXT)

@@ -303,6 +303,30 @@ START_TEST(test_authz_custom_provider)
 }
 END_TEST
 
+/* Analysis with the operation unknown: a path-limited ALLOW may match
+ * (allow), a path-limited DENY may not (no denial), an unmatched principal
+ * is still refused. */
+START_TEST(test_authz_op_unknown)
+{
+	load(ap_yaml);
+	mesh_workload_t w = {"w", "cart", labels(0, "app=cart"), "sa", 1};
+	mesh_authz_req_t q = {.mtls = 1, .principal = FE, .dest = &w, .host = "svc", .port = 7070,
+			      .method = "POST", .op_unknown = 1};
+	mesh_authz_decision_t d;
+	mesh_authz(&cfg, &q, &d);
+	ck_assert_msg(d.allow, "%s", d.reason); /* no-empty's DENY needs the EmptyCart path */
+	ck_assert_str_eq(d.policy->meta.name, "cart");
+	q.principal = RE;
+	mesh_authz(&cfg, &q, &d);
+	ck_assert_int_eq(d.allow, 0);
+	q.principal = FE;
+	q.port = 9999; /* rule 0 has no port; rule 1 (port 15020) is monitoring's */
+	mesh_authz(&cfg, &q, &d);
+	ck_assert_int_eq(d.allow, 1);
+	unload();
+}
+END_TEST
+
 /* ================= routing ================= */
 static const char *rt_yaml =
     "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: istio-system}\n"
@@ -816,6 +840,7 @@ static Suite *decide_suite(void)
 	tcase_add_test(tc, test_peer_accepts);
 	LOOP(tc, test_authz, ap_rows);
 	tcase_add_test(tc, test_authz_custom_provider);
+	tcase_add_test(tc, test_authz_op_unknown);
 	LOOP(tc, test_route, rt_rows);
 	tcase_add_test(tc, test_route_weight_shares);
 	LOOP(tc, test_fault_decide, fault_rows);
