@@ -184,3 +184,16 @@ bench-vrt: bench/vrt_bench$(EXEEXT)
 	@cpu='$(BENCH_DES_CPU)'; cpu=$${cpu:-0}; \
 	pin=; if command -v taskset >/dev/null 2>&1; then pin="taskset -c $$cpu"; fi; \
 	$$pin bench/vrt_bench$(EXEEXT) $(srcdir)/data/cost-profile.json
+
+# bench-sim: the whole shop at 1000 requests/s (open loop, the Locust
+# request mix) for one virtual hour: wall time, speed-up over real time,
+# CPU time, peak RSS (bench/sim_bench.sh, /usr/bin/time -v). Never part of
+# `make check`. SIM_BENCH_RATE (default 1000), SIM_BENCH_DURATION (default
+# 1h), BENCH_DES_CPU (the core; default 0).
+EXTRA_DIST += bench/sim_bench.sh
+.PHONY: bench-sim
+bench-sim: meshsim$(EXEEXT)
+	@$(SHELL) $(srcdir)/bench/sim_bench.sh ./meshsim$(EXEEXT) \
+	  $${SIM_BENCH_RATE:-$(SIM_BENCH_RATE)} $${SIM_BENCH_DURATION:-$(SIM_BENCH_DURATION)}
+SIM_BENCH_RATE = 1000
+SIM_BENCH_DURATION = 1h

@@ -762,6 +762,13 @@ static int run_exec(int argc, char **argv)
 			                 "(--rate)%s%s", "", "");
 		r.route = ld_route_find(route);
 	}
+	if (r.sc && r.sc->n_set) {
+		const char **ns = realloc(
+		    r.sets, (r.n_sets + r.sc->n_set + 1) * sizeof *ns);
+		if (!ns)
+			return 1;
+		r.sets = ns;
+	}
 	if (r.sc)
 		for (size_t i = 0; i < r.sc->n_set; i++) {
 			/* The scenario's overrides go first: the command
