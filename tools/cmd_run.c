@@ -633,6 +633,10 @@ __attribute__((format(printf, 1, 2))) static int usage_err(const char *fmt,
 static int run_exec(int argc, char **argv)
 {
 	run_t r = {.route = -1};
+/* Until the run is set up, leaving frees what parsing allocated. */
+#define EARLY(code) do { sc_free(r.sc); free(r.sets); return (code); } while (0)
+#define USAGE(...) \
+	do { sc_free(r.sc); free(r.sets); return usage_err(__VA_ARGS__); } while (0)
 	char charts_buf[PATH_MAX], prof_buf[PATH_MAX];
 	int have_seed = 0, have_duration = 0, have_users = 0, have_rate = 0;
 	double rate = 0;
@@ -652,12 +656,21 @@ static int run_exec(int argc, char **argv)
 		} else if (!strcmp(a, "--uniform")) {
 			r.deterministic = 1;
 		} else if (a[0] == '-' && !v) {
-			return usage_err("option '%s' needs a value%s", a, "");
+			static const char *const valued[] = {
+			    "--seed", "--duration", "--users", "--spawn-rate",
+			    "--rate", "--route", "--charts", "--profile", "--set",
+			    "--event-log", NULL};
+			int known = 0;
+			for (const char *const *o = valued; *o; o++)
+				known |= !strcmp(a, *o);
+			if (known)
+				USAGE("option '%s' needs a value%s", a, "");
+			USAGE("unknown option '%s'%s", a, "");
 		} else if (!strcmp(a, "--seed")) {
 			errno = 0;
 			unsigned long long s = strtoull(v, &end, 10);
 			if (!*v || *end || errno || v[0] == '-')
-				return usage_err("--seed: '%s' is not a "
+				USAGE("--seed: '%s' is not a "
 				                 "non-negative integer%s", v, "");
 			r.seed = s;
 			have_seed = 1;
@@ -666,7 +679,7 @@ static int run_exec(int argc, char **argv)
 			rt_time_t d;
 			const char *why;
 			if (loadgen_parse_duration(v, &d, &why) != 0 || d <= 0)
-				return usage_err("--duration: '%s' is not a "
+				USAGE("--duration: '%s' is not a "
 				                 "positive duration (%s)", v,
 				                 "e.g. 30s, 10m, 1h");
 			r.duration = d;
@@ -675,7 +688,7 @@ static int run_exec(int argc, char **argv)
 		} else if (!strcmp(a, "--users")) {
 			long n = strtol(v, &end, 10);
 			if (!*v || *end || n < 1 || n > 10000000)
-				return usage_err("--users: '%s' is not a whole "
+				USAGE("--users: '%s' is not a whole "
 				                 "number from 1%s", v, "");
 			r.users = (unsigned)n;
 			have_users = 1;
@@ -683,13 +696,13 @@ static int run_exec(int argc, char **argv)
 		} else if (!strcmp(a, "--spawn-rate")) {
 			r.spawn_rate = strtod(v, &end);
 			if (!*v || *end || !(r.spawn_rate > 0))
-				return usage_err("--spawn-rate: '%s' is not a "
+				USAGE("--spawn-rate: '%s' is not a "
 				                 "positive number%s", v, "");
 			i++;
 		} else if (!strcmp(a, "--rate")) {
 			rate = strtod(v, &end);
 			if (!*v || *end || !(rate > 0))
-				return usage_err("--rate: '%s' is not a positive "
+				USAGE("--rate: '%s' is not a positive "
 				                 "number of requests per second%s",
 				                 v, "");
 			have_rate = 1;
@@ -697,7 +710,7 @@ static int run_exec(int argc, char **argv)
 		} else if (!strcmp(a, "--route")) {
 			route = v;
 			if (ld_route_find(v) < 0)
-				return usage_err("--route: no route '%s'%s", v,
+				USAGE("--route: no route '%s'%s", v,
 				                 " (GET /, POST /setCurrency, GET "
 				                 "/product/[id], POST /cart, GET "
 				                 "/cart, POST /cart/checkout)");
@@ -715,23 +728,23 @@ static int run_exec(int argc, char **argv)
 			r.event_log = v;
 			i++;
 		} else if (a[0] == '-') {
-			return usage_err("unknown option '%s'%s", a, "");
+			USAGE("unknown option '%s'%s", a, "");
 		} else if (!r.scenario_path) {
 			r.scenario_path = a;
 		} else {
-			return usage_err("one scenario at a time ('%s' and "
+			USAGE("one scenario at a time ('%s' and "
 			                 "'%s')", r.scenario_path, a);
 		}
 	}
 	if (have_users && have_rate)
-		return usage_err("--users (closed loop) and --rate (open loop) "
+		USAGE("--users (closed loop) and --rate (open loop) "
 		                 "exclude each other%s%s", "", "");
 
 	char err[1024];
 	if (r.scenario_path &&
 	    sc_load(r.scenario_path, &r.sc, err, sizeof err) != 0) {
 		fprintf(stderr, "meshsim run: %s\n", err);
-		return 2;
+		EARLY(2);
 	}
 	/* The scenario's settings, then the command line's over them. */
 	r.duration = have_duration ? r.duration
@@ -758,7 +771,7 @@ static int run_exec(int argc, char **argv)
 	}
 	if (route) {
 		if (r.load_kind != SC_LOAD_RATE)
-			return usage_err("--route is for open-loop load "
+			USAGE("--route is for open-loop load "
 			                 "(--rate)%s%s", "", "");
 		r.route = ld_route_find(route);
 	}
@@ -766,7 +779,7 @@ static int run_exec(int argc, char **argv)
 		const char **ns = realloc(
 		    r.sets, (r.n_sets + r.sc->n_set + 1) * sizeof *ns);
 		if (!ns)
-			return 1;
+			EARLY(1);
 		r.sets = ns;
 	}
 	if (r.sc)
@@ -788,18 +801,18 @@ static int run_exec(int argc, char **argv)
 		fprintf(stderr, "meshsim run: cannot find k8s/charts next to "
 		                "meshsim, in its parent or in " MESHSIM_SRCDIR
 		                "; pass --charts DIR\n");
-		return 2;
+		EARLY(2);
 	}
 	if (!is_dir(r.charts)) {
 		fprintf(stderr, "meshsim run: --charts %s: not a directory\n",
 		        r.charts);
-		return 2;
+		EARLY(2);
 	}
 	if (!r.profile_path &&
 	    find_data("data/cost-profile.json", 0, prof_buf, sizeof prof_buf) == 0)
 		r.profile_path = prof_buf;
 	if (check_sets(&r) != 0)
-		return 2;
+		EARLY(2);
 	describe_load(&r);
 
 	if (r.event_log) {
@@ -807,8 +820,10 @@ static int run_exec(int argc, char **argv)
 		if (!r.elog) {
 			fprintf(stderr, "meshsim run: --event-log %s: %s\n",
 			        r.event_log, strerror(errno));
-			return 1;
+			EARLY(1);
 		}
+#undef EARLY
+#undef USAGE
 	}
 	r.tty = isatty(STDERR_FILENO);
 	/* Millions of short-lived call objects: without these, glibc gives
