@@ -57,7 +57,11 @@ struct fe_req {
   fe_t *fe;
   rt_t *rt;
   rt_call_t *call;
+  /* Valid only until the call ends (rt_http_respond/rt_fail): what the
+   * access log needs afterwards is copied into log_method/log_path. */
   const rt_http_request_t *http;
+  char log_method[16];
+  char log_path[128];
   rt_time_t start;
   char session[FE_SESSION_MAX + 1]; /* "" until the route needs one */
   int new_session;                  /* set the session cookie */

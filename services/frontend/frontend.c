@@ -60,8 +60,9 @@ static void req_finish(fe_req_t *r, int status) {
   snprintf(st, sizeof st, "%d", status);
   rt_time_t dt = rt_now(r->rt) - r->start;
   snprintf(took, sizeof took, "%" PRId64, dt / RT_MSEC);
+  /* The call has ended here, and r->http with it: use the copies. */
   rt_log(r->rt, status >= 500 ? RT_WARNING : RT_INFO, "request complete",
-         "http.req.method", r->http->method, "http.req.path", r->http->path,
+         "http.req.method", r->log_method, "http.req.path", r->log_path,
          "http.resp.status", st, "http.resp.took_ms", took, "session",
          r->session, "request_id", r->request_id, NULL);
   req_free(r);
@@ -513,6 +514,8 @@ static void on_http(rt_call_t *call, const rt_http_request_t *req,
   r->rt = rt_call_rt(call);
   r->call = call;
   r->http = req;
+  snprintf(r->log_method, sizeof r->log_method, "%s", req->method);
+  snprintf(r->log_path, sizeof r->log_path, "%s", req->path);
   r->start = rt_now(r->rt);
   hipstershop__address__init(&r->address);
   hipstershop__credit_card_info__init(&r->card);

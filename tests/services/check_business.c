@@ -512,6 +512,11 @@ START_TEST(test_validation) {
 }
 END_TEST
 
+/* A BOM, an XML declaration and a comment before <svg: still SVG. */
+#define SVG_DOC                                                          \
+  "\xef\xbb\xbf<?xml version=\"1.0\"?>\n<!-- c -->\n<svg "                 \
+  "xmlns=\"http://www.w3.org/2000/svg\"/>"
+
 START_TEST(test_picture_types) {
   backends_t *b;
   rt_test_t *t = start(NULL, &b);
@@ -523,9 +528,7 @@ START_TEST(test_picture_types) {
       {"\xff\xd8\xff\xe0\0\x10JFIF", 10, "image/jpeg"},
       {"GIF89a\x01\0\x01\0", 10, "image/gif"},
       {"RIFF\x10\0\0\0WEBPVP8 ", 16, "image/webp"},
-      {"\xef\xbb\xbf<?xml version=\"1.0\"?>\n<!-- c -->\n<svg "
-       "xmlns=\"http://www.w3.org/2000/svg\"/>",
-       82, "image/svg+xml"},
+      {SVG_DOC, sizeof SVG_DOC - 1, "image/svg+xml"},
       /* PNG bytes declared as a GIF named .jpg: the bytes win. */
       {(const char *)png, sizeof png, "image/png"},
   };
