@@ -20,11 +20,13 @@ f=$K/docker/$svc.Dockerfile
 # The build context: the sources as git sees them (tracked and new, minus
 # ignored files, as .dockerignore keeps out), or a plain copy without git.
 mkdir -p "$tmp/src"
-if git -C "$S" rev-parse --git-dir >/dev/null 2>&1; then
+# (git only when $S is the top of its own work tree: make distcheck's source
+# tree sits inside the checkout's ignored build directory)
+if [ "$(git -C "$S" rev-parse --show-toplevel 2>/dev/null)" = "$(cd "$S" && pwd -P)" ]; then
   (cd "$S" && git ls-files -co --exclude-standard | while IFS= read -r p; do [ -f "$p" ] && printf '%s\n' "$p"; done) > "$tmp/files"
   tar -C "$S" -cf - -T "$tmp/files" | tar -C "$tmp/src" -xf -
 else
-  (cd "$S" && tar --exclude='./build*' --exclude=.git --exclude='*.o' --exclude='*.a' --exclude=config.status \
+  (cd "$S" && tar --exclude='./build*' --exclude='./_build' --exclude=.git --exclude='*.o' --exclude='*.a' --exclude=config.status \
      --exclude=node_modules -cf - .) | tar -C "$tmp/src" -xf -
 fi
 [ -f "$tmp/src/configure.ac" ] || fail "clean copy has no configure.ac"
