@@ -562,11 +562,15 @@ int h2_call_link_child(rt_call_t *call, h2_child_t *child) {
   h2_call_t *c = (h2_call_t *)call;
   if (c->cancelled)
     return 1;
-  child->next = c->children.next;
-  child->prev = &c->children;
-  c->children.next->prev = child;
-  c->children.next = child;
+  h2_child_link(&c->children, child);
   return 0;
+}
+
+void h2_child_link(h2_child_t *head, h2_child_t *child) {
+  child->next = head->next;
+  child->prev = head;
+  head->next->prev = child;
+  head->next = child;
 }
 
 void h2_child_unlink(h2_child_t *child) {

@@ -126,6 +126,10 @@ typedef struct h2_child {
  * call of this runtime (not linked). */
 int h2_call_link_child(rt_call_t *call, h2_child_t *child);
 
+/* Inserts |child| at the front of the list headed by |head| (a call's
+ * children); h2_child_unlink() takes it out again. */
+void h2_child_link(h2_child_t *head, h2_child_t *child);
+
 /* Unlinks |child| if linked. Safe to call twice. */
 void h2_child_unlink(h2_child_t *child);
 

@@ -587,10 +587,7 @@ int http1_call_link_child(rt_call_t *call, h2_child_t *child) {
   http1_call_t *k = (http1_call_t *)call;
   if (k->cancelled || !k->active)
     return 1;
-  child->next = k->children.next;
-  child->prev = &k->children;
-  k->children.next->prev = child;
-  k->children.next = child;
+  h2_child_link(&k->children, child);
   return 0;
 }
 
