@@ -171,7 +171,7 @@ static void observe(vrpc_t *r, vrt_reporter_t who, des_time_t start,
 	               r->client, r->server, r->addr,    r->service,
 	               r->method, st,        r->req_len, r->resp_bytes,
 	               r->http ? VRT_PROTO_HTTP : VRT_PROTO_GRPC,
-	               r->http_status};
+	               r->http_status, "-", 0};
 	w->obs(w->obs_user, &o);
 }
 

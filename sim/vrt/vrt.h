@@ -358,6 +358,12 @@ typedef struct vrt_obs {
 	size_t req_bytes, resp_bytes; /* gRPC: encoded messages, no framing */
 	vrt_proto_t proto;            /* added last: older initialisers */
 	int http_status;              /* still compile (zero: gRPC) */
+	/* What the sidecars add (sim/dataplane); without a mesh: "-" and 0.
+	 * |response_flags| is Envoy's ("UH", "UO,URX", "-"), static or owned
+	 * by the call; |mtls| 1 when the hop was mutual TLS (Istio's
+	 * connection_security_policy="mutual_tls"), else 0 ("none"). */
+	const char *response_flags;
+	int mtls;
 } vrt_obs_t;
 
 typedef void (*vrt_obs_cb)(void *user, const vrt_obs_t *obs);
