@@ -364,6 +364,27 @@ static void refuse_status(vrpc_t *r, int status, const char *text)
 	vrt__rpc_refuse(r, RT_OK, NULL);
 }
 
+void vrt__http_view(const vrpc_t *r, const char **method, const char **target,
+                    const rt_http_header_t **h, size_t *n)
+{
+	*method = r->http->method;
+	*target = r->http->target;
+	*h = r->http->h;
+	*n = r->http->nh;
+}
+
+void vrt__http_local(vrpc_t *r, int status, const char *text)
+{
+	static const rt_http_header_t ct[] = {
+	    {"Content-Type", "text/plain; charset=utf-8"}};
+	size_t wire;
+	if (r->hresp)
+		vrt__http_free(NULL, r->hresp);
+	r->hresp = response_new(r, status, ct, 1, text, strlen(text), 0, &wire);
+	r->http_status = status;
+	r->resp_bytes = r->resp_wire = wire;
+}
+
 static size_t max_body(vrt_pod_t *pod)
 {
 	const char *v = rt_env(&pod->base, "HTTP_MAX_BODY_BYTES");

@@ -171,9 +171,61 @@ static void observe(vrpc_t *r, vrt_reporter_t who, des_time_t start,
 	               r->client, r->server, r->addr,    r->service,
 	               r->method, st,        r->req_len, r->resp_bytes,
 	               r->http ? VRT_PROTO_HTTP : VRT_PROTO_GRPC,
-	               r->http_status, "-", 0};
+	               r->http_status, "-", r->mtls};
+	const char *f = who == VRT_REPORT_CLIENT ? r->cflags : r->sflags;
+	if (f)
+		o.response_flags = f;
 	w->obs(w->obs_user, &o);
 }
+
+/* ---- the mesh hook ---------------------------------------------------------- */
+
+static void mesh_call(const vrpc_t *r, vrt_mesh_call_t *c)
+{
+	memset(c, 0, sizeof *c);
+	c->id = r->id;
+	c->attempt = r->attempt;
+	c->client = r->client;
+	c->addr = r->addr;
+	c->eps = vrt_world_resolve(r->w, r->addr);
+	c->proto = r->http ? VRT_PROTO_HTTP : VRT_PROTO_GRPC;
+	c->service = r->service;
+	c->method = r->method;
+	c->path = r->path;
+	c->req_bytes = r->req_len;
+	c->start = r->start;
+	c->deadline = r->deadline;
+	if (r->http) {
+		vrt__http_view(r, &c->http_method, &c->target, &c->headers,
+		               &c->n_headers);
+	} else {
+		c->http_method = "POST";
+		c->target = r->path;
+	}
+}
+
+/* Tells the hook the attempt is over (|io| in: the outcome). Returns the
+ * hook's retry delay (< 0: none). */
+static des_time_t mesh_end(vrpc_t *r, vrt_mesh_end_t *io)
+{
+	vrt_world_t *w = r->w;
+	io->retry_after = -1;
+	io->flags = NULL;
+	if (!r->msent)
+		return -1;
+	r->msent = 0;
+	if (!w->mesh || !w->mesh->end)
+		return -1;
+	vrt_mesh_call_t c;
+	mesh_call(r, &c);
+	w->mesh->end(w->mesh_user, &c, r->mtoken, io);
+	r->mtoken = NULL;
+	if (io->flags)
+		r->cflags = io->flags;
+	return io->abandoned ? -1 : io->retry_after;
+}
+
+static void ev_retry(des_t *des, void *arg);
 
 /* ---- the client side ------------------------------------------------------ */
 
@@ -182,6 +234,69 @@ static void observe(vrpc_t *r, vrt_reporter_t who, des_time_t start,
 static void deliver_ex(vrpc_t *r, int quiet)
 {
 	vrt_world_t *w = r->w;
+	if (r->retry_wait) {
+		/* Given up between two attempts: no request is out. */
+		des_cancel(w->des, r->ev_req);
+		r->ev_req = DES_EVENT_NULL;
+		r->retry_wait = 0;
+		r->sstate = S_DONE;
+	}
+	if (r->msent) {
+		vrt_mesh_end_t io = {
+		    .status = r->status,
+		    .http_status = r->http && r->status == RT_OK ? r->http_status : 0,
+		    .server = r->server,
+		    .local = r->mlocal,
+		    .reached = r->mreached,
+		    .reset = r->status == RT_UNAVAILABLE && !r->http_status,
+		    .abandoned = quiet,
+		    .gave_up = r->cstate == C_DECIDED ||
+		               r->status == RT_DEADLINE_EXCEEDED,
+		};
+		des_time_t after = mesh_end(r, &io);
+		if (after >= 0 && !quiet && !io.gave_up && r->sstate == S_DONE &&
+		    r->cstate == C_WAIT &&
+		    (r->deadline == DES_TIME_MAX ||
+		     now_of(r) + after < r->deadline)) {
+			/* Another attempt: forget this one's answer, keep
+			 * the call, its deadline and its parent. */
+			des_cancel(w->des, r->ev_resp);
+			r->ev_resp = DES_EVENT_NULL;
+			free(r->resp_buf);
+			r->resp_buf = NULL;
+			if (r->hresp) {
+				vrt__http_free(NULL, r->hresp);
+				r->hresp = NULL;
+			}
+			if (r->counted) {
+				r->counted = 0;
+				r->server->outstanding--;
+			}
+			if (r->req) {
+				protobuf_c_message_free_unpacked(r->req, NULL);
+				r->req = NULL;
+			}
+			r->server = NULL;
+			r->http_status = 0;
+			r->resp_bytes = r->resp_len = r->resp_wire = 0;
+			r->sstate = S_WIRE;
+			r->cancelled = r->cut = 0;
+			r->arrived = 0;
+			r->mreached = r->mlocal = 0;
+			r->sflags = NULL;
+			r->retry_wait = 1;
+			if (tracing(r))
+				vrt__trace(w, "call %llu retry %s after %lldns",
+				           (unsigned long long)r->id,
+				           rt_status_name((int)r->status),
+				           (long long)after);
+			if (des_schedule_full(w->des, now_of(r) + after,
+			                      DES_PRIO_DEFAULT, "vrt.retry",
+			                      ev_retry, r, &r->ev_req) != 0)
+				die("cannot schedule (out of memory)");
+			return;
+		}
+	}
 	des_cancel(w->des, r->ev_cdl);
 	des_cancel(w->des, r->ev_resp);
 	r->ev_cdl = r->ev_resp = DES_EVENT_NULL;
@@ -350,6 +465,8 @@ static void server_done(vrpc_t *r, rt_status_t st)
 	int accepted = r->sstate != S_WIRE;
 	r->sstate = S_DONE;
 	r->sstatus = st;
+	if (r->mreached && r->cancelled && st == RT_CANCELLED && !r->sflags)
+		r->sflags = "DC"; /* downstream (the client's sidecar) reset */
 	if (accepted)
 		observe(r, VRT_REPORT_SERVER, r->arrived, st);
 	if (pod->state == VRT_POD_TERMINATING && pod->in.n == 0)
@@ -357,6 +474,28 @@ static void server_done(vrpc_t *r, rt_status_t st)
 }
 
 static void ev_server_deadline(des_t *des, void *arg);
+
+/* The server's sidecar refuses the request (vrt_mesh_recv_t.deny): no
+ * app, no CPU; the server's report says so. */
+static void mesh_deny(vrpc_t *r, const vrt_mesh_recv_t *mr)
+{
+	rt_status_t st = mr->status != RT_OK ? mr->status : RT_PERMISSION_DENIED;
+	const char *msg = mr->msg ? mr->msg : "";
+	r->sflags = mr->flags;
+	if (tracing(r))
+		vrt__trace(r->w, "call %llu denied %s: %s %s",
+		           (unsigned long long)r->id, r->server->name,
+		           rt_status_name((int)st), msg);
+	r->sstate = S_DONE;
+	r->sstatus = st;
+	if (r->http) {
+		vrt__http_local(r, mr->http_status ? mr->http_status : 403, msg);
+		send_answer(r, RT_OK, NULL);
+	} else {
+		send_answer(r, st, msg);
+	}
+	observe(r, VRT_REPORT_SERVER, r->arrived, st);
+}
 
 static void ev_arrive(des_t *des, void *arg)
 {
@@ -381,6 +520,20 @@ static void ev_arrive(des_t *des, void *arg)
 			           reason_of(pod));
 		vrt__rpc_refuse(r, RT_UNAVAILABLE, m);
 		return;
+	}
+	if (r->msent) {
+		r->mreached = 1;
+		if (w->mesh && w->mesh->recv) {
+			vrt_mesh_recv_t mr;
+			vrt_mesh_call_t c;
+			memset(&mr, 0, sizeof mr);
+			mesh_call(r, &c);
+			w->mesh->recv(w->mesh_user, &c, r->mtoken, pod, &mr);
+			if (mr.deny) {
+				mesh_deny(r, &mr);
+				return;
+			}
+		}
 	}
 	if (r->http) {
 		vrt__http_arrive(r);
@@ -784,43 +937,121 @@ void vrt__rpc_fail_early(vrpc_t *r, rt_status_t st, const char *msg)
 	decide(r, st, msg);
 }
 
-void vrt__rpc_launch(vrpc_t *r, size_t wire)
+/* The sidecar's own answer (vrt_mesh_send_t.local): nothing leaves; the
+ * client hears it after |ms->delay|, unless its deadline comes first. */
+static void local_answer(vrpc_t *r, const vrt_mesh_send_t *ms)
+{
+	vrt_world_t *w = r->w;
+	r->sstate = S_DONE;
+	r->mlocal = 1;
+	if (r->http) {
+		vrt__http_local(r, ms->http_status ? ms->http_status : 503,
+		                ms->msg ? ms->msg : "");
+		r->status = RT_OK;
+		set_msg(r, NULL);
+	} else {
+		r->status = ms->status != RT_OK ? ms->status : RT_UNAVAILABLE;
+		set_msg(r, ms->msg);
+	}
+	if (tracing(r))
+		vrt__trace(w, "call %llu local %s %s %d%s%s",
+		           (unsigned long long)r->id, vrt__pod_label(r->client),
+		           rt_status_name((int)r->status), r->http_status,
+		           ms->flags ? " " : "", ms->flags ? ms->flags : "");
+	des_time_t delay = ms->delay > 0 ? ms->delay : 0;
+	if (des_schedule_full(w->des, now_of(r) + delay, DES_PRIO_DEFAULT,
+	                      "vrt.response", ev_response, r, &r->ev_resp) != 0)
+		die("cannot schedule (out of memory)");
+}
+
+static void launch_attempt(vrpc_t *r)
 {
 	vrt_world_t *w = r->w;
 	vrt_endpoints_t *eps = vrt_world_resolve(w, r->addr);
-	r->server = vrt__pick(eps);
-	if (tracing(r))
-		vrt__trace(w, "call %llu send %s -> %s (%s) %s req=%zub%s",
-		           (unsigned long long)r->id, vrt__pod_label(r->client),
-		           r->addr, r->server ? r->server->name : "-",
-		           r->http ? r->method : r->path, r->req_len,
-		           r->deadline == DES_TIME_MAX ? "" : " deadline");
+	int mesh = w->mesh && w->mesh->send;
+	vrt_mesh_send_t ms;
+	memset(&ms, 0, sizeof ms);
+	if (!mesh) {
+		r->server = vrt__pick(eps);
+		if (tracing(r))
+			vrt__trace(w, "call %llu send %s -> %s (%s) %s req=%zub%s",
+			           (unsigned long long)r->id,
+			           vrt__pod_label(r->client), r->addr,
+			           r->server ? r->server->name : "-",
+			           r->http ? r->method : r->path, r->req_len,
+			           r->deadline == DES_TIME_MAX ? "" : " deadline");
+	}
 	if (r->parent && r->parent->cancelled) {
 		vrt__rpc_fail_early(r, RT_CANCELLED, "parent call cancelled");
 		return;
 	}
-	if (r->deadline <= r->start) {
+	if (r->deadline <= now_of(r)) {
 		vrt__rpc_fail_early(r, RT_DEADLINE_EXCEEDED, "deadline exceeded");
 		return;
 	}
-	if (!r->server) {
+	if (mesh) {
+		vrt_mesh_call_t c;
+		mesh_call(r, &c);
+		w->mesh->send(w->mesh_user, &c, &ms);
+		r->msent = 1;
+		r->mtoken = ms.token;
+		r->cflags = ms.flags;
+		r->mtls = (unsigned char)(ms.mtls != 0);
+		r->server = ms.local ? NULL : ms.server ? ms.server : vrt__pick(eps);
+		if (tracing(r))
+			vrt__trace(w, "call %llu send %s -> %s (%s) %s req=%zub%s "
+			              "try=%u delay=%lldns%s",
+			           (unsigned long long)r->id,
+			           vrt__pod_label(r->client), r->addr,
+			           r->server ? r->server->name : "-",
+			           r->http ? r->method : r->path, r->req_len,
+			           r->deadline == DES_TIME_MAX ? "" : " deadline",
+			           r->attempt, (long long)ms.delay,
+			           r->mtls ? " mtls" : "");
+	}
+	int first = r->attempt <= 1;
+	if (ms.local) {
+		local_answer(r, &ms);
+	} else if (!r->server) {
 		char m[400];
 		snprintf(m, sizeof m, "cannot connect to %s: %s", r->addr,
 		         eps ? "no ready endpoint" : "unknown host");
 		vrt__rpc_fail_early(r, RT_UNAVAILABLE, m);
 		return;
+	} else {
+		r->server->outstanding++;
+		r->counted = 1;
+		w->stats.bytes += r->req_len;
+		des_time_t delay = ms.delay > 0 ? ms.delay : 0;
+		des_time_t at = now_of(r) + delay +
+		                vrt__transit(w, r->client, r->server,
+		                             r->req_wire + ms.extra_bytes);
+		if (des_schedule_full(w->des, at, DES_PRIO_DEFAULT, "vrt.arrive",
+		                      ev_arrive, r, &r->ev_req) != 0)
+			die("cannot schedule (out of memory)");
 	}
-	r->server->outstanding++;
-	r->counted = 1;
-	w->stats.bytes += r->req_len;
-	des_time_t at = r->start + vrt__transit(w, r->client, r->server, wire);
-	if (des_schedule_full(w->des, at, DES_PRIO_DEFAULT, "vrt.arrive",
-	                      ev_arrive, r, &r->ev_req) != 0 ||
-	    (r->deadline != DES_TIME_MAX &&
-	     des_schedule_full(w->des, r->deadline, DES_PRIO_DEFAULT,
-	                       "vrt.deadline", ev_client_deadline, r,
-	                       &r->ev_cdl) != 0))
+	if (first && r->deadline != DES_TIME_MAX &&
+	    des_schedule_full(w->des, r->deadline, DES_PRIO_DEFAULT,
+	                      "vrt.deadline", ev_client_deadline, r,
+	                      &r->ev_cdl) != 0)
 		die("cannot schedule (out of memory)");
+}
+
+void vrt__rpc_launch(vrpc_t *r, size_t wire)
+{
+	r->req_wire = wire;
+	r->attempt = 1;
+	launch_attempt(r);
+}
+
+static void ev_retry(des_t *des, void *arg)
+{
+	vrpc_t *r = arg;
+	(void)des;
+	r->ev_req = DES_EVENT_NULL;
+	r->retry_wait = 0;
+	r->attempt++;
+	launch_attempt(r);
 }
 
 rt_invoke_t *vrt__invoke(vrt_world_t *w, vrt_pod_t *client, const char *addr,
@@ -949,6 +1180,18 @@ void vrt__rpc_pod_drop_outgoing(vrt_pod_t *pod, int callbacks)
 		if (r->counted) {
 			r->counted = 0;
 			r->server->outstanding--;
+		}
+		if (r->retry_wait) {
+			des_cancel(w->des, r->ev_req);
+			r->ev_req = DES_EVENT_NULL;
+			r->retry_wait = 0;
+			r->sstate = S_DONE;
+		}
+		if (r->msent) {
+			vrt_mesh_end_t io = {.status = RT_CANCELLED,
+			                     .server = r->server,
+			                     .abandoned = 1};
+			mesh_end(r, &io);
 		}
 		w->stats.dropped++;
 		maybe_free(r);

@@ -405,6 +405,125 @@ void vrt_log_json_file(void *user, des_time_t t, const vrt_pod_t *pod,
                        rt_severity_t sev, const char *msg,
                        const char *const *fields);
 
+/* ------------------------------------------------------------------ */
+/* The mesh hook: where the sidecars (sim/dataplane) plug in.
+ *
+ * vrt knows no mesh. A world with a hook asks it, for every attempt of
+ * every call (rt_invoke, rt_http_invoke, vrt_client_call, vrt_client_http):
+ *   send  (client side, when the attempt starts): which pod, how much
+ *         later and with how many extra bytes the request leaves (routing,
+ *         load balancing, a new connection's handshake, a fault's delay,
+ *         the sidecars' own latency), or that the client's sidecar answers
+ *         by itself (no route, no healthy upstream, pool overflow, a
+ *         failed handshake, a fault's abort);
+ *   recv  (server side, when the request reaches a READY pod, before its
+ *         app sees it): whether the server's sidecar refuses it
+ *         (AuthorizationPolicy: 403 / PERMISSION_DENIED);
+ *   end   (client side, when the attempt's outcome is known, before the
+ *         callback): release what |send| took (pooled streams, counters),
+ *         learn from the outcome (outlier detection), and say whether to
+ *         try again (VirtualService retries) and after how long.
+ * The hook owns the policy; vrt only carries calls as it always does.
+ * Each |send| is followed by exactly one |end| with the same |token|
+ * (also for calls abandoned with their pod or the world, with |abandoned|
+ * set, when no retry may be asked). Hooks run inside des events (or inside
+ * rt_invoke for |send| of a first attempt) and must not start or cancel
+ * calls, nor change pods or endpoints. */
+
+/* One attempt of a call, as the sidecars see it. Valid during the hook. */
+typedef struct vrt_mesh_call {
+	uint64_t id;              /* the call's number (as vrt_obs_t.id) */
+	unsigned attempt;         /* 1: the first try; 2: the first retry ... */
+	const vrt_pod_t *client;  /* NULL: from outside (an ingress) */
+	const char *addr;         /* as dialled: "cartservice:7070" */
+	vrt_endpoints_t *eps;     /* what |addr| resolves to, or NULL */
+	vrt_proto_t proto;
+	const char *service, *method; /* as in vrt_obs_t */
+	const char *path;         /* gRPC "/pkg.Svc/Method"; HTTP the target's
+	                             path (no query) */
+	const char *http_method;  /* HTTP "GET"; gRPC "POST" */
+	const char *target;       /* HTTP: path and query; gRPC: as |path| */
+	const rt_http_header_t *headers; /* HTTP: the request's, names lower
+	                                    case, "host" first; gRPC: none */
+	size_t n_headers;
+	size_t req_bytes;         /* the request as observations count it */
+	des_time_t start;         /* when the call was made */
+	des_time_t deadline;      /* the client's, DES_TIME_MAX: none */
+} vrt_mesh_call_t;
+
+/* |send|'s answer; vrt zeroes it (|server| NULL, |flags| NULL) first. */
+typedef struct vrt_mesh_send {
+	/* Forwarding: the pod to send to (NULL: vrt's own pick from |eps|,
+	 * as without a mesh), |delay| added before the request leaves,
+	 * |extra_bytes| added to its bytes on the wire. */
+	vrt_pod_t *server;
+	des_time_t delay;
+	size_t extra_bytes;
+	/* 1: nothing leaves; the client's sidecar answers after |delay|:
+	 * gRPC |status| with |msg|, HTTP a response |http_status| with
+	 * |msg| as its text/plain body (the client's status is RT_OK, as
+	 * for any response). |msg| is copied. */
+	int local;
+	rt_status_t status;
+	int http_status;
+	const char *msg;
+	/* Envoy's response flags for the client's report ("UH", "-" when
+	 * NULL); static storage. |mtls|: the hop is mutual TLS. */
+	const char *flags;
+	int mtls;
+	void *token; /* the hook's, given back to |recv| and |end| */
+} vrt_mesh_send_t;
+
+/* |recv|'s answer; vrt zeroes it first. |deny| 1: the server's sidecar
+ * answers |status| (gRPC) or |http_status| with |msg| (HTTP) without the
+ * app and without CPU; the server's report carries |flags| (NULL: "-"). */
+typedef struct vrt_mesh_recv {
+	int deny;
+	rt_status_t status;
+	int http_status;
+	const char *msg;
+	const char *flags;
+} vrt_mesh_recv_t;
+
+/* |end|'s input and answer. */
+typedef struct vrt_mesh_end {
+	/* in: the attempt's outcome as the client would see it */
+	rt_status_t status;       /* gRPC status; HTTP: RT_OK when a response came */
+	int http_status;          /* HTTP: the response's status, 0: none */
+	const vrt_pod_t *server;  /* where it was sent, NULL: nowhere */
+	int local;                /* answered by the client's sidecar */
+	int reached;              /* the server's app accepted it */
+	int reset;                /* the connection was lost / refused */
+	int abandoned;            /* the caller is gone: no retry possible */
+	int gave_up;              /* the client's deadline or a cancel */
+	/* out: >= 0: try again after this long (vrt calls |send| again with
+	 * attempt + 1); < 0 (vrt's default, -1): this outcome is final, with
+	 * |flags| (NULL: what |send| said) in the client's report. */
+	des_time_t retry_after;
+	const char *flags;
+} vrt_mesh_end_t;
+
+typedef struct vrt_mesh_ops {
+	void (*send)(void *user, const vrt_mesh_call_t *c, vrt_mesh_send_t *out);
+	void (*recv)(void *user, const vrt_mesh_call_t *c, void *token,
+	             const vrt_pod_t *server, vrt_mesh_recv_t *out);
+	void (*end)(void *user, const vrt_mesh_call_t *c, void *token,
+	            vrt_mesh_end_t *io);
+} vrt_mesh_ops_t;
+
+/* Installs the hook (|ops| must outlive the world or the next call; NULL
+ * removes it) for calls started from now on. */
+void vrt_world_set_mesh(vrt_world_t *w, const vrt_mesh_ops_t *ops, void *user);
+
+/* What the built-in or installed network model gives for |bytes| from
+ * |from| to |to| (NULL: outside): for hooks that model extra round trips. */
+des_time_t vrt_world_transit(vrt_world_t *w, const vrt_pod_t *from,
+                             const vrt_pod_t *to, size_t bytes);
+
+/* Calls sent to |pod| and not yet answered (what least-request balancing
+ * compares). */
+size_t vrt_pod_outstanding(const vrt_pod_t *pod);
+
 /* World-wide counters since vrt_world_new(). */
 typedef struct vrt_stats {
 	uint64_t calls;              /* calls started (rt_invoke + external) */

@@ -118,6 +118,8 @@ struct vrt_world {
 	des_rng_t lb_rng;
 	vrt_obs_cb obs;
 	void *obs_user;
+	const vrt_mesh_ops_t *mesh; /* the sidecars' hook, or NULL */
+	void *mesh_user;
 	vrt_trace_cb trace;
 	void *trace_user;
 	vrt_log_cb log;
@@ -176,6 +178,13 @@ struct vrpc {
 	vhttp_t *http;   /* HTTP: the request (both sides), or NULL */
 	vhresp_t *hresp; /* HTTP: the response in flight, or NULL */
 	int http_status; /* HTTP: the status answered / received, 0: none */
+	/* The mesh hook (vrt_world_set_mesh): the attempt's token, the
+	 * response flags of each side's report, the hop's mTLS. */
+	void *mtoken;
+	const char *cflags, *sflags;
+	unsigned attempt;
+	unsigned char mtls, msent, mlocal, mreached, retry_wait;
+	size_t req_wire; /* the request's bytes on the wire, for retries */
 	unsigned char cstate, sstate, cancelled, counted, cut;
 };
 
@@ -242,6 +251,12 @@ void vrt__rpc_free_all(vrt_world_t *w);
 void vrt__http_free(vhttp_t *h, vhresp_t *hr);
 void vrt__http_arrive(vrpc_t *r);   /* an HTTP request reaches its pod */
 void vrt__http_dispatch(vrpc_t *r); /* its CPU demand is served */
+/* The request as the mesh hook sees it. */
+void vrt__http_view(const vrpc_t *r, const char **method, const char **target,
+                    const rt_http_header_t **h, size_t *n);
+/* A response |status| with |text| (text/plain) made by a sidecar, not
+ * the app: stored in |r| as the answer to send or deliver. */
+void vrt__http_local(vrpc_t *r, int status, const char *text);
 /* rt_fail on an HTTP call: the status for |code|, |msg| as text/plain. */
 void vrt__http_fail(vrpc_t *r, rt_status_t code, const char *msg);
 /* Runs an HTTP client's callback with the outcome and the response |hr|

@@ -386,6 +386,20 @@ vrt_pod_t *vrt__pick(vrt_endpoints_t *eps)
 
 /* ---- hooks --------------------------------------------------------------- */
 
+void vrt_world_set_mesh(vrt_world_t *w, const vrt_mesh_ops_t *ops, void *user)
+{
+	w->mesh = ops;
+	w->mesh_user = ops ? user : NULL;
+}
+
+des_time_t vrt_world_transit(vrt_world_t *w, const vrt_pod_t *from,
+                             const vrt_pod_t *to, size_t bytes)
+{
+	return vrt__transit(w, from, to, bytes);
+}
+
+size_t vrt_pod_outstanding(const vrt_pod_t *pod) { return pod->outstanding; }
+
 void vrt_world_set_obs(vrt_world_t *w, vrt_obs_cb cb, void *user)
 {
 	w->obs = cb;
