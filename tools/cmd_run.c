@@ -39,6 +39,7 @@
 #include "report.h"
 #include "scenario.h"
 #include "shipping/shipping.h"
+#include "sidecar.h"
 #include "vrt.h"
 
 #ifndef MESHSIM_SRCDIR
@@ -88,7 +89,12 @@ typedef struct run {
 	const char **sets;
 	size_t n_sets;
 	const char *event_log, *profile_path;
+	int no_mesh;
+	const char *istio; /* the mesh's manifests (NULL with no_mesh) */
 	/* state */
+	mesh_config_t mesh;
+	int mesh_init;
+	dp_sidecars_t *dp;
 	vrt_world_t *w;
 	cl_cluster_t *cl;
 	rp_report_t *rp;
@@ -361,6 +367,38 @@ static void progress(run_t *r, int final)
 		        (double)now / 1e9, (double)r->warmup / 1e9, wall, events);
 }
 
+/* ---- the data plane's report ---------------------------------------------- */
+
+/* Denials and response flags, only when there were any (the report is
+ * otherwise what it is without a mesh). */
+static void mesh_report(const run_t *r, FILE *f)
+{
+	if (!r->dp)
+		return;
+	dp_stats_t st;
+	dp_sidecars_stats(r->dp, &st);
+	uint64_t nflags = 0;
+	for (int i = 0; i < DP_FLAG_COUNT; i++)
+		nflags += st.flags[i];
+	if (!st.denied && !nflags && !st.handshake_failures &&
+	    !st.plaintext_refused)
+		return;
+	fprintf(f, "\nmesh: %llu denied by AuthorizationPolicy, %llu handshake "
+	           "failures, %llu plaintext refused, %llu retries\n",
+	        (unsigned long long)st.denied,
+	        (unsigned long long)st.handshake_failures,
+	        (unsigned long long)st.plaintext_refused,
+	        (unsigned long long)st.retries);
+	if (nflags) {
+		fprintf(f, "response flags:");
+		for (int i = 0; i < DP_FLAG_COUNT; i++)
+			if (st.flags[i])
+				fprintf(f, " %s %llu", dp_flag_name(i),
+				        (unsigned long long)st.flags[i]);
+		fprintf(f, "\n");
+	}
+}
+
 /* ---- the run ------------------------------------------------------------- */
 
 static int all_ready(run_t *r)
@@ -525,6 +563,25 @@ static int simulate(run_t *r)
 		fprintf(stderr, "meshsim run: %s\n", err);
 		return 1;
 	}
+	if (!r->no_mesh) {
+		/* The data plane: a sidecar per pod and the ingress
+		 * gateway, from the Istio manifests. */
+		if (mesh_config_init(&r->mesh) != 0)
+			return 1;
+		r->mesh_init = 1;
+		if (dp_mesh_load_dir(&r->mesh, r->istio, err, sizeof err) != 0) {
+			fprintf(stderr, "meshsim run: --istio %s: %s\n", r->istio,
+			        err);
+			return 1;
+		}
+		dp_config_t dc = {.mesh = &r->mesh,
+		                  .identify = dp_cluster_identify,
+		                  .identify_user = r->cl};
+		if (dp_sidecars_new(r->w, &dc, &r->dp, err, sizeof err) != 0) {
+			fprintf(stderr, "meshsim run: data plane: %s\n", err);
+			return 1;
+		}
+	}
 	for (size_t i = 0; shop_charts[i]; i++)
 		if (apply_chart(r, shop_charts[i], NULL) != 0)
 			return 1;
@@ -604,6 +661,7 @@ static int simulate(run_t *r)
 		free(buf);
 	} else {
 		rc = rp_write_text(r->rp, &m, stdout);
+		mesh_report(r, stdout);
 		if (r->actions_text_len)
 			printf("\nactions:\n%.*s", (int)r->actions_text_len,
 			       r->actions_text);
@@ -637,7 +695,7 @@ static int run_exec(int argc, char **argv)
 #define EARLY(code) do { sc_free(r.sc); free(r.sets); return (code); } while (0)
 #define USAGE(...) \
 	do { sc_free(r.sc); free(r.sets); return usage_err(__VA_ARGS__); } while (0)
-	char charts_buf[PATH_MAX], prof_buf[PATH_MAX];
+	char charts_buf[PATH_MAX], prof_buf[PATH_MAX], istio_buf[PATH_MAX];
 	int have_seed = 0, have_duration = 0, have_users = 0, have_rate = 0;
 	double rate = 0;
 	const char *route = NULL;
@@ -655,11 +713,13 @@ static int run_exec(int argc, char **argv)
 			r.quiet = 1;
 		} else if (!strcmp(a, "--uniform")) {
 			r.deterministic = 1;
+		} else if (!strcmp(a, "--no-mesh")) {
+			r.no_mesh = 1;
 		} else if (a[0] == '-' && !v) {
 			static const char *const valued[] = {
 			    "--seed", "--duration", "--users", "--spawn-rate",
 			    "--rate", "--route", "--charts", "--profile", "--set",
-			    "--event-log", NULL};
+			    "--event-log", "--istio", NULL};
 			int known = 0;
 			for (const char *const *o = valued; *o; o++)
 				known |= !strcmp(a, *o);
@@ -726,6 +786,9 @@ static int run_exec(int argc, char **argv)
 			i++;
 		} else if (!strcmp(a, "--event-log")) {
 			r.event_log = v;
+			i++;
+		} else if (!strcmp(a, "--istio")) {
+			r.istio = v;
 			i++;
 		} else if (a[0] == '-') {
 			USAGE("unknown option '%s'%s", a, "");
@@ -811,6 +874,15 @@ static int run_exec(int argc, char **argv)
 	if (!r.profile_path &&
 	    find_data("data/cost-profile.json", 0, prof_buf, sizeof prof_buf) == 0)
 		r.profile_path = prof_buf;
+	if (!r.no_mesh && !r.istio) {
+		if (find_data("k8s/istio", 1, istio_buf, sizeof istio_buf) != 0) {
+			fprintf(stderr, "meshsim run: cannot find k8s/istio next to "
+			                "meshsim, in its parent or in " MESHSIM_SRCDIR
+			                "; pass --istio DIR or --no-mesh\n");
+			EARLY(2);
+		}
+		r.istio = istio_buf;
+	}
 	if (check_sets(&r) != 0)
 		EARLY(2);
 	describe_load(&r);
@@ -844,11 +916,15 @@ static int run_exec(int argc, char **argv)
 
 	int rc = simulate(&r);
 
-	/* The cluster first (its volume directory goes), then the world
+	/* The sidecars first (they unhook themselves from the world), then
+	 * the cluster (its volume directory goes), then the world
 	 * (pending requests end, with their callbacks), then what those
 	 * callbacks touch. */
+	dp_sidecars_free(r.dp);
 	cl_cluster_free(r.cl);
 	vrt_world_free(r.w);
+	if (r.mesh_init)
+		mesh_config_free(&r.mesh);
 	ld_open_free(r.open);
 	rp_free(r.rp);
 	if (r.elog && fclose(r.elog) != 0 && rc == 0) {
@@ -865,7 +941,7 @@ const msim_cmd_t msim_cmd_run = {
     .name = "run",
     .args = "[SCENARIO] [--seed N] [--duration D] [--json] [--users N | "
             "--rate R] [--charts DIR] [--set chart.key=value ...] "
-            "[--event-log FILE] [--quiet]",
+            "[--event-log FILE] [--istio DIR | --no-mesh] [--quiet]",
     .summary = "simulate the whole shop in virtual time and report",
     .help =
         "Runs the Online Boutique from its Helm chart values in virtual time\n"
@@ -902,6 +978,11 @@ const msim_cmd_t msim_cmd_run = {
         "                      looked for in the same places)\n"
         "  --set C.K=V         helm --set K=V for chart C (repeatable), e.g.\n"
         "                      --set cartservice.replicaCount=2\n"
+        "  --istio DIR         the mesh's Istio manifests (default: k8s/istio,\n"
+        "                      found as the charts are): every pod gets a sidecar\n"
+        "                      (mTLS, AuthorizationPolicy, routing, retries) and\n"
+        "                      outside traffic enters through the ingress gateway\n"
+        "  --no-mesh           no sidecars: calls go straight from pod to pod\n"
         "  --event-log FILE    write every engine event, Kubernetes event and\n"
         "                      scenario action with its virtual time\n"
         "  --quiet, -q         no progress line\n"

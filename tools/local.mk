@@ -7,11 +7,12 @@ meshsim_SOURCES = tools/meshsim.c tools/meshsim.h tools/cmd_up.c tools/cmd_down.
 # cmd_run finds k8s/charts and data/cost-profile.json next to the binary, in
 # its parent, or in the source tree it was built from.
 meshsim_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(NGHTTP2_CFLAGS) $(PROTOBUFC_CFLAGS) \
-	$(SIMRUN_CFLAGS) $(MESHPOLICY_CFLAGS) -DMESHSIM_SRCDIR='"$(abs_top_srcdir)"'
+	$(SIMRUN_CFLAGS) $(MESHPOLICY_CFLAGS) $(SIDECAR_CFLAGS) -DMESHSIM_SRCDIR='"$(abs_top_srcdir)"'
 # `meshsim run` runs every service of the shop in virtual time (SIMRUN_LIBS,
 # sim/local.mk); `up` and `down` the live runtime.
 # `analyze` is sim/mesh's checks (MESHPOLICY_LIBS, sim/mesh/local.mk).
-meshsim_LDADD = $(MESHPOLICY_LIBS) $(SIMRUN_LIBS) $(LIVE_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS) -lm
+meshsim_LDADD = libsidecar.a $(MESHPOLICY_LIBS) $(SIMRUN_LIBS) \
+	$(SIDECAR_LIBS) $(LIVE_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS) -lm
 $(meshsim_OBJECTS): $(PROTO_GEN)
 
 TESTS += tests/test_up.sh tests/test_run.sh

@@ -1807,6 +1807,25 @@ vrt_pod_t *cl_pod_container(const cl_cluster_t *cl, const char *pod)
 	return p->vp;
 }
 
+int cl_pod_identity(const cl_cluster_t *cl, const vrt_pod_t *vp,
+                    cl_pod_identity_t *out)
+{
+	void *data = vp ? vrt_pod_data(vp) : NULL;
+	for (size_t i = 0; data && i < cl->n_pods; i++) {
+		cl_pod_t *p = cl->pods[i];
+		if ((void *)p != data || p->vp != vp)
+			continue;
+		out->ns = p->d->ns;
+		out->pod = p->name;
+		out->deployment = p->d->name;
+		out->app = p->rs->tmpl->name;
+		out->track = p->d->track;
+		out->service_account = p->rs->tmpl->name;
+		return 0;
+	}
+	return CL_ENOENT;
+}
+
 void cl_snapshot_free(cl_snapshot_t *s)
 {
 	if (!s)

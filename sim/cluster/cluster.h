@@ -253,6 +253,18 @@ vrt_endpoints_t *cl_cluster_endpoints(const cl_cluster_t *cl, const char *ns,
 /* The current vrt pod of pod |pod| (NULL while none runs). */
 vrt_pod_t *cl_pod_container(const cl_cluster_t *cl, const char *pod);
 
+/* Who a running vrt pod is, as Kubernetes and the mesh see it: the pod
+ * template's labels are app=<app> and version=<track> (the charts'
+ * common templates), its serviceAccountName is <app>. Strings belong to
+ * the cluster: valid until the pod is deleted or the Deployment changes,
+ * so copy what you keep. 0, or CL_ENOENT when |vp| is not a current pod
+ * of |cl|. */
+typedef struct cl_pod_identity {
+	const char *ns, *pod, *deployment, *app, *track, *service_account;
+} cl_pod_identity_t;
+int cl_pod_identity(const cl_cluster_t *cl, const vrt_pod_t *vp,
+                    cl_pod_identity_t *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -43,3 +43,16 @@ bench-mtls: bench/mtls_bench$(EXEEXT)
 	pin=; if command -v taskset >/dev/null 2>&1; then pin="taskset -c $$cpu"; \
 	else echo "bench-mtls: taskset not found; running unpinned"; fi; \
 	$$pin bench/mtls_bench$(EXEEXT) $$secs
+
+# The virtual data plane: every pod's sidecar and the ingress gateway on a
+# vrt world's mesh hook (routing, PeerAuthentication, AuthorizationPolicy,
+# pooled mTLS connections with real handshakes, faults, retries). Its own
+# library so libdataplane.a stays free of vrt and the cluster.
+noinst_LIBRARIES += libsidecar.a
+libsidecar_a_SOURCES = sim/dataplane/sidecar.c sim/dataplane/sidecar.h
+SIDECAR_CFLAGS = $(DATAPLANE_CFLAGS) $(CLUSTER_CFLAGS) $(MESHPOLICY_CFLAGS)
+libsidecar_a_CFLAGS = $(AM_CFLAGS) $(SIDECAR_CFLAGS)
+# What a program using the sidecars links (with the services' libraries
+# after it, as CLUSTER_LIBS says).
+SIDECAR_LIBS = libsidecar.a libcluster.a libvrt.a libmeshpolicy.a \
+	libdataplane.a $(DES_LIBS) $(YAML_LIBS) $(OPENSSL_LIBS)

@@ -944,9 +944,8 @@ static void local_answer(vrpc_t *r, const vrt_mesh_send_t *ms)
 	vrt_world_t *w = r->w;
 	r->sstate = S_DONE;
 	r->mlocal = 1;
-	if (r->http) {
-		vrt__http_local(r, ms->http_status ? ms->http_status : 503,
-		                ms->msg ? ms->msg : "");
+	if (r->http && ms->http_status) {
+		vrt__http_local(r, ms->http_status, ms->msg ? ms->msg : "");
 		r->status = RT_OK;
 		set_msg(r, NULL);
 	} else {

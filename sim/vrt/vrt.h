@@ -462,7 +462,9 @@ typedef struct vrt_mesh_send {
 	/* 1: nothing leaves; the client's sidecar answers after |delay|:
 	 * gRPC |status| with |msg|, HTTP a response |http_status| with
 	 * |msg| as its text/plain body (the client's status is RT_OK, as
-	 * for any response). |msg| is copied. */
+	 * for any response), or with |http_status| 0 no response: the
+	 * transport's failure |status| (a reset connection). |msg| is
+	 * copied. */
 	int local;
 	rt_status_t status;
 	int http_status;

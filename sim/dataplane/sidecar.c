@@ -1,0 +1,1042 @@
+/* sim/dataplane/sidecar.c: the virtual data plane (see sidecar.h). */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cluster.h"
+#include "identity.h"
+#include "mtls.h"
+#include "rng.h"
+#include "sidecar.h"
+
+#define GW_NS MESH_ROOT_NAMESPACE
+#define GW_SA "istio-ingressgateway"
+#define MAX_HEADERS 64
+
+const char *dp_strerror(int err)
+{
+	switch (err) {
+#define DP_STR_(name, val, msg) case DP_##name: return msg;
+		DP_ERRNO_MAP(DP_STR_)
+#undef DP_STR_
+	}
+	return "unknown error";
+}
+
+const char *dp_err_name(int err)
+{
+	switch (err) {
+#define DP_NAME_(name, val, msg) case DP_##name: return "DP_" #name;
+		DP_ERRNO_MAP(DP_NAME_)
+#undef DP_NAME_
+	}
+	return "DP_UNKNOWN";
+}
+
+const char *dp_flag_name(int flag)
+{
+	static const char *const names[] = {
+#define DP_FLAG_STR_(n) #n,
+	    DP_FLAGS(DP_FLAG_STR_)
+#undef DP_FLAG_STR_
+	};
+	return flag >= 0 && flag < DP_FLAG_COUNT ? names[flag] : NULL;
+}
+
+/* ---- state ---------------------------------------------------------------- */
+
+/* A (namespace, service account) identity and its current certificate. */
+typedef struct dp_ident {
+	char *ns, *sa, *principal;
+	mesh_cert_t *cert;  /* NULL until first needed (or the CA was down) */
+	mtls_side_t *side;
+	unsigned gen;       /* bumped at every new certificate */
+} dp_ident_t;
+
+/* A pod (or the gateway) as the policies see it. */
+typedef struct dp_wl {
+	const vrt_pod_t *pod; /* NULL: the ingress gateway */
+	char *ns, *app, *version, *sa;
+	mesh_kv_t kv[2];
+	mesh_workload_t mw;
+	int has_sidecar;
+	size_t ident;
+	const char *pool_name; /* the pod's name, or the gateway's */
+} dp_wl_t;
+
+/* A handshake outcome, per certificate pair (successes only). */
+typedef struct dp_hs {
+	size_t ci, si;
+	unsigned cg, sg;
+	char client_principal[MESH_ID_MAX];
+} dp_hs_t;
+
+/* Active requests of one client towards one destination cluster, for
+ * connectionPool limits. */
+typedef struct dp_cpool {
+	const dp_wl_t *client;
+	char *key; /* host|subset|port */
+	int64_t active;
+} dp_cpool_t;
+
+/* A destination cluster's load-balancer state. */
+typedef struct dp_lbst {
+	char *key;
+	mesh_lb_state_t st;
+} dp_lbst_t;
+
+/* One attempt (vrt_mesh_send_t.token). */
+typedef struct dp_try {
+	struct dp_try *next; /* free list */
+	const dp_wl_t *src;  /* NULL: no client sidecar */
+	const dp_wl_t *dst;
+	mtls_pool_t *pool;
+	uint64_t conn;
+	size_t cp; /* 1 + index in sc->cps, 0: none (the array moves) */
+	int mtls;
+	int port;
+	const char *host;
+	mesh_retry_t retry;
+	int retriable_local; /* the local answer was a connect failure */
+	const char *flags;
+	char principal[MESH_ID_MAX]; /* the client's, as verified */
+} dp_try_t;
+
+struct dp_sidecars {
+	vrt_world_t *w;
+	dp_config_t cfg;
+	mesh_ca_t *ca;
+	mesh_bundle_t *bundle;
+	int ca_up;
+	des_rng_t r_route, r_fault, r_lb, r_retry, r_ca;
+	dp_ident_t *ids;
+	size_t nids, capids;
+	/* pods: open addressing on the pointer */
+	dp_wl_t **wls;
+	size_t nwls, capwls;
+	dp_wl_t *gw;
+	const char *gw_ref; /* "istio-system/name" of the ingress Gateway */
+	int gw_port;
+	dp_hs_t *hs;
+	size_t nhs, caphs;
+	dp_cpool_t *cps;
+	size_t ncps, capcps;
+	dp_lbst_t *lbs;
+	size_t nlbs, caplbs;
+	mtls_pool_t *pool_h2, *pool_h1;
+	dp_try_t *free_tries;
+	dp_try_t **all_tries;
+	size_t ntries, captries;
+	dp_stats_t stats;
+	char hsmsg[520];
+	char msgbuf[1200];
+};
+
+static void *grow(void *p, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return p;
+	size_t nc = *cap ? *cap * 2 : 16;
+	void *np = realloc(p, nc * size);
+	if (!np) {
+		fprintf(stderr, "sidecar: out of memory\n");
+		abort();
+	}
+	*cap = nc;
+	return np;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *p = strdup(s ? s : "");
+	if (!p) {
+		fprintf(stderr, "sidecar: out of memory\n");
+		abort();
+	}
+	return p;
+}
+
+static des_time_t now_of(const dp_sidecars_t *sc)
+{
+	return des_now(vrt_world_des(sc->w));
+}
+
+/* ---- identities and certificates ------------------------------------------- */
+
+static size_t ident_of(dp_sidecars_t *sc, const char *ns, const char *sa)
+{
+	for (size_t i = 0; i < sc->nids; i++)
+		if (!strcmp(sc->ids[i].ns, ns) && !strcmp(sc->ids[i].sa, sa))
+			return i;
+	sc->ids = grow(sc->ids, &sc->capids, sc->nids, sizeof *sc->ids);
+	dp_ident_t *id = &sc->ids[sc->nids];
+	memset(id, 0, sizeof *id);
+	id->ns = xstrdup(ns);
+	id->sa = xstrdup(sa);
+	char p[MESH_ID_MAX];
+	snprintf(p, sizeof p, "%s/ns/%s/sa/%s", mesh_ca_trust_domain(sc->ca), ns,
+	         sa);
+	id->principal = xstrdup(p);
+	return sc->nids++;
+}
+
+/* The identity's certificate at |now|: issued or renewed when due and the
+ * CA is up. NULL when it never got one. */
+static dp_ident_t *ident_cert(dp_sidecars_t *sc, size_t i, des_time_t now)
+{
+	dp_ident_t *id = &sc->ids[i];
+	int due = !id->cert || now >= mesh_cert_renew_at(id->cert);
+	if (due && sc->ca_up) {
+		mesh_cert_t *c = NULL;
+		char err[256];
+		if (mesh_ca_issue(sc->ca, id->ns, id->sa, now, 0, &sc->r_ca, &c, err,
+		                  sizeof err) == 0) {
+			mtls_side_t *s = mtls_side_new(c, sc->bundle, NULL, err,
+			                               sizeof err);
+			if (s) {
+				mesh_cert_free(id->cert);
+				mtls_side_free(id->side);
+				id->cert = c;
+				id->side = s;
+				id->gen++;
+				sc->stats.certs_issued++;
+			} else {
+				mesh_cert_free(c);
+			}
+		}
+	}
+	return id;
+}
+
+/* ---- workloads ------------------------------------------------------------- */
+
+static int ns_injected(const dp_sidecars_t *sc, const char *ns)
+{
+	const mesh_config_t *m = sc->cfg.mesh;
+	for (size_t i = 0; i < m->nobjs; i++) {
+		const mesh_obj_t *o = m->objs[i];
+		if (strcmp(o->meta.kind, "Namespace") || strcmp(o->meta.name, ns))
+			continue;
+		const char *v = mesh_labels_get(&o->meta.labels, "istio-injection");
+		return v && !strcmp(v, "enabled");
+	}
+	return 0;
+}
+
+static dp_wl_t *wl_new(dp_sidecars_t *sc, const vrt_pod_t *pod,
+                       const dp_workload_t *d)
+{
+	dp_wl_t *wl = calloc(1, sizeof *wl);
+	if (!wl)
+		abort();
+	wl->pod = pod;
+	wl->ns = xstrdup(d->ns ? d->ns : "default");
+	wl->app = xstrdup(d->app ? d->app : "");
+	wl->version = d->version ? xstrdup(d->version) : NULL;
+	wl->sa = xstrdup(d->sa ? d->sa : "default");
+	size_t n = 0;
+	if (pod) {
+		wl->kv[n++] = (mesh_kv_t){"app", wl->app};
+		if (wl->version)
+			wl->kv[n++] = (mesh_kv_t){"version", wl->version};
+	} else {
+		wl->kv[n++] = (mesh_kv_t){"istio", "ingressgateway"};
+		wl->kv[n++] = (mesh_kv_t){"app", wl->app};
+	}
+	wl->mw.name = pod ? vrt_pod_name(pod) : GW_SA;
+	wl->mw.ns = wl->ns;
+	wl->mw.labels = (mesh_labels_t){n, wl->kv};
+	wl->mw.sa = wl->sa;
+	wl->has_sidecar = d->has_sidecar >= 0 ? d->has_sidecar != 0
+	                                      : ns_injected(sc, wl->ns);
+	wl->mw.has_sidecar = wl->has_sidecar;
+	wl->ident = ident_of(sc, wl->ns, wl->sa);
+	wl->pool_name = pod ? vrt_pod_name(pod) : GW_SA;
+	return wl;
+}
+
+static void wl_free(dp_wl_t *wl)
+{
+	if (!wl)
+		return;
+	free(wl->ns);
+	free(wl->app);
+	free(wl->version);
+	free(wl->sa);
+	free(wl);
+}
+
+static size_t ptr_hash(const void *p)
+{
+	uint64_t x = (uint64_t)(uintptr_t)p;
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	return (size_t)x;
+}
+
+static dp_wl_t *wl_of(dp_sidecars_t *sc, const vrt_pod_t *pod)
+{
+	if (!pod)
+		return sc->gw;
+	size_t mask = sc->capwls - 1, i = ptr_hash(pod) & mask;
+	for (; sc->wls[i]; i = (i + 1) & mask)
+		if (sc->wls[i]->pod == pod)
+			return sc->wls[i];
+	dp_workload_t d = {NULL, NULL, NULL, NULL, 0};
+	if (!sc->cfg.identify ||
+	    sc->cfg.identify(sc->cfg.identify_user, pod, &d) != 0)
+		d = (dp_workload_t){"default", vrt_pod_service(pod), NULL,
+		                    "default", 0};
+	dp_wl_t *wl = wl_new(sc, pod, &d);
+	if (2 * (sc->nwls + 1) > sc->capwls) {
+		size_t nc = sc->capwls * 2;
+		dp_wl_t **nv = calloc(nc, sizeof *nv);
+		if (!nv)
+			abort();
+		for (size_t k = 0; k < sc->capwls; k++) {
+			if (!sc->wls[k])
+				continue;
+			size_t j = ptr_hash(sc->wls[k]->pod) & (nc - 1);
+			while (nv[j])
+				j = (j + 1) & (nc - 1);
+			nv[j] = sc->wls[k];
+		}
+		free(sc->wls);
+		sc->wls = nv;
+		sc->capwls = nc;
+		mask = nc - 1;
+		i = ptr_hash(pod) & mask;
+		while (sc->wls[i])
+			i = (i + 1) & mask;
+	}
+	sc->wls[i] = wl;
+	sc->nwls++;
+	return wl;
+}
+
+int dp_cluster_identify(void *user, const vrt_pod_t *pod, dp_workload_t *out)
+{
+	cl_pod_identity_t id;
+	if (cl_pod_identity(user, pod, &id) != 0)
+		return -1;
+	out->ns = id.ns;
+	out->app = id.app;
+	out->version = id.track;
+	out->sa = id.service_account;
+	out->has_sidecar = -1;
+	return 0;
+}
+
+const char *dp_sidecars_principal(dp_sidecars_t *sc, const vrt_pod_t *pod)
+{
+	dp_wl_t *wl = wl_of(sc, pod);
+	if (!wl || !wl->has_sidecar)
+		return NULL;
+	return sc->ids[wl->ident].principal;
+}
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+/* "cartservice:7070" resolving to the set "cartservice/cartservice":
+ * the Service's FQDN into |buf|, the port into |*port|. */
+static const char *dest_fqdn(const vrt_mesh_call_t *c, char *buf, size_t len,
+                             int *port)
+{
+	const char *colon = strrchr(c->addr, ':');
+	*port = colon ? atoi(colon + 1) : 0;
+	const char *name = c->eps ? vrt_endpoints_name(c->eps) : NULL;
+	const char *slash = name ? strchr(name, '/') : NULL;
+	if (slash) {
+		snprintf(buf, len, "%s.%.*s." MESH_DOMAIN_SUFFIX, slash + 1,
+		         (int)(slash - name), name);
+		return buf;
+	}
+	size_t hl = colon ? (size_t)(colon - c->addr) : strlen(c->addr);
+	snprintf(buf, len, "%.*s", (int)hl, c->addr);
+	return buf;
+}
+
+static size_t kv_headers(const vrt_mesh_call_t *c, mesh_kv_t *kv)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->n_headers && n < MAX_HEADERS; i++)
+		kv[n++] = (mesh_kv_t){c->headers[i].name, c->headers[i].value};
+	return n;
+}
+
+static rt_status_t grpc_for_http(int s)
+{
+	switch (s) {
+	case 400: return RT_INTERNAL;
+	case 401: return RT_UNAUTHENTICATED;
+	case 403: return RT_PERMISSION_DENIED;
+	case 404: return RT_UNIMPLEMENTED;
+	case 429: case 502: case 503: case 504: return RT_UNAVAILABLE;
+	default: return RT_UNKNOWN;
+	}
+}
+
+static rt_status_t grpc_by_name(const char *name)
+{
+	for (int i = 0; i <= 16; i++)
+		if (!strcasecmp(rt_status_name(i), name))
+			return (rt_status_t)i;
+	return RT_UNKNOWN;
+}
+
+static dp_try_t *try_new(dp_sidecars_t *sc)
+{
+	dp_try_t *t = sc->free_tries;
+	if (t) {
+		sc->free_tries = t->next;
+	} else {
+		t = malloc(sizeof *t);
+		if (!t)
+			abort();
+		sc->all_tries = grow(sc->all_tries, &sc->captries, sc->ntries,
+		                     sizeof *sc->all_tries);
+		sc->all_tries[sc->ntries++] = t;
+	}
+	memset(t, 0, sizeof *t);
+	return t;
+}
+
+static void try_free(dp_sidecars_t *sc, dp_try_t *t)
+{
+	t->next = sc->free_tries;
+	sc->free_tries = t;
+}
+
+static dp_lbst_t *lb_state(dp_sidecars_t *sc, const char *key)
+{
+	for (size_t i = 0; i < sc->nlbs; i++)
+		if (!strcmp(sc->lbs[i].key, key))
+			return &sc->lbs[i];
+	sc->lbs = grow(sc->lbs, &sc->caplbs, sc->nlbs, sizeof *sc->lbs);
+	dp_lbst_t *l = &sc->lbs[sc->nlbs++];
+	l->key = xstrdup(key);
+	l->st.rr_next = 0;
+	return l;
+}
+
+static dp_cpool_t *cpool(dp_sidecars_t *sc, const dp_wl_t *client,
+                         const char *key)
+{
+	for (size_t i = 0; i < sc->ncps; i++)
+		if (sc->cps[i].client == client && !strcmp(sc->cps[i].key, key))
+			return &sc->cps[i];
+	sc->cps = grow(sc->cps, &sc->capcps, sc->ncps, sizeof *sc->cps);
+	dp_cpool_t *p = &sc->cps[sc->ncps++];
+	p->client = client;
+	p->key = xstrdup(key);
+	p->active = 0;
+	return p;
+}
+
+/* A real handshake, or the cached outcome of one between the same two
+ * certificates. Fills |principal| with the client's verified principal.
+ * 0 or an MTLS_E* code; |*msg| why. */
+static int handshake(dp_sidecars_t *sc, const dp_wl_t *src, const dp_wl_t *dst,
+                     des_time_t now, char *principal, const char **msg)
+{
+	dp_ident_t *ci = ident_cert(sc, src->ident, now);
+	dp_ident_t *si = ident_cert(sc, dst->ident, now);
+	*msg = "";
+	if (!ci->cert || !si->cert) {
+		*msg = "no workload certificate (the mesh CA was down)";
+		return MTLS_ENOPEERCERT;
+	}
+	int valid = mesh_cert_valid_at(ci->cert, now) &&
+	            mesh_cert_valid_at(si->cert, now);
+	if (!sc->cfg.no_handshake_cache && valid)
+		for (size_t i = 0; i < sc->nhs; i++) {
+			dp_hs_t *h = &sc->hs[i];
+			if (h->ci == src->ident && h->si == dst->ident &&
+			    h->cg == ci->gen && h->sg == si->gen) {
+				snprintf(principal, MESH_ID_MAX, "%s",
+				         h->client_principal);
+				return 0;
+			}
+		}
+	mtls_result_t res;
+	sc->stats.handshakes_real++;
+	int rc = mtls_handshake(ci->side, si->side, now,
+	                        mtls_side_spiffe_id(si->side), &res);
+	if (rc != 0) {
+		snprintf(sc->hsmsg, sizeof sc->hsmsg, "%s", res.msg);
+		*msg = sc->hsmsg;
+		return rc;
+	}
+	snprintf(principal, MESH_ID_MAX, "%s", res.client_principal);
+	if (!sc->cfg.no_handshake_cache && valid) {
+		/* One entry per pair: replace an older generation's. */
+		dp_hs_t *h = NULL;
+		for (size_t i = 0; i < sc->nhs && !h; i++)
+			if (sc->hs[i].ci == src->ident && sc->hs[i].si == dst->ident)
+				h = &sc->hs[i];
+		if (!h) {
+			sc->hs = grow(sc->hs, &sc->caphs, sc->nhs, sizeof *sc->hs);
+			h = &sc->hs[sc->nhs++];
+		}
+		h->ci = src->ident;
+		h->si = dst->ident;
+		h->cg = ci->gen;
+		h->sg = si->gen;
+		snprintf(h->client_principal, sizeof h->client_principal, "%s",
+		         res.client_principal);
+	}
+	return 0;
+}
+
+static void local(vrt_mesh_send_t *o, const vrt_mesh_call_t *c, int http,
+                  rt_status_t grpc, const char *msg, const char *flags)
+{
+	o->local = 1;
+	o->http_status = c->proto == VRT_PROTO_HTTP ? http : 0;
+	o->status = grpc;
+	o->msg = msg;
+	o->flags = flags;
+}
+
+/* ---- the hook: client side ------------------------------------------------- */
+
+static void hook_send(void *user, const vrt_mesh_call_t *c, vrt_mesh_send_t *o)
+{
+	dp_sidecars_t *sc = user;
+	des_time_t now = now_of(sc);
+	dp_try_t *t = try_new(sc);
+	o->token = t;
+	const dp_wl_t *src = c->client ? wl_of(sc, c->client) : sc->gw;
+	int at_gw = !c->client && sc->gw;
+	if (src && !src->has_sidecar)
+		src = NULL;
+	t->src = src;
+	sc->stats.attempts++;
+
+	char fq[300];
+	int port;
+	const char *host = dest_fqdn(c, fq, sizeof fq, &port);
+	if (!src) {
+		/* No client sidecar: kube-proxy picks among all endpoints;
+		 * the connection is plaintext. */
+		vrt_pod_t *p = NULL;
+		if (c->eps && vrt_endpoints_count(c->eps)) {
+			p = vrt_endpoints_pod(
+			    c->eps, (size_t)des_rng_below(&sc->r_lb,
+			                                  vrt_endpoints_count(c->eps)));
+		}
+		if (!p)
+			return; /* vrt's own "no ready endpoint" / "unknown host" */
+		o->server = p;
+		t->dst = wl_of(sc, p);
+		t->host = host;
+		t->port = port;
+		if (t->dst->has_sidecar) {
+			mesh_peer_decision_t pd = mesh_peer_mode(
+			    sc->cfg.mesh, &t->dst->mw, port);
+			if (!mesh_peer_accepts(pd.mode, 0)) {
+				/* The server's sidecar closes the plaintext
+				 * connection: the app sees it reset. */
+				sc->stats.plaintext_refused++;
+				o->delay = 2 * vrt_world_transit(sc->w, c->client, p, 0);
+				o->local = 1;
+				o->status = RT_UNAVAILABLE;
+				o->http_status = 0;
+				o->msg = "connection reset by peer (plaintext refused "
+				         "by a STRICT mTLS workload)";
+				o->flags = "UF";
+				return;
+			}
+			o->delay = DP_HOP_US * DES_US(1);
+			sc->stats.sidecar_cpu_us += DP_SIDECAR_CPU_US;
+		}
+		return;
+	}
+
+	/* Routing. */
+	mesh_kv_t kv[MAX_HEADERS];
+	size_t nkv = kv_headers(c, kv);
+	mesh_route_req_t rq = {
+	    .gateway = at_gw ? sc->gw_ref : NULL,
+	    .source_ns = src->ns,
+	    .source_labels = &src->mw.labels,
+	    .host = host,
+	    .port = at_gw ? sc->gw_port : port,
+	    .uri = c->target,
+	    .method = c->http_method,
+	    .headers = kv,
+	    .nheaders = nkv,
+	};
+	char hostonly[300];
+	if (at_gw) {
+		/* At the gateway the Host header (the address dialled)
+		 * decides; the route gives the destination. */
+		const char *colon = strrchr(c->addr, ':');
+		snprintf(hostonly, sizeof hostonly, "%.*s",
+		         (int)(colon ? colon - c->addr : (long)strlen(c->addr)),
+		         c->addr);
+		rq.host = hostonly;
+	}
+	mesh_route_result_t rr;
+	mesh_route(sc->cfg.mesh, &rq, des_rng_uniform(&sc->r_route), &rr);
+	t->retry = rr.retries;
+	if (rr.status == MESH_ROUTE_NOT_FOUND ||
+	    (at_gw && rr.status == MESH_ROUTE_PASSTHROUGH)) {
+		local(o, c, 404, RT_UNIMPLEMENTED, "", "NR");
+		t->flags = o->flags;
+		return;
+	}
+	const char *dhost = rr.status == MESH_ROUTE_OK ? rr.host : host;
+	int dport = rr.status == MESH_ROUTE_OK && rr.port ? rr.port : port;
+	const char *subset = rr.status == MESH_ROUTE_OK ? rr.subset : NULL;
+	t->host = dhost;
+	t->port = dport;
+
+	/* Faults: the client's sidecar delays or answers. */
+	des_time_t delay = 0;
+	const char *fflags = NULL;
+	if (rr.fault) {
+		mesh_fault_decision_t fd;
+		double u1 = des_rng_uniform(&sc->r_fault);
+		double u2 = des_rng_uniform(&sc->r_fault);
+		mesh_fault_decide(rr.fault, u1, u2, &fd);
+		if (fd.delay_ms > 0) {
+			delay += DES_MS(fd.delay_ms);
+			fflags = "DI";
+		}
+		if (fd.aborted) {
+			rt_status_t g = fd.abort_grpc ? grpc_by_name(fd.abort_grpc)
+			                              : grpc_for_http(fd.abort_http);
+			local(o, c, fd.abort_http ? fd.abort_http : 503, g,
+			      "fault filter abort", fflags ? "DI,FI" : "FI");
+			o->delay = delay;
+			t->flags = o->flags;
+			return;
+		}
+	}
+
+	/* The destination's endpoints, its subset's only. */
+	char addr[340];
+	snprintf(addr, sizeof addr, "%s:%d", dhost, dport);
+	vrt_endpoints_t *eps = rr.status == MESH_ROUTE_OK
+	                           ? vrt_world_resolve(sc->w, addr)
+	                           : c->eps;
+	if (!eps && rr.status == MESH_ROUTE_OK && strcmp(dhost, host) == 0)
+		eps = c->eps;
+	const mesh_subset_t *ss = NULL;
+	if (subset) {
+		const mesh_dr_t *dr = mesh_find_dr(sc->cfg.mesh, dhost);
+		ss = dr ? mesh_dr_subset(dr, subset) : NULL;
+		if (!ss) {
+			local(o, c, 503, RT_UNAVAILABLE, "no healthy upstream",
+			      "NR");
+			t->flags = o->flags;
+			return;
+		}
+	}
+	size_t n = eps ? vrt_endpoints_count(eps) : 0;
+	mesh_endpoint_t ep[n ? n : 1];
+	vrt_pod_t *pods[n ? n : 1];
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		vrt_pod_t *p = vrt_endpoints_pod(eps, i);
+		if (ss && !mesh_labels_match(&ss->labels, &wl_of(sc, p)->mw.labels))
+			continue;
+		pods[m] = p;
+		ep[m] = (mesh_endpoint_t){vrt_pod_name(p), 1, 0,
+		                          (uint32_t)vrt_pod_outstanding(p)};
+		m++;
+	}
+	if (!eps && rr.status != MESH_ROUTE_OK)
+		return; /* unknown host: vrt says so */
+	mesh_traffic_policy_t tp;
+	mesh_traffic_policy_for(sc->cfg.mesh, dhost, subset, dport, &tp);
+	char key[400];
+	snprintf(key, sizeof key, "%s|%s|%d", dhost, subset ? subset : "",
+	         dport);
+	dp_lbst_t *lbs = lb_state(sc, key);
+	double u1 = des_rng_uniform(&sc->r_lb), u2 = des_rng_uniform(&sc->r_lb);
+	int k = m ? mesh_lb_pick(&tp.lb, &lbs->st, ep, m, NULL, u1, u2,
+	                         mesh_lb_panic_pct(&tp))
+	          : -1;
+	if (k < 0) {
+		local(o, c, 503, RT_UNAVAILABLE, "no healthy upstream", "UH");
+		t->flags = o->flags;
+		return;
+	}
+	vrt_pod_t *server = pods[k];
+	const dp_wl_t *dst = wl_of(sc, server);
+	t->dst = dst;
+
+	/* connectionPool: requests in flight from this sidecar. */
+	int http1 = c->proto == VRT_PROTO_HTTP;
+	dp_cpool_t *cp = cpool(sc, src, key);
+	if (tp.pool.set) {
+		mesh_pool_state_t ps = {http1 ? cp->active : (cp->active > 0),
+		                        0, cp->active, 0};
+		if (mesh_pool_admit(&tp.pool, &ps, !http1) == MESH_POOL_OVERFLOW) {
+			local(o, c, 503, RT_UNAVAILABLE,
+			      "upstream connect error or disconnect/reset before "
+			      "headers. reset reason: overflow",
+			      "UO");
+			t->flags = o->flags;
+			return;
+		}
+	}
+
+	/* TLS: auto mTLS unless the DestinationRule says. */
+	int mtls = dst->has_sidecar;
+	if (tp.tls_mode)
+		mtls = !strcmp(tp.tls_mode, "ISTIO_MUTUAL");
+	if (dst->has_sidecar) {
+		mesh_peer_decision_t pd = mesh_peer_mode(sc->cfg.mesh, &dst->mw,
+		                                         dport);
+		if (!mesh_peer_accepts(pd.mode, mtls)) {
+			sc->stats.plaintext_refused++;
+			local(o, c, 503, RT_UNAVAILABLE,
+			      "upstream connect error or disconnect/reset before "
+			      "headers. reset reason: connection termination",
+			      "UC");
+			o->delay = delay + 2 * vrt_world_transit(sc->w, c->client,
+			                                         server, 0);
+			t->flags = o->flags;
+			return;
+		}
+	}
+
+	/* The pooled connection; a new one is a handshake. */
+	mtls_pool_t *pool = http1 ? sc->pool_h1 : sc->pool_h2;
+	uint64_t conn = 0;
+	int fresh = 0;
+	if (mtls_pool_acquire(pool, src->pool_name, vrt_pod_name(server), now,
+	                      DES_TIME_MAX, &conn, &fresh) != 0) {
+		local(o, c, 503, RT_UNAVAILABLE, "connection pool overflow", "UO");
+		t->flags = o->flags;
+		return;
+	}
+	t->pool = pool;
+	t->conn = conn;
+	if (fresh) {
+		sc->stats.connections++;
+		des_time_t rtt = vrt_world_transit(sc->w, c->client, server, 0) +
+		                 vrt_world_transit(sc->w, server, c->client, 0);
+		delay += rtt; /* TCP */
+		if (mtls) {
+			const char *why;
+			int rc = handshake(sc, src, dst, now, t->principal, &why);
+			sc->stats.handshakes++;
+			sc->stats.sidecar_cpu_us +=
+			    MTLS_COST_EC_CLIENT_US + MTLS_COST_EC_SERVER_US;
+			delay += vrt_world_transit(sc->w, c->client, server, 0) +
+			         vrt_world_transit(sc->w, server, c->client,
+			                           MTLS_BYTES_EC_S2C) +
+			         DES_US(MTLS_COST_EC_CLIENT_US) +
+			         DES_US(MTLS_COST_EC_SERVER_US);
+			o->extra_bytes = MTLS_BYTES_EC_C2S;
+			if (rc != 0) {
+				sc->stats.handshake_failures++;
+				mtls_pool_close(pool, conn);
+				t->pool = NULL;
+				snprintf(sc->msgbuf, sizeof sc->msgbuf,
+				         "upstream connect error or disconnect/reset "
+				         "before headers. reset reason: connection "
+				         "failure, transport failure reason: TLS "
+				         "error: %s: %s",
+				         mtls_err_name(rc), why);
+				local(o, c, 503, RT_UNAVAILABLE, sc->msgbuf, "UF");
+				o->delay = delay;
+				t->retriable_local = 1;
+				t->flags = o->flags;
+				return;
+			}
+		}
+	}
+	if (mtls && !fresh) {
+		/* An established connection: its peer is the same identity. */
+		dp_ident_t *ci = &sc->ids[src->ident];
+		snprintf(t->principal, sizeof t->principal, "%s", ci->principal);
+	}
+	t->mtls = mtls;
+	t->cp = (size_t)(cp - sc->cps) + 1;
+	cp->active++;
+	o->server = server;
+	o->mtls = mtls;
+	o->delay = delay + DES_US(DP_HOP_US) * (dst->has_sidecar ? 2 : 1);
+	o->flags = fflags;
+	t->flags = fflags;
+	sc->stats.sidecar_cpu_us += DP_SIDECAR_CPU_US * (dst->has_sidecar ? 2 : 1);
+}
+
+/* ---- the hook: server side ------------------------------------------------- */
+
+static void hook_recv(void *user, const vrt_mesh_call_t *c, void *token,
+                      const vrt_pod_t *server, vrt_mesh_recv_t *o)
+{
+	dp_sidecars_t *sc = user;
+	dp_try_t *t = token;
+	const dp_wl_t *dst = wl_of(sc, server);
+	if (!dst->has_sidecar)
+		return;
+	mesh_kv_t kv[MAX_HEADERS];
+	size_t nkv = kv_headers(c, kv);
+	const char *host = t->host ? t->host : "";
+	mesh_authz_req_t rq = {
+	    .mtls = t->mtls,
+	    .principal = t->mtls ? t->principal : NULL,
+	    .dest = &dst->mw,
+	    .host = host,
+	    .port = t->port,
+	    .method = c->http_method,
+	    .path = c->proto == VRT_PROTO_GRPC ? c->path : c->target,
+	    .headers = kv,
+	    .nheaders = nkv,
+	};
+	mesh_authz_decision_t d;
+	mesh_authz(sc->cfg.mesh, &rq, &d);
+	if (d.allow)
+		return;
+	sc->stats.denied++;
+	o->deny = 1;
+	o->status = RT_PERMISSION_DENIED;
+	o->http_status = 403;
+	o->msg = "RBAC: access denied";
+	o->flags = NULL; /* Envoy's RBAC filter sets no response flag */
+}
+
+/* ---- the hook: end of an attempt -------------------------------------------- */
+
+static void count_flags(dp_sidecars_t *sc, const char *flags)
+{
+	if (!flags)
+		return;
+	for (int f = 0; f < DP_FLAG_COUNT; f++) {
+		const char *name = dp_flag_name(f);
+		size_t l = strlen(name);
+		for (const char *p = flags; (p = strstr(p, name)); p += l)
+			if ((p == flags || p[-1] == ',') &&
+			    (p[l] == '\0' || p[l] == ','))
+				sc->stats.flags[f]++;
+	}
+}
+
+static void hook_end(void *user, const vrt_mesh_call_t *c, void *token,
+                     vrt_mesh_end_t *io)
+{
+	dp_sidecars_t *sc = user;
+	dp_try_t *t = token;
+	des_time_t now = now_of(sc);
+	if (t->pool)
+		mtls_pool_release(t->pool, t->conn, now);
+	if (t->cp)
+		sc->cps[t->cp - 1].active--;
+	const char *flags = t->flags;
+	if (io->gave_up && !io->abandoned && !flags)
+		flags = "DC";
+	int retriable = 0;
+	if (t->src && !io->abandoned && !io->gave_up &&
+	    (!io->local || t->retriable_local)) {
+		mesh_outcome_t oc = {
+		    .connect_failure = io->local && t->retriable_local,
+		    .reset = !io->local && io->reset,
+		    .refused_stream = 0,
+		    .http_status = c->proto == VRT_PROTO_HTTP ? io->http_status
+		                   : io->status == RT_OK       ? 200
+		                   : io->reset                 ? 0
+		                                               : 200,
+		    .grpc_status = c->proto == VRT_PROTO_GRPC && !io->reset
+		                       ? (int)io->status
+		                       : -1,
+		};
+		if (io->status != RT_OK || io->http_status >= 500 || oc.reset)
+			retriable = mesh_retry_should(&t->retry, &oc);
+	}
+	if (retriable) {
+		if ((int)c->attempt <= t->retry.attempts) {
+			sc->stats.retries++;
+			io->retry_after = DES_MS(mesh_retry_backoff_ms(
+			    (int)c->attempt, des_rng_uniform(&sc->r_retry)));
+			try_free(sc, t);
+			return;
+		}
+		if (t->retry.attempts > 0) {
+			/* Envoy: the retry limit was reached. */
+			if (!flags)
+				flags = "URX";
+			else if (!strcmp(flags, "UF"))
+				flags = "UF,URX";
+			else if (!strcmp(flags, "UC"))
+				flags = "UC,URX";
+			else if (!strcmp(flags, "DI"))
+				flags = "DI,URX";
+		}
+	}
+	io->flags = flags;
+	if (!io->abandoned) {
+		sc->stats.calls_final++;
+		count_flags(sc, flags);
+	}
+	try_free(sc, t);
+}
+
+static const vrt_mesh_ops_t ops = {hook_send, hook_recv, hook_end};
+
+/* ---- life cycle ----------------------------------------------------------- */
+
+static const mesh_gateway_t *ingress_gateway(const mesh_config_t *m)
+{
+	for (size_t i = 0; i < m->ngateways; i++) {
+		const char *v = mesh_labels_get(&m->gateways[i]->selector, "istio");
+		if (v && !strcmp(v, "ingressgateway"))
+			return m->gateways[i];
+	}
+	return NULL;
+}
+
+int dp_sidecars_new(vrt_world_t *w, const dp_config_t *cfg,
+                    dp_sidecars_t **out, char *err, size_t errlen)
+{
+	if (!w || !cfg || !cfg->mesh || !out) {
+		if (err && errlen)
+			snprintf(err, errlen, "invalid argument");
+		return DP_EINVAL;
+	}
+	dp_sidecars_t *sc = calloc(1, sizeof *sc);
+	if (!sc)
+		return DP_ENOMEM;
+	sc->w = w;
+	sc->cfg = *cfg;
+	sc->ca_up = 1;
+	uint64_t seed = vrt_world_seed(w);
+	des_rng_stream(&sc->r_route, seed, "mesh/route");
+	des_rng_stream(&sc->r_fault, seed, "mesh/fault");
+	des_rng_stream(&sc->r_lb, seed, "mesh/lb");
+	des_rng_stream(&sc->r_retry, seed, "mesh/retry");
+	des_rng_stream(&sc->r_ca, seed, "mesh/ca");
+	mesh_ca_opts_t co = {0};
+	co.epoch = vrt_world_epoch(w);
+	char e[256];
+	if (mesh_ca_new(&co, des_now(vrt_world_des(w)), &sc->r_ca, &sc->ca, e,
+	                sizeof e) != 0 ||
+	    !(sc->bundle = mesh_bundle_new()) ||
+	    mesh_bundle_add_ca(sc->bundle, sc->ca) != 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "mesh CA: %s", e);
+		dp_sidecars_free(sc);
+		return DP_ECRYPTO;
+	}
+	sc->capwls = 64;
+	sc->wls = calloc(sc->capwls, sizeof *sc->wls);
+	mtls_pool_opts_t h1 = {0, 1, 0, 0, 0};
+	sc->pool_h2 = mtls_pool_new(NULL);
+	sc->pool_h1 = mtls_pool_new(&h1);
+	if (!sc->wls || !sc->pool_h2 || !sc->pool_h1) {
+		dp_sidecars_free(sc);
+		return DP_ENOMEM;
+	}
+	const mesh_gateway_t *g = cfg->no_ingress ? NULL
+	                                          : ingress_gateway(cfg->mesh);
+	if (g) {
+		char ref[300];
+		snprintf(ref, sizeof ref, "%s/%s", g->meta.ns, g->meta.name);
+		sc->gw_ref = strdup(ref);
+		sc->gw_port = g->nservers ? g->servers[0].port : 80;
+		dp_workload_t d = {GW_NS, GW_SA, NULL, GW_SA, 1};
+		sc->gw = wl_new(sc, NULL, &d);
+	}
+	vrt_world_set_mesh(w, &ops, sc);
+	*out = sc;
+	return 0;
+}
+
+void dp_sidecars_free(dp_sidecars_t *sc)
+{
+	if (!sc)
+		return;
+	if (sc->w && sc->pool_h1)
+		vrt_world_set_mesh(sc->w, NULL, NULL);
+	for (size_t i = 0; sc->wls && i < sc->capwls; i++)
+		wl_free(sc->wls[i]);
+	free(sc->wls);
+	wl_free(sc->gw);
+	free((char *)sc->gw_ref);
+	for (size_t i = 0; i < sc->nids; i++) {
+		free(sc->ids[i].ns);
+		free(sc->ids[i].sa);
+		free(sc->ids[i].principal);
+		mesh_cert_free(sc->ids[i].cert);
+		mtls_side_free(sc->ids[i].side);
+	}
+	free(sc->ids);
+	free(sc->hs);
+	for (size_t i = 0; i < sc->ncps; i++)
+		free(sc->cps[i].key);
+	free(sc->cps);
+	for (size_t i = 0; i < sc->nlbs; i++)
+		free(sc->lbs[i].key);
+	free(sc->lbs);
+	for (size_t i = 0; i < sc->ntries; i++)
+		free(sc->all_tries[i]);
+	free(sc->all_tries);
+	mtls_pool_free(sc->pool_h2);
+	mtls_pool_free(sc->pool_h1);
+	mesh_bundle_free(sc->bundle);
+	mesh_ca_free(sc->ca);
+	free(sc);
+}
+
+void dp_sidecars_set_ca(dp_sidecars_t *sc, int up) { sc->ca_up = up != 0; }
+
+void dp_sidecars_stats(const dp_sidecars_t *sc, dp_stats_t *out)
+{
+	*out = sc->stats;
+}
+
+/* ---- loading a directory of manifests -------------------------------------- */
+
+static int yaml_name(const struct dirent *d)
+{
+	size_t l = strlen(d->d_name);
+	return d->d_name[0] != '.' &&
+	       ((l > 5 && !strcmp(d->d_name + l - 5, ".yaml")) ||
+	        (l > 4 && !strcmp(d->d_name + l - 4, ".yml")));
+}
+
+int dp_mesh_load_dir(mesh_config_t *cfg, const char *dir, char *err,
+                     size_t errlen)
+{
+	struct dirent **names = NULL;
+	int n = scandir(dir, &names, yaml_name, alphasort);
+	if (n < 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: cannot read the directory", dir);
+		return DP_ECONFIG;
+	}
+	mesh_diags_t d = {0};
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
+		if (!rc && mesh_config_load(cfg, path, &d) < 0)
+			rc = DP_ENOMEM;
+		free(names[i]);
+	}
+	free(names);
+	if (!rc && mesh_config_resolve(cfg, &d) < 0)
+		rc = DP_ENOMEM;
+	if (!rc && d.nerrors) {
+		rc = DP_ECONFIG;
+		for (size_t i = 0; i < d.n; i++)
+			if (d.v[i].sev == MESH_SEV_ERROR) {
+				if (err && errlen)
+					snprintf(err, errlen, "%s:%d: %s",
+					         d.v[i].file ? d.v[i].file : dir,
+					         d.v[i].line, d.v[i].msg);
+				break;
+			}
+	}
+	mesh_diags_free(&d);
+	return rc;
+}
