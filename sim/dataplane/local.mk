@@ -56,3 +56,14 @@ libsidecar_a_CFLAGS = $(AM_CFLAGS) $(SIDECAR_CFLAGS)
 # after it, as CLUSTER_LIBS says).
 SIDECAR_LIBS = libsidecar.a libcluster.a libvrt.a libmeshpolicy.a \
 	libdataplane.a $(DES_LIBS) $(YAML_LIBS) $(OPENSSL_LIBS)
+
+# sidecar_test: the data plane on a vrt world with the real currency service
+# and the live tests' HTTP service, policies from inline YAML.
+check_PROGRAMS += tests/dataplane/sidecar_test
+TESTS += tests/dataplane/sidecar_test
+tests_dataplane_sidecar_test_SOURCES = tests/dataplane/sidecar_test.c \
+	tests/live/httpsvc.c tests/live/httpsvc.h
+tests_dataplane_sidecar_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) \
+	$(SIDECAR_CFLAGS) -I$(top_srcdir)/services -I$(top_srcdir)/tests/live
+tests_dataplane_sidecar_test_LDADD = $(SIDECAR_LIBS) $(LEAVES_LIBS) $(CHECK_LIBS)
+$(tests_dataplane_sidecar_test_OBJECTS): $(PROTO_GEN)
