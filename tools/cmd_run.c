@@ -399,6 +399,36 @@ static void mesh_report(const run_t *r, FILE *f)
 	}
 }
 
+/* The same as a JSON member line ("  \"mesh\": {...},\n"), or nothing. */
+static void mesh_report_json(const run_t *r, FILE *f)
+{
+	if (!r->dp)
+		return;
+	dp_stats_t st;
+	dp_sidecars_stats(r->dp, &st);
+	uint64_t nflags = 0;
+	for (int i = 0; i < DP_FLAG_COUNT; i++)
+		nflags += st.flags[i];
+	if (!st.denied && !nflags && !st.handshake_failures &&
+	    !st.plaintext_refused)
+		return;
+	fprintf(f, "  \"mesh\": {\"denied\": %llu, \"handshake_failures\": %llu, "
+	           "\"plaintext_refused\": %llu, \"retries\": %llu, "
+	           "\"response_flags\": {",
+	        (unsigned long long)st.denied,
+	        (unsigned long long)st.handshake_failures,
+	        (unsigned long long)st.plaintext_refused,
+	        (unsigned long long)st.retries);
+	const char *sep = "";
+	for (int i = 0; i < DP_FLAG_COUNT; i++)
+		if (st.flags[i]) {
+			fprintf(f, "%s\"%s\": %llu", sep, dp_flag_name(i),
+			        (unsigned long long)st.flags[i]);
+			sep = ", ";
+		}
+	fprintf(f, "}},\n");
+}
+
 /* ---- the run ------------------------------------------------------------- */
 
 static int all_ready(run_t *r)
@@ -654,6 +684,7 @@ static int simulate(run_t *r)
 			fwrite(buf, 1, (size_t)(b - buf) + 1, stdout);
 			printf("  \"actions\": [%.*s%s],\n", (int)r->actions_len,
 			       r->actions_json, r->actions_len ? "\n  " : "");
+			mesh_report_json(r, stdout);
 			fputs(b + 1, stdout);
 		} else if (buf) {
 			fputs(buf, stdout);
