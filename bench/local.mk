@@ -11,7 +11,8 @@
 # nginx with the whole shop up (bench-frontend).
 .PHONY: bench bench-grpc bench-frontend
 bench:
-	$(MAKE) $(AM_MAKEFLAGS) -j1 bench-grpc bench-des bench-vrt bench-frontend bench-mtls
+	$(MAKE) $(AM_MAKEFLAGS) -j1 bench-grpc bench-des bench-vrt bench-frontend bench-mtls \
+	  bench-sidecar bench-mesh-sim
 
 bench-grpc: currencyservice$(EXEEXT) productcatalogservice$(EXEEXT)
 	secs='$(BENCH_SECONDS)'; BENCH_SECONDS=$${secs:-10}; export BENCH_SECONDS; \

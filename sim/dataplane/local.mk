@@ -67,3 +67,28 @@ tests_dataplane_sidecar_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) \
 	$(SIDECAR_CFLAGS) -I$(top_srcdir)/services -I$(top_srcdir)/tests/live
 tests_dataplane_sidecar_test_LDADD = $(SIDECAR_LIBS) $(LEAVES_LIBS) $(CHECK_LIBS)
 $(tests_dataplane_sidecar_test_OBJECTS): $(PROTO_GEN)
+
+# bench-sidecar: handshakes per wall second through the data plane (every
+# handshake real, then with the cache) and calls per wall second with and
+# without sidecars, same run (bench/sidecar_bench.c). Never part of `make
+# check`. SIDECAR_BENCH_PODS, SIDECAR_BENCH_CALLS, BENCH_DES_CPU.
+noinst_PROGRAMS += bench/sidecar_bench
+bench_sidecar_bench_SOURCES = bench/sidecar_bench.c
+bench_sidecar_bench_CFLAGS = $(AM_CFLAGS) $(SIDECAR_CFLAGS) -I$(top_srcdir)/services
+bench_sidecar_bench_LDADD = $(SIDECAR_LIBS) $(LEAVES_LIBS)
+$(bench_sidecar_bench_OBJECTS): $(PROTO_GEN)
+
+.PHONY: bench-sidecar
+bench-sidecar: bench/sidecar_bench$(EXEEXT)
+	@cpu='$(BENCH_DES_CPU)'; cpu=$${cpu:-0}; \
+	pin=; if command -v taskset >/dev/null 2>&1; then pin="taskset -c $$cpu"; fi; \
+	$$pin bench/sidecar_bench$(EXEEXT) $(srcdir)/data/cost-profile.json
+
+# bench-mesh-sim: meshsim run at 1000 requests/s for a virtual minute with
+# the mesh on and with --no-mesh, same run: wall times and the ratio
+# (bench/mesh_sim_bench.sh). SIM_BENCH_RATE, MESH_BENCH_DURATION (60s).
+EXTRA_DIST += bench/mesh_sim_bench.sh
+.PHONY: bench-mesh-sim
+bench-mesh-sim: meshsim$(EXEEXT)
+	@$(SHELL) $(srcdir)/bench/mesh_sim_bench.sh ./meshsim$(EXEEXT) \
+	  $${SIM_BENCH_RATE:-1000} $${MESH_BENCH_DURATION:-60s}
