@@ -91,6 +91,7 @@ typedef struct run {
 	const char *event_log, *profile_path;
 	int no_mesh;
 	const char *istio; /* the mesh's manifests (NULL with no_mesh) */
+	int istio_opt;     /* --istio given: wins over the scenario's mesh: off */
 	/* state */
 	mesh_config_t mesh;
 	int mesh_init;
@@ -820,6 +821,7 @@ static int run_exec(int argc, char **argv)
 			i++;
 		} else if (!strcmp(a, "--istio")) {
 			r.istio = v;
+			r.istio_opt = 1;
 			i++;
 		} else if (a[0] == '-') {
 			USAGE("unknown option '%s'%s", a, "");
@@ -905,6 +907,10 @@ static int run_exec(int argc, char **argv)
 	if (!r.profile_path &&
 	    find_data("data/cost-profile.json", 0, prof_buf, sizeof prof_buf) == 0)
 		r.profile_path = prof_buf;
+	if (!r.istio && r.sc && r.sc->istio)
+		r.istio = r.sc->istio;
+	if (r.sc && r.sc->mesh_off && !r.istio_opt)
+		r.no_mesh = 1;
 	if (!r.no_mesh && !r.istio) {
 		if (find_data("k8s/istio", 1, istio_buf, sizeof istio_buf) != 0) {
 			fprintf(stderr, "meshsim run: cannot find k8s/istio next to "

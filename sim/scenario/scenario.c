@@ -499,9 +499,31 @@ static int top_pair(ps_t *p, const char *key, yaml_node_t *k, yaml_node_t *v,
 		if (get_str(p, v, "charts", &c) != 0)
 			return -1;
 		free(s->charts);
+	free(s->istio);
 		s->charts = resolve(p->file, c);
 		free(c);
 		return s->charts ? 0 : fail(p, v, "charts", "out of memory");
+	}
+	if (!strcmp(key, "istio")) {
+		char *c = NULL;
+		if (get_str(p, v, "istio", &c) != 0)
+			return -1;
+		free(s->istio);
+		s->istio = resolve(p->file, c);
+		free(c);
+		return s->istio ? 0 : fail(p, v, "istio", "out of memory");
+	}
+	if (!strcmp(key, "mesh")) {
+		/* YAML 1.1 reads a bare off/on as booleans; accept both. */
+		const char *x = scalar(v);
+		if (x && (!strcmp(x, "off") || !strcmp(x, "false")))
+			s->mesh_off = 1;
+		else if (x && (!strcmp(x, "on") || !strcmp(x, "true")))
+			s->mesh_off = 0;
+		else
+			return fail(p, v, "mesh", "\"%s\" is not on or off",
+			            x ? x : "");
+		return 0;
 	}
 	if (!strcmp(key, "set")) {
 		if (!v || v->type != YAML_SEQUENCE_NODE)
@@ -531,8 +553,8 @@ static int top_pair(ps_t *p, const char *key, yaml_node_t *k, yaml_node_t *v,
 	if (!strcmp(key, "actions"))
 		return parse_actions(p, v);
 	return fail(p, k, key,
-	            "unknown key (name, duration, seed, charts, set, load, "
-	            "actions)");
+	            "unknown key (name, duration, seed, charts, istio, mesh, "
+	            "set, load, actions)");
 }
 
 int sc_parse(const char *file, const char *buf, size_t len,

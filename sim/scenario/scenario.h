@@ -68,6 +68,9 @@ typedef struct sc_scenario {
 	des_time_t duration;
 	uint64_t seed;
 	char *charts;           /* resolved against the file's directory */
+	char *istio;            /* "istio:" the mesh's manifests, resolved
+	                           likewise; NULL: the default */
+	int mesh_off;           /* "mesh: off": no sidecars */
 	char **set;             /* "<chart>.<key>=<value>", NULL-terminated */
 	size_t n_set;
 	struct {

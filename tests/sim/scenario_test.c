@@ -126,7 +126,9 @@ START_TEST(test_errors_name_the_place)
 	          "t.yaml:3: load.rate: \"fast\" is not a number");
 	parse_err("duraton: 10m\n",
 	          "t.yaml:1: duraton: unknown key (name, duration, seed, "
-	          "charts, set, load, actions)");
+	          "charts, istio, mesh, set, load, actions)");
+	parse_err("mesh: maybe\n",
+	          "t.yaml:1: mesh: \"maybe\" is not on or off");
 	parse_err("duration: soon\n",
 	          "t.yaml:1: duration: \"soon\" is not a duration: not a "
 	          "duration (e.g. \"1.5s\", \"500ms\", \"2m\" or seconds)");
