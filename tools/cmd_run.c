@@ -920,6 +920,11 @@ static int run_exec(int argc, char **argv)
 		}
 		r.istio = istio_buf;
 	}
+	if (!r.no_mesh && !is_dir(r.istio)) {
+		fprintf(stderr, "meshsim run: --istio %s: not a directory\n",
+		        r.istio);
+		EARLY(2);
+	}
 	if (check_sets(&r) != 0)
 		EARLY(2);
 	describe_load(&r);
