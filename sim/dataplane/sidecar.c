@@ -64,6 +64,13 @@ typedef struct dp_wl {
 	int has_sidecar;
 	size_t ident;
 	const char *pool_name; /* the pod's name, or the gateway's */
+	/* Requests in flight from this sidecar per destination cluster
+	 * (connectionPool limits): dp_dest index + 1, count. */
+	struct dp_act {
+		size_t dest;
+		int64_t active;
+	} *act;
+	size_t nact, capact;
 } dp_wl_t;
 
 /* A handshake outcome, per certificate pair (successes only). */
@@ -73,19 +80,28 @@ typedef struct dp_hs {
 	char client_principal[MESH_ID_MAX];
 } dp_hs_t;
 
-/* Active requests of one client towards one destination cluster, for
- * connectionPool limits. */
-typedef struct dp_cpool {
-	const dp_wl_t *client;
-	char *key; /* host|subset|port */
-	int64_t active;
-} dp_cpool_t;
+/* A Service as dialled: its endpoint set and port, its FQDN (what
+ * VirtualService hosts match). Stable strings for the attempts. */
+typedef struct dp_svc {
+	const vrt_endpoints_t *eps;
+	int port;
+	char *fqdn;
+} dp_svc_t;
 
-/* A destination cluster's load-balancer state. */
-typedef struct dp_lbst {
-	char *key;
-	mesh_lb_state_t st;
-} dp_lbst_t;
+/* A destination cluster (host, subset, port) as Envoy has one: its
+ * endpoint set, subset, traffic policy and balancer state, computed once
+ * (the config does not change). Keyed by the pointers of |host| (into
+ * the config, or a dp_svc_t's fqdn) and |subset|. */
+typedef struct dp_dest {
+	const char *host, *subset;
+	int port;
+	vrt_endpoints_t *eps; /* NULL until the address resolves */
+	const mesh_subset_t *ss;
+	int missing_subset;
+	mesh_traffic_policy_t tp;
+	int panic_pct;
+	mesh_lb_state_t lb;
+} dp_dest_t;
 
 /* One attempt (vrt_mesh_send_t.token). */
 typedef struct dp_try {
@@ -94,7 +110,8 @@ typedef struct dp_try {
 	const dp_wl_t *dst;
 	mtls_pool_t *pool;
 	uint64_t conn;
-	size_t cp; /* 1 + index in sc->cps, 0: none (the array moves) */
+	dp_wl_t *cpwl; /* whose dp_act counts this attempt, or NULL */
+	size_t cpi;    /* index in cpwl->act (the array moves) */
 	int mtls;
 	int port;
 	const char *host;
@@ -121,10 +138,10 @@ struct dp_sidecars {
 	int gw_port;
 	dp_hs_t *hs;
 	size_t nhs, caphs;
-	dp_cpool_t *cps;
-	size_t ncps, capcps;
-	dp_lbst_t *lbs;
-	size_t nlbs, caplbs;
+	dp_svc_t *svcs;
+	size_t nsvcs, capsvcs;
+	dp_dest_t *dests;
+	size_t ndests, capdests;
 	mtls_pool_t *pool_h2, *pool_h1;
 	dp_try_t *free_tries;
 	dp_try_t **all_tries;
@@ -265,6 +282,7 @@ static void wl_free(dp_wl_t *wl)
 	free(wl->app);
 	free(wl->version);
 	free(wl->sa);
+	free(wl->act);
 	free(wl);
 }
 
@@ -340,23 +358,69 @@ const char *dp_sidecars_principal(dp_sidecars_t *sc, const vrt_pod_t *pod)
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-/* "cartservice:7070" resolving to the set "cartservice/cartservice":
- * the Service's FQDN into |buf|, the port into |*port|. */
-static const char *dest_fqdn(const vrt_mesh_call_t *c, char *buf, size_t len,
+/* "cartservice:7070" resolving to the set "cartservice/cartservice": the
+ * Service's FQDN (stable storage) and port. */
+static const char *dest_fqdn(dp_sidecars_t *sc, const vrt_mesh_call_t *c,
                              int *port)
 {
 	const char *colon = strrchr(c->addr, ':');
 	*port = colon ? atoi(colon + 1) : 0;
+	for (size_t i = 0; c->eps && i < sc->nsvcs; i++)
+		if (sc->svcs[i].eps == c->eps && sc->svcs[i].port == *port)
+			return sc->svcs[i].fqdn;
+	char buf[512];
 	const char *name = c->eps ? vrt_endpoints_name(c->eps) : NULL;
 	const char *slash = name ? strchr(name, '/') : NULL;
-	if (slash) {
-		snprintf(buf, len, "%s.%.*s." MESH_DOMAIN_SUFFIX, slash + 1,
-		         (int)(slash - name), name);
-		return buf;
-	}
 	size_t hl = colon ? (size_t)(colon - c->addr) : strlen(c->addr);
-	snprintf(buf, len, "%.*s", (int)hl, c->addr);
-	return buf;
+	if (slash)
+		snprintf(buf, sizeof buf, "%s.%.*s." MESH_DOMAIN_SUFFIX,
+		         slash + 1, (int)(slash - name), name);
+	else
+		snprintf(buf, sizeof buf, "%.*s", (int)hl, c->addr);
+	/* Unresolved names are kept too (a few: addresses are fixed). */
+	sc->svcs = grow(sc->svcs, &sc->capsvcs, sc->nsvcs, sizeof *sc->svcs);
+	dp_svc_t *v = &sc->svcs[sc->nsvcs++];
+	v->eps = c->eps;
+	v->port = *port;
+	v->fqdn = xstrdup(buf);
+	return v->fqdn;
+}
+
+static size_t dest_of(dp_sidecars_t *sc, const char *host, const char *subset,
+                      int port)
+{
+	for (size_t i = 0; i < sc->ndests; i++) {
+		dp_dest_t *d = &sc->dests[i];
+		if (d->host == host && d->subset == subset && d->port == port)
+			return i;
+	}
+	sc->dests = grow(sc->dests, &sc->capdests, sc->ndests, sizeof *sc->dests);
+	dp_dest_t *d = &sc->dests[sc->ndests];
+	memset(d, 0, sizeof *d);
+	d->host = host;
+	d->subset = subset;
+	d->port = port;
+	if (subset) {
+		const mesh_dr_t *dr = mesh_find_dr(sc->cfg.mesh, host);
+		d->ss = dr ? mesh_dr_subset(dr, subset) : NULL;
+		d->missing_subset = !d->ss;
+	}
+	mesh_traffic_policy_for(sc->cfg.mesh, host, subset, port, &d->tp);
+	d->panic_pct = mesh_lb_panic_pct(&d->tp);
+	return sc->ndests++;
+}
+
+static struct dp_act *act_of(dp_wl_t *wl, size_t dest, size_t *idx)
+{
+	for (size_t i = 0; i < wl->nact; i++)
+		if (wl->act[i].dest == dest) {
+			*idx = i;
+			return &wl->act[i];
+		}
+	wl->act = grow(wl->act, &wl->capact, wl->nact, sizeof *wl->act);
+	*idx = wl->nact;
+	wl->act[wl->nact] = (struct dp_act){dest, 0};
+	return &wl->act[wl->nact++];
 }
 
 static size_t kv_headers(const vrt_mesh_call_t *c, mesh_kv_t *kv)
@@ -408,32 +472,6 @@ static void try_free(dp_sidecars_t *sc, dp_try_t *t)
 {
 	t->next = sc->free_tries;
 	sc->free_tries = t;
-}
-
-static dp_lbst_t *lb_state(dp_sidecars_t *sc, const char *key)
-{
-	for (size_t i = 0; i < sc->nlbs; i++)
-		if (!strcmp(sc->lbs[i].key, key))
-			return &sc->lbs[i];
-	sc->lbs = grow(sc->lbs, &sc->caplbs, sc->nlbs, sizeof *sc->lbs);
-	dp_lbst_t *l = &sc->lbs[sc->nlbs++];
-	l->key = xstrdup(key);
-	l->st.rr_next = 0;
-	return l;
-}
-
-static dp_cpool_t *cpool(dp_sidecars_t *sc, const dp_wl_t *client,
-                         const char *key)
-{
-	for (size_t i = 0; i < sc->ncps; i++)
-		if (sc->cps[i].client == client && !strcmp(sc->cps[i].key, key))
-			return &sc->cps[i];
-	sc->cps = grow(sc->cps, &sc->capcps, sc->ncps, sizeof *sc->cps);
-	dp_cpool_t *p = &sc->cps[sc->ncps++];
-	p->client = client;
-	p->key = xstrdup(key);
-	p->active = 0;
-	return p;
 }
 
 /* A real handshake, or the cached outcome of one between the same two
@@ -516,9 +554,8 @@ static void hook_send(void *user, const vrt_mesh_call_t *c, vrt_mesh_send_t *o)
 	t->src = src;
 	sc->stats.attempts++;
 
-	char fq[300];
 	int port;
-	const char *host = dest_fqdn(c, fq, sizeof fq, &port);
+	const char *host = dest_fqdn(sc, c, &port);
 	if (!src) {
 		/* No client sidecar: kube-proxy picks among all endpoints;
 		 * the connection is plaintext. */
@@ -618,49 +655,46 @@ static void hook_send(void *user, const vrt_mesh_call_t *c, vrt_mesh_send_t *o)
 		}
 	}
 
-	/* The destination's endpoints, its subset's only. */
-	char addr[340];
-	snprintf(addr, sizeof addr, "%s:%d", dhost, dport);
-	vrt_endpoints_t *eps = rr.status == MESH_ROUTE_OK
-	                           ? vrt_world_resolve(sc->w, addr)
-	                           : c->eps;
-	if (!eps && rr.status == MESH_ROUTE_OK && strcmp(dhost, host) == 0)
-		eps = c->eps;
-	const mesh_subset_t *ss = NULL;
-	if (subset) {
-		const mesh_dr_t *dr = mesh_find_dr(sc->cfg.mesh, dhost);
-		ss = dr ? mesh_dr_subset(dr, subset) : NULL;
-		if (!ss) {
-			local(o, c, 503, RT_UNAVAILABLE, "no healthy upstream",
-			      "NR");
-			t->flags = o->flags;
-			return;
+	/* The destination cluster: its endpoints, its subset's only. */
+	size_t di = dest_of(sc, dhost, subset, dport);
+	dp_dest_t *dd = &sc->dests[di];
+	if (!dd->eps) {
+		if (rr.status == MESH_ROUTE_OK) {
+			char addr[340];
+			snprintf(addr, sizeof addr, "%s:%d", dhost, dport);
+			dd->eps = vrt_world_resolve(sc->w, addr);
+			if (!dd->eps && strcmp(dhost, host) == 0)
+				dd->eps = c->eps;
+		} else {
+			dd->eps = c->eps;
 		}
 	}
+	vrt_endpoints_t *eps = dd->eps;
+	if (dd->missing_subset) {
+		local(o, c, 503, RT_UNAVAILABLE, "no healthy upstream", "NR");
+		t->flags = o->flags;
+		return;
+	}
+	if (!eps && rr.status != MESH_ROUTE_OK)
+		return; /* unknown host: vrt says so */
 	size_t n = eps ? vrt_endpoints_count(eps) : 0;
 	mesh_endpoint_t ep[n ? n : 1];
 	vrt_pod_t *pods[n ? n : 1];
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
 		vrt_pod_t *p = vrt_endpoints_pod(eps, i);
-		if (ss && !mesh_labels_match(&ss->labels, &wl_of(sc, p)->mw.labels))
+		if (dd->ss &&
+		    !mesh_labels_match(&dd->ss->labels, &wl_of(sc, p)->mw.labels))
 			continue;
 		pods[m] = p;
 		ep[m] = (mesh_endpoint_t){vrt_pod_name(p), 1, 0,
 		                          (uint32_t)vrt_pod_outstanding(p)};
 		m++;
 	}
-	if (!eps && rr.status != MESH_ROUTE_OK)
-		return; /* unknown host: vrt says so */
-	mesh_traffic_policy_t tp;
-	mesh_traffic_policy_for(sc->cfg.mesh, dhost, subset, dport, &tp);
-	char key[400];
-	snprintf(key, sizeof key, "%s|%s|%d", dhost, subset ? subset : "",
-	         dport);
-	dp_lbst_t *lbs = lb_state(sc, key);
+	const mesh_traffic_policy_t *tp = &dd->tp;
 	double u1 = des_rng_uniform(&sc->r_lb), u2 = des_rng_uniform(&sc->r_lb);
-	int k = m ? mesh_lb_pick(&tp.lb, &lbs->st, ep, m, NULL, u1, u2,
-	                         mesh_lb_panic_pct(&tp))
+	int k = m ? mesh_lb_pick(&tp->lb, &dd->lb, ep, m, NULL, u1, u2,
+	                         dd->panic_pct)
 	          : -1;
 	if (k < 0) {
 		local(o, c, 503, RT_UNAVAILABLE, "no healthy upstream", "UH");
@@ -673,11 +707,13 @@ static void hook_send(void *user, const vrt_mesh_call_t *c, vrt_mesh_send_t *o)
 
 	/* connectionPool: requests in flight from this sidecar. */
 	int http1 = c->proto == VRT_PROTO_HTTP;
-	dp_cpool_t *cp = cpool(sc, src, key);
-	if (tp.pool.set) {
+	dp_wl_t *srcw = (dp_wl_t *)src;
+	size_t cpi;
+	struct dp_act *cp = act_of(srcw, di, &cpi);
+	if (tp->pool.set) {
 		mesh_pool_state_t ps = {http1 ? cp->active : (cp->active > 0),
 		                        0, cp->active, 0};
-		if (mesh_pool_admit(&tp.pool, &ps, !http1) == MESH_POOL_OVERFLOW) {
+		if (mesh_pool_admit(&tp->pool, &ps, !http1) == MESH_POOL_OVERFLOW) {
 			local(o, c, 503, RT_UNAVAILABLE,
 			      "upstream connect error or disconnect/reset before "
 			      "headers. reset reason: overflow",
@@ -689,8 +725,8 @@ static void hook_send(void *user, const vrt_mesh_call_t *c, vrt_mesh_send_t *o)
 
 	/* TLS: auto mTLS unless the DestinationRule says. */
 	int mtls = dst->has_sidecar;
-	if (tp.tls_mode)
-		mtls = !strcmp(tp.tls_mode, "ISTIO_MUTUAL");
+	if (tp->tls_mode)
+		mtls = !strcmp(tp->tls_mode, "ISTIO_MUTUAL");
 	if (dst->has_sidecar) {
 		mesh_peer_decision_t pd = mesh_peer_mode(sc->cfg.mesh, &dst->mw,
 		                                         dport);
@@ -760,7 +796,8 @@ static void hook_send(void *user, const vrt_mesh_call_t *c, vrt_mesh_send_t *o)
 		snprintf(t->principal, sizeof t->principal, "%s", ci->principal);
 	}
 	t->mtls = mtls;
-	t->cp = (size_t)(cp - sc->cps) + 1;
+	t->cpwl = srcw;
+	t->cpi = cpi;
 	cp->active++;
 	o->server = server;
 	o->mtls = mtls;
@@ -830,8 +867,8 @@ static void hook_end(void *user, const vrt_mesh_call_t *c, void *token,
 	des_time_t now = now_of(sc);
 	if (t->pool)
 		mtls_pool_release(t->pool, t->conn, now);
-	if (t->cp)
-		sc->cps[t->cp - 1].active--;
+	if (t->cpwl)
+		t->cpwl->act[t->cpi].active--;
 	const char *flags = t->flags;
 	if (io->gave_up && !io->abandoned && !flags)
 		flags = "DC";
@@ -971,12 +1008,10 @@ void dp_sidecars_free(dp_sidecars_t *sc)
 	}
 	free(sc->ids);
 	free(sc->hs);
-	for (size_t i = 0; i < sc->ncps; i++)
-		free(sc->cps[i].key);
-	free(sc->cps);
-	for (size_t i = 0; i < sc->nlbs; i++)
-		free(sc->lbs[i].key);
-	free(sc->lbs);
+	for (size_t i = 0; i < sc->nsvcs; i++)
+		free(sc->svcs[i].fqdn);
+	free(sc->svcs);
+	free(sc->dests);
 	for (size_t i = 0; i < sc->ntries; i++)
 		free(sc->all_tries[i]);
 	free(sc->all_tries);

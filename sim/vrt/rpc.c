@@ -180,14 +180,14 @@ static void observe(vrpc_t *r, vrt_reporter_t who, des_time_t start,
 
 /* ---- the mesh hook ---------------------------------------------------------- */
 
-static void mesh_call(const vrpc_t *r, vrt_mesh_call_t *c)
+static void mesh_call(const vrpc_t *r, vrt_mesh_call_t *c, int resolve)
 {
 	memset(c, 0, sizeof *c);
 	c->id = r->id;
 	c->attempt = r->attempt;
 	c->client = r->client;
 	c->addr = r->addr;
-	c->eps = vrt_world_resolve(r->w, r->addr);
+	c->eps = resolve ? vrt_world_resolve(r->w, r->addr) : NULL;
 	c->proto = r->http ? VRT_PROTO_HTTP : VRT_PROTO_GRPC;
 	c->service = r->service;
 	c->method = r->method;
@@ -217,7 +217,7 @@ static des_time_t mesh_end(vrpc_t *r, vrt_mesh_end_t *io)
 	if (!w->mesh || !w->mesh->end)
 		return -1;
 	vrt_mesh_call_t c;
-	mesh_call(r, &c);
+	mesh_call(r, &c, 0);
 	w->mesh->end(w->mesh_user, &c, r->mtoken, io);
 	r->mtoken = NULL;
 	if (io->flags)
@@ -527,7 +527,7 @@ static void ev_arrive(des_t *des, void *arg)
 			vrt_mesh_recv_t mr;
 			vrt_mesh_call_t c;
 			memset(&mr, 0, sizeof mr);
-			mesh_call(r, &c);
+			mesh_call(r, &c, 0);
 			w->mesh->recv(w->mesh_user, &c, r->mtoken, pod, &mr);
 			if (mr.deny) {
 				mesh_deny(r, &mr);
@@ -990,7 +990,7 @@ static void launch_attempt(vrpc_t *r)
 	}
 	if (mesh) {
 		vrt_mesh_call_t c;
-		mesh_call(r, &c);
+		mesh_call(r, &c, 1);
 		w->mesh->send(w->mesh_user, &c, &ms);
 		r->msent = 1;
 		r->mtoken = ms.token;

@@ -436,7 +436,8 @@ typedef struct vrt_mesh_call {
 	unsigned attempt;         /* 1: the first try; 2: the first retry ... */
 	const vrt_pod_t *client;  /* NULL: from outside (an ingress) */
 	const char *addr;         /* as dialled: "cartservice:7070" */
-	vrt_endpoints_t *eps;     /* what |addr| resolves to, or NULL */
+	vrt_endpoints_t *eps;     /* |send| only: what |addr| resolves to,
+	                             or NULL; NULL in |recv| and |end| */
 	vrt_proto_t proto;
 	const char *service, *method; /* as in vrt_obs_t */
 	const char *path;         /* gRPC "/pkg.Svc/Method"; HTTP the target's
