@@ -611,6 +611,64 @@ START_TEST(retries_exhausted_urx)
 }
 END_TEST
 
+START_TEST(client_plaintext_to_strict_is_uc)
+{
+	char yaml[8192];
+	snprintf(yaml, sizeof yaml,
+	         "%s---\n"
+	         "apiVersion: networking.istio.io/v1\n"
+	         "kind: DestinationRule\n"
+	         "metadata: {name: currency, namespace: currencyservice}\n"
+	         "spec:\n"
+	         "  host: " CUR_HOST "\n"
+	         "  trafficPolicy: {tls: {mode: DISABLE}}\n",
+	         STRICT_MESH);
+	h_t *h = h_new(yaml, 0);
+	call_cur(h, h->fe);
+	settle(h);
+	ck_assert_int_eq(h->last_st, RT_UNAVAILABLE);
+	const obs_rec_t *c = obs_of(h, VRT_REPORT_CLIENT);
+	ck_assert_str_eq(c->flags, "UC");
+	ck_assert_int_eq(c->mtls, 0);
+	ck_assert_uint_eq(count_server_obs(h), 0);
+	h_free(h);
+}
+END_TEST
+
+START_TEST(pool_overflow_is_uo)
+{
+	char yaml[8192];
+	snprintf(yaml, sizeof yaml,
+	         "%s---\n"
+	         "apiVersion: networking.istio.io/v1\n"
+	         "kind: DestinationRule\n"
+	         "metadata: {name: currency, namespace: currencyservice}\n"
+	         "spec:\n"
+	         "  host: " CUR_HOST "\n"
+	         "  trafficPolicy: {connectionPool: {http: {http2MaxRequests: 2}}}\n",
+	         STRICT_MESH);
+	h_t *h = h_new(yaml, 0);
+	for (int i = 0; i < 5; i++)
+		call_cur(h, h->fe);
+	settle(h);
+	ck_assert_int_eq(h->done, 5);
+	size_t uo = 0, ok = 0;
+	for (size_t i = 0; i < h->nobs; i++)
+		if (h->obs[i].who == VRT_REPORT_CLIENT) {
+			uo += !strcmp(h->obs[i].flags, "UO") &&
+			      h->obs[i].status == RT_UNAVAILABLE;
+			ok += h->obs[i].status == RT_OK;
+		}
+	ck_assert_uint_eq(ok, 2);
+	ck_assert_uint_eq(uo, 3);
+	/* Once they are done, there is room again. */
+	call_cur(h, h->fe);
+	settle(h);
+	ck_assert_int_eq(h->last_st, RT_OK);
+	h_free(h);
+}
+END_TEST
+
 /* ---- pooling ------------------------------------------------------------- */
 
 START_TEST(pooled_connection_one_handshake)
@@ -687,6 +745,8 @@ int main(void)
 	tcase_add_test(tc, gateway_only_route_does_not_apply_east_west);
 	tcase_add_test(tc, fault_abort_and_delay);
 	tcase_add_test(tc, retries_exhausted_urx);
+	tcase_add_test(tc, client_plaintext_to_strict_is_uc);
+	tcase_add_test(tc, pool_overflow_is_uo);
 	tcase_add_test(tc, pooled_connection_one_handshake);
 	tcase_add_test(tc, same_seed_same_observations);
 	suite_add_tcase(s, tc);
