@@ -101,6 +101,12 @@ typedef struct dp_dest {
 	mesh_traffic_policy_t tp;
 	int panic_pct;
 	mesh_lb_state_t lb;
+	/* outlierDetection (when the policy has the block): one host per
+	 * pod ever seen in the cluster, in the order first seen. */
+	int outlier;
+	mesh_outlier_t od;
+	const vrt_pod_t **od_pods;
+	size_t od_cap;
 } dp_dest_t;
 
 /* One attempt (vrt_mesh_send_t.token). */
@@ -110,6 +116,8 @@ typedef struct dp_try {
 	const dp_wl_t *dst;
 	mtls_pool_t *pool;
 	uint64_t conn;
+	size_t dest;   /* dp_dest index + 1 (outlier detection), 0: none */
+	const vrt_pod_t *server;
 	dp_wl_t *cpwl; /* whose dp_act counts this attempt, or NULL */
 	size_t cpi;    /* index in cpwl->act (the array moves) */
 	int mtls;
@@ -407,7 +415,38 @@ static size_t dest_of(dp_sidecars_t *sc, const char *host, const char *subset,
 	}
 	mesh_traffic_policy_for(sc->cfg.mesh, host, subset, port, &d->tp);
 	d->panic_pct = mesh_lb_panic_pct(&d->tp);
+	d->outlier = d->tp.outlier.set;
+	if (d->outlier) {
+		d->od_cap = 8;
+		d->od_pods = malloc(d->od_cap * sizeof *d->od_pods);
+		mesh_outlier_host_t *hosts = malloc(d->od_cap * sizeof *hosts);
+		if (!d->od_pods || !hosts)
+			abort();
+		mesh_outlier_init(&d->od, &d->tp.outlier, hosts, 0,
+		                  now_of(sc) / 1000000);
+	}
 	return sc->ndests++;
+}
+
+/* The outlier-detection host index of |pod| in |d| (added when new). */
+static size_t od_host(dp_dest_t *d, const vrt_pod_t *pod)
+{
+	for (size_t i = 0; i < d->od.n; i++)
+		if (d->od_pods[i] == pod)
+			return i;
+	if (d->od.n == d->od_cap) {
+		size_t nc = d->od_cap * 2;
+		const vrt_pod_t **np = realloc(d->od_pods, nc * sizeof *np);
+		mesh_outlier_host_t *nh = realloc(d->od.hosts, nc * sizeof *nh);
+		if (!np || !nh)
+			abort();
+		d->od_pods = np;
+		d->od.hosts = nh;
+		d->od_cap = nc;
+	}
+	memset(&d->od.hosts[d->od.n], 0, sizeof d->od.hosts[0]);
+	d->od_pods[d->od.n] = pod;
+	return d->od.n++;
 }
 
 static struct dp_act *act_of(dp_wl_t *wl, size_t dest, size_t *idx)
@@ -678,6 +717,9 @@ static void hook_send(void *user, const vrt_mesh_call_t *c, vrt_mesh_send_t *o)
 	if (!eps && rr.status != MESH_ROUTE_OK)
 		return; /* unknown host: vrt says so */
 	size_t n = eps ? vrt_endpoints_count(eps) : 0;
+	int64_t now_ms = now / 1000000;
+	if (dd->outlier && now_ms >= dd->od.next_tick_ms)
+		mesh_outlier_tick(&dd->od, now_ms);
 	mesh_endpoint_t ep[n ? n : 1];
 	vrt_pod_t *pods[n ? n : 1];
 	size_t m = 0;
@@ -687,7 +729,12 @@ static void hook_send(void *user, const vrt_mesh_call_t *c, vrt_mesh_send_t *o)
 		    !mesh_labels_match(&dd->ss->labels, &wl_of(sc, p)->mw.labels))
 			continue;
 		pods[m] = p;
-		ep[m] = (mesh_endpoint_t){vrt_pod_name(p), 1, 0,
+		int ejected = 0;
+		if (dd->outlier) {
+			size_t hi = od_host(dd, p);
+			ejected = dd->od.hosts[hi].ejected;
+		}
+		ep[m] = (mesh_endpoint_t){vrt_pod_name(p), 1, ejected,
 		                          (uint32_t)vrt_pod_outstanding(p)};
 		m++;
 	}
@@ -704,6 +751,8 @@ static void hook_send(void *user, const vrt_mesh_call_t *c, vrt_mesh_send_t *o)
 	vrt_pod_t *server = pods[k];
 	const dp_wl_t *dst = wl_of(sc, server);
 	t->dst = dst;
+	t->dest = di + 1;
+	t->server = server;
 
 	/* connectionPool: requests in flight from this sidecar. */
 	int http1 = c->proto == VRT_PROTO_HTTP;
@@ -872,6 +921,18 @@ static void hook_end(void *user, const vrt_mesh_call_t *c, void *token,
 	const char *flags = t->flags;
 	if (io->gave_up && !io->abandoned && !flags)
 		flags = "DC";
+	if (t->dest && !io->abandoned && !io->gave_up &&
+	    sc->dests[t->dest - 1].outlier) {
+		/* What Envoy counts: the HTTP status (gRPC errors come with
+		 * 200), a reset or a failed connection as a 503. */
+		dp_dest_t *d = &sc->dests[t->dest - 1];
+		int st = io->reset || (io->local && t->retriable_local) ? 503
+		         : c->proto == VRT_PROTO_HTTP                  ? io->http_status
+		                                                       : 200;
+		if (!io->local || t->retriable_local)
+			mesh_outlier_result(&d->od, od_host(d, t->server), st,
+			                    now / 1000000);
+	}
 	int retriable = 0;
 	if (t->src && !io->abandoned && !io->gave_up &&
 	    (!io->local || t->retriable_local)) {
@@ -1011,6 +1072,10 @@ void dp_sidecars_free(dp_sidecars_t *sc)
 	for (size_t i = 0; i < sc->nsvcs; i++)
 		free(sc->svcs[i].fqdn);
 	free(sc->svcs);
+	for (size_t i = 0; i < sc->ndests; i++) {
+		free(sc->dests[i].od_pods);
+		free(sc->dests[i].od.hosts);
+	}
 	free(sc->dests);
 	for (size_t i = 0; i < sc->ntries; i++)
 		free(sc->all_tries[i]);

@@ -669,6 +669,46 @@ START_TEST(pool_overflow_is_uo)
 }
 END_TEST
 
+START_TEST(outlier_detection_ejects_a_failing_pod)
+{
+	char yaml[8192];
+	snprintf(yaml, sizeof yaml,
+	         "%s---\n"
+	         "apiVersion: networking.istio.io/v1\n"
+	         "kind: DestinationRule\n"
+	         "metadata: {name: web, namespace: web}\n"
+	         "spec:\n"
+	         "  host: " WEB_HOST "\n"
+	         "  trafficPolicy:\n"
+	         "    outlierDetection: {consecutive5xxErrors: 2, interval: 1s,\n"
+	         "                       baseEjectionTime: 30s, maxEjectionPercent: 100}\n",
+	         STRICT_MESH);
+	h_t *h = h_new(yaml, 0);
+	/* A second "web" endpoint that answers every HTTP request with a
+	 * reset (a gRPC-only pod): Envoy counts it as a 503. */
+	vrt_endpoints_add(vrt_world_resolve(h->w, "web:80"), h->cur1);
+	int failed = 0;
+	for (int i = 0; i < 40; i++) {
+		call_web(h, h->fe, "/hello");
+		vrt_run(h->w, des_now(vrt_world_des(h->w)) + DES_MS(100));
+		failed += h->last_http != 200;
+	}
+	ck_assert_int_eq(h->done, 40);
+	/* Two 5xx in a row from the bad pod eject it for 30 s: no more
+	 * failures in these 4 s. */
+	ck_assert_int_eq(failed, 2);
+	/* After the ejection time (and an interval tick) it is back. */
+	vrt_run(h->w, des_now(vrt_world_des(h->w)) + DES_S(32));
+	for (int i = 0; i < 40; i++) {
+		call_web(h, h->fe, "/hello");
+		vrt_run(h->w, des_now(vrt_world_des(h->w)) + DES_MS(100));
+		failed += h->last_http != 200;
+	}
+	ck_assert_int_eq(failed, 4);
+	h_free(h);
+}
+END_TEST
+
 /* ---- pooling ------------------------------------------------------------- */
 
 START_TEST(pooled_connection_one_handshake)
@@ -747,6 +787,7 @@ int main(void)
 	tcase_add_test(tc, retries_exhausted_urx);
 	tcase_add_test(tc, client_plaintext_to_strict_is_uc);
 	tcase_add_test(tc, pool_overflow_is_uo);
+	tcase_add_test(tc, outlier_detection_ejects_a_failing_pod);
 	tcase_add_test(tc, pooled_connection_one_handshake);
 	tcase_add_test(tc, same_seed_same_observations);
 	suite_add_tcase(s, tc);
