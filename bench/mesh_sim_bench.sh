@@ -3,8 +3,9 @@
 # (default 1000 requests/s, the Locust mix) for a virtual duration (default
 # 60s), with the data plane on (sidecars from k8s/istio: mTLS handshakes,
 # AuthorizationPolicy, routing) and with --no-mesh, one after the other in
-# the same run: wall time of each, speed-up over real time of each, and the
-# on/off ratio; the load average before, since the machine is shared.
+# the same run: wall and CPU time of each, speed-up over real time of
+# each, and the on/off ratios; the load average before, since the machine
+# is shared (CPU time moves less with the neighbours' load than wall time).
 # Usage: mesh_sim_bench.sh MESHSIM [RATE] [DURATION]; BENCH_DES_CPU pins a core.
 set -u
 M=${1:?usage: mesh_sim_bench.sh MESHSIM [RATE] [DURATION]}
@@ -19,11 +20,9 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for mode in on off; do
   flag=
   [ "$mode" = off ] && flag=--no-mesh
-  t0=$(date +%s.%N)
-  $pin "$M" run --rate "$RATE" --duration "$DUR" --json --quiet --seed 1 $flag \
+  $pin /usr/bin/time -f "%e %U %S" -o "$tmp/$mode.t" \
+    "$M" run --rate "$RATE" --duration "$DUR" --json --quiet --seed 1 $flag \
     >"$tmp/$mode.json" 2>"$tmp/$mode.err" || { cat "$tmp/$mode.err"; exit 1; }
-  t1=$(date +%s.%N)
-  echo "$t0 $t1" >"$tmp/$mode.t"
 done
 python3 - "$tmp" <<'PY'
 import json, sys
@@ -31,13 +30,14 @@ d = sys.argv[1]
 res = {}
 for mode in ("on", "off"):
     j = json.load(open("%s/%s.json" % (d, mode)))
-    t0, t1 = map(float, open("%s/%s.t" % (d, mode)).read().split())
+    wall, user, sys_ = map(float, open("%s/%s.t" % (d, mode)).read().split()[-3:])
     virt = j["virtual_seconds"] + j["warmup_seconds"]
-    res[mode] = t1 - t0
+    res[mode] = (wall, user + sys_)
     print("mesh %-3s  %7d requests, %5d errors, p99 %7.2f ms, %9d events: "
-          "%6.2f s wall, %6.1fx real time"
+          "%6.2f s wall (%6.1fx real time), %6.2f s CPU (%6.1fx per CPU s)"
           % (mode, j["requests"], j["errors"], j["total"]["p99_ms"],
-             j["engine_events"], t1 - t0, virt / (t1 - t0)))
-print("mesh on / off wall time: %.2f (the data plane costs %.0f %% more)"
-      % (res["on"] / res["off"], (res["on"] / res["off"] - 1) * 100))
+             j["engine_events"], wall, virt / wall, user + sys_,
+             virt / (user + sys_)))
+print("mesh on / off: wall time %.2f, CPU time %.2f"
+      % (res["on"][0] / res["off"][0], res["on"][1] / res["off"][1]))
 PY

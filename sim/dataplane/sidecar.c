@@ -659,6 +659,8 @@ static void hook_send(void *user, const vrt_mesh_call_t *c, vrt_mesh_send_t *o)
 	mesh_route_result_t rr;
 	mesh_route(sc->cfg.mesh, &rq, des_rng_uniform(&sc->r_route), &rr);
 	t->retry = rr.retries;
+	if (rr.status == MESH_ROUTE_OK && rr.timeout_ms > 0)
+		o->timeout = DES_MS(rr.timeout_ms);
 	if (rr.status == MESH_ROUTE_NOT_FOUND ||
 	    (at_gw && rr.status == MESH_ROUTE_PASSTHROUGH)) {
 		local(o, c, 404, RT_UNIMPLEMENTED, "", "NR");
@@ -921,7 +923,9 @@ static void hook_end(void *user, const vrt_mesh_call_t *c, void *token,
 	const char *flags = t->flags;
 	if (io->gave_up && !io->abandoned && !flags)
 		flags = "DC";
-	if (t->dest && !io->abandoned && !io->gave_up &&
+	if (io->timed_out)
+		flags = "UT"; /* upstream request timeout (the route's) */
+	if (t->dest && !io->abandoned && !io->gave_up && !io->timed_out &&
 	    sc->dests[t->dest - 1].outlier) {
 		/* What Envoy counts: the HTTP status (gRPC errors come with
 		 * 200), a reset or a failed connection as a 503. */
@@ -934,7 +938,7 @@ static void hook_end(void *user, const vrt_mesh_call_t *c, void *token,
 			                    now / 1000000);
 	}
 	int retriable = 0;
-	if (t->src && !io->abandoned && !io->gave_up &&
+	if (t->src && !io->abandoned && !io->gave_up && !io->timed_out &&
 	    (!io->local || t->retriable_local)) {
 		mesh_outcome_t oc = {
 		    .connect_failure = io->local && t->retriable_local,

@@ -17,7 +17,8 @@
  *    access denied") with the peer principal the handshake verified;
  *  - end of the attempt: VirtualService retries (attempts, retryOn, 25 ms
  *    jittered back-off; URX when they run out), DC when the caller gave
- *    up, pooled streams released.
+ *    up, the route's timeout (504 / UNAVAILABLE, UT), outlier detection,
+ *    pooled streams released.
  * Observations (vrt_obs_t) get Envoy's response flags and mtls.
  *
  * Identity: one certificate per (namespace, service account), issued by a
@@ -144,7 +145,8 @@ const char *dp_sidecars_principal(dp_sidecars_t *sc, const vrt_pod_t *pod);
 
 /* Response flags counted by the client-side report of each call's final
  * outcome (one flag per name; "UF,URX" counts both). */
-#define DP_FLAGS(X) X(UF) X(UC) X(UH) X(NR) X(UO) X(URX) X(DI) X(FI) X(DC)
+#define DP_FLAGS(X) \
+	X(UF) X(UC) X(UH) X(NR) X(UO) X(URX) X(DI) X(FI) X(DC) X(UT)
 enum {
 #define DP_FLAG_ENUM_(n) DP_FLAG_##n,
 	DP_FLAGS(DP_FLAG_ENUM_)

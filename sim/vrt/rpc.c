@@ -122,6 +122,7 @@ static void rpc_free(vrpc_t *r)
 	des_cancel(w->des, r->ev_rst);
 	des_cancel(w->des, r->ev_cdl);
 	des_cancel(w->des, r->ev_sdl);
+	des_cancel(w->des, r->ev_mto);
 	if (r->aprev)
 		r->aprev->anext = r->anext;
 	else
@@ -226,6 +227,36 @@ static des_time_t mesh_end(vrpc_t *r, vrt_mesh_end_t *io)
 }
 
 static void ev_retry(des_t *des, void *arg);
+static void deliver(vrpc_t *r);
+static void tell_server_gone(vrpc_t *r);
+
+/* The sidecar's route timeout: the attempt in flight (or the wait before
+ * the next) is abandoned, the server hears a reset, the client gets the
+ * sidecar's answer. */
+static void ev_mesh_timeout(des_t *des, void *arg)
+{
+	vrpc_t *r = arg;
+	(void)des;
+	r->ev_mto = DES_EVENT_NULL;
+	if (r->cstate != C_WAIT)
+		return;
+	tell_server_gone(r);
+	free(r->resp_buf);
+	r->resp_buf = NULL;
+	r->mtimeout = 1;
+	if (r->http) {
+		vrt__http_local(r, 504, "upstream request timeout");
+		r->status = RT_OK;
+		set_msg(r, NULL);
+	} else {
+		r->status = RT_UNAVAILABLE;
+		set_msg(r, "upstream request timeout");
+	}
+	if (tracing(r))
+		vrt__trace(r->w, "call %llu route timeout %s",
+		           (unsigned long long)r->id, vrt__pod_label(r->client));
+	deliver(r);
+}
 
 /* ---- the client side ------------------------------------------------------ */
 
@@ -250,11 +281,13 @@ static void deliver_ex(vrpc_t *r, int quiet)
 		    .reached = r->mreached,
 		    .reset = r->status == RT_UNAVAILABLE && !r->http_status,
 		    .abandoned = quiet,
-		    .gave_up = r->cstate == C_DECIDED ||
-		               r->status == RT_DEADLINE_EXCEEDED,
+		    .gave_up = !r->mtimeout && (r->cstate == C_DECIDED ||
+		               r->status == RT_DEADLINE_EXCEEDED),
+		    .timed_out = r->mtimeout,
 		};
 		des_time_t after = mesh_end(r, &io);
-		if (after >= 0 && !quiet && !io.gave_up && r->sstate == S_DONE &&
+		if (after >= 0 && !quiet && !io.gave_up && !io.timed_out &&
+		    r->sstate == S_DONE &&
 		    r->cstate == C_WAIT &&
 		    (r->deadline == DES_TIME_MAX ||
 		     now_of(r) + after < r->deadline)) {
@@ -297,6 +330,8 @@ static void deliver_ex(vrpc_t *r, int quiet)
 			return;
 		}
 	}
+	des_cancel(w->des, r->ev_mto);
+	r->ev_mto = DES_EVENT_NULL;
 	des_cancel(w->des, r->ev_cdl);
 	des_cancel(w->des, r->ev_resp);
 	r->ev_cdl = r->ev_resp = DES_EVENT_NULL;
@@ -1009,6 +1044,13 @@ static void launch_attempt(vrpc_t *r)
 			           r->mtls ? " mtls" : "");
 	}
 	int first = r->attempt <= 1;
+	if (first && mesh && ms.timeout > 0 && !ms.local &&
+	    (r->deadline == DES_TIME_MAX ||
+	     now_of(r) + ms.timeout < r->deadline) &&
+	    des_schedule_full(w->des, now_of(r) + ms.timeout, DES_PRIO_DEFAULT,
+	                      "vrt.mtimeout", ev_mesh_timeout, r,
+	                      &r->ev_mto) != 0)
+		die("cannot schedule (out of memory)");
 	if (ms.local) {
 		local_answer(r, &ms);
 	} else if (!r->server) {

@@ -475,6 +475,12 @@ typedef struct vrt_mesh_send {
 	const char *flags;
 	int mtls;
 	void *token; /* the hook's, given back to |recv| and |end| */
+	/* First attempt only: > 0, the client's sidecar gives up on the
+	 * whole call (every attempt) |timeout| after it started (a route
+	 * timeout): the server hears a reset, the client gets gRPC
+	 * UNAVAILABLE "upstream request timeout" or an HTTP 504 with that
+	 * body, and |end| sees |timed_out|. */
+	des_time_t timeout;
 } vrt_mesh_send_t;
 
 /* |recv|'s answer; vrt zeroes it first. |deny| 1: the server's sidecar
@@ -499,6 +505,7 @@ typedef struct vrt_mesh_end {
 	int reset;                /* the connection was lost / refused */
 	int abandoned;            /* the caller is gone: no retry possible */
 	int gave_up;              /* the client's deadline or a cancel */
+	int timed_out;            /* the sidecar's route timeout fired */
 	/* out: >= 0: try again after this long (vrt calls |send| again with
 	 * attempt + 1); < 0 (vrt's default, -1): this outcome is final, with
 	 * |flags| (NULL: what |send| said) in the client's report. */

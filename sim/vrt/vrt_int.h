@@ -173,6 +173,7 @@ struct vrpc {
 	des_time_t deadline;  /* client's, DES_TIME_MAX: none */
 	des_time_t sdeadline; /* server's, DES_TIME_MAX: none */
 	des_event_t ev_req, ev_resp, ev_rst, ev_cdl, ev_sdl;
+	des_event_t ev_mto; /* the mesh's route timeout (vrt_mesh_send_t) */
 	rt_cancel_cb ccb;
 	void *cuser;
 	vhttp_t *http;   /* HTTP: the request (both sides), or NULL */
@@ -183,7 +184,7 @@ struct vrpc {
 	void *mtoken;
 	const char *cflags, *sflags;
 	unsigned attempt;
-	unsigned char mtls, msent, mlocal, mreached, retry_wait;
+	unsigned char mtls, msent, mlocal, mreached, retry_wait, mtimeout;
 	size_t req_wire; /* the request's bytes on the wire, for retries */
 	unsigned char cstate, sstate, cancelled, counted, cut;
 };

@@ -709,6 +709,43 @@ START_TEST(outlier_detection_ejects_a_failing_pod)
 }
 END_TEST
 
+START_TEST(route_timeout_is_ut)
+{
+	char yaml[8192];
+	snprintf(yaml, sizeof yaml,
+	         "%s---\n"
+	         "apiVersion: networking.istio.io/v1\n"
+	         "kind: VirtualService\n"
+	         "metadata: {name: web, namespace: web}\n"
+	         "spec:\n"
+	         "  hosts: [" WEB_HOST "]\n"
+	         "  http:\n"
+	         "  - timeout: 500ms\n"
+	         "    route: [{destination: {host: " WEB_HOST "}}]\n",
+	         STRICT_MESH);
+	h_t *h = h_new(yaml, 0);
+	call_web(h, h->fe, "/slow?ms=2000");
+	settle(h);
+	ck_assert_int_eq(h->last_http, 504);
+	const obs_rec_t *c = NULL, *sv = NULL;
+	for (size_t i = 0; i < h->nobs; i++)
+		if (h->obs[i].who == VRT_REPORT_CLIENT)
+			c = &h->obs[i];
+		else
+			sv = &h->obs[i];
+	ck_assert_str_eq(c->flags, "UT");
+	ck_assert_int_eq(c->end - c->start, DES_MS(500));
+	/* The server's call was cut by the reset: downstream disconnect. */
+	ck_assert_ptr_nonnull(sv);
+	ck_assert_str_eq(sv->flags, "DC");
+	/* Fast enough: no timeout. */
+	call_web(h, h->fe, "/slow?ms=100");
+	settle(h);
+	ck_assert_int_eq(h->last_http, 200);
+	h_free(h);
+}
+END_TEST
+
 /* ---- pooling ------------------------------------------------------------- */
 
 START_TEST(pooled_connection_one_handshake)
@@ -788,6 +825,7 @@ int main(void)
 	tcase_add_test(tc, client_plaintext_to_strict_is_uc);
 	tcase_add_test(tc, pool_overflow_is_uo);
 	tcase_add_test(tc, outlier_detection_ejects_a_failing_pod);
+	tcase_add_test(tc, route_timeout_is_ut);
 	tcase_add_test(tc, pooled_connection_one_handshake);
 	tcase_add_test(tc, same_seed_same_observations);
 	suite_add_tcase(s, tc);
