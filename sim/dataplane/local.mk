@@ -92,3 +92,7 @@ EXTRA_DIST += bench/mesh_sim_bench.sh
 bench-mesh-sim: meshsim$(EXEEXT)
 	@$(SHELL) $(srcdir)/bench/mesh_sim_bench.sh ./meshsim$(EXEEXT) \
 	  $${SIM_BENCH_RATE:-1000} $${MESH_BENCH_DURATION:-60s}
+
+# meshsim run with the data plane, end to end (needs meshsim).
+TESTS += tests/dataplane/run_mesh_test.sh
+EXTRA_DIST += tests/dataplane/run_mesh_test.sh

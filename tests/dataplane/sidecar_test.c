@@ -335,6 +335,14 @@ START_TEST(authz_denies_grpc)
 	ck_assert_str_eq(s->flags, "-");
 	ck_assert_int_eq(c->mtls, 1);
 	ck_assert_int_eq(s->mtls, 1);
+	/* Istio's labels for it: response_code 200 with grpc_response_status
+	 * 7, response_flags "-", connection_security_policy mutual_tls, and
+	 * the principals the handshake verified. */
+	ck_assert_int_eq(c->http_status, 0);
+	ck_assert_str_eq(dp_sidecars_principal(h->sc, h->ck),
+	                 "cluster.local/ns/checkoutservice/sa/checkoutservice");
+	ck_assert_str_eq(dp_sidecars_principal(h->sc, h->cur1),
+	                 "cluster.local/ns/currencyservice/sa/currencyservice");
 	/* No CPU of the app was spent on it. */
 	uint64_t jobs;
 	vrt_pod_cpu(h->cur1, NULL, NULL, &jobs);

@@ -1,0 +1,54 @@
+#!/bin/sh
+# `meshsim run` with the data plane, end to end: the shop's own mesh
+# (k8s/istio) lets every call through (no "mesh:" line, no error); the same
+# manifests plus a DENY AuthorizationPolicy on currencyservice from the
+# frontend make those calls fail PERMISSION_DENIED at the server's sidecar,
+# counted in the report's "mesh:" line and in --json's "mesh" member;
+# --no-mesh runs without sidecars; a bad --istio is a usage error.
+set -u
+B=${MESHSIM_BUILDDIR:-.}
+S=${MESHSIM_SRCDIR:-.}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+run() { "$B/meshsim" run --charts "$S/k8s/charts" --profile "$S/data/cost-profile.json" \
+  --rate 20 --duration 10s --seed 2 --quiet "$@"; }
+
+run --istio "$S/k8s/istio" >"$tmp/ok" 2>"$tmp/err" || fail "mesh on: $(cat "$tmp/err")"
+grep -q '^requests: [0-9]*, errors: 0 ' "$tmp/ok" || fail "errors with the shop's mesh: $(head -3 "$tmp/ok")"
+grep -q '^mesh:' "$tmp/ok" && fail "a mesh line with nothing denied: $(grep '^mesh:' "$tmp/ok")"
+
+mkdir "$tmp/istio"
+cp "$S"/k8s/istio/*.yaml "$tmp/istio/"
+cat >"$tmp/istio/zz-deny.yaml" <<'YAML'
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: no-frontend
+  namespace: currencyservice
+spec:
+  selector:
+    matchLabels:
+      app: currencyservice
+  action: DENY
+  rules:
+    - from:
+        - source:
+            principals: ["cluster.local/ns/frontend/sa/frontend"]
+YAML
+run --istio "$tmp/istio" >"$tmp/deny" 2>"$tmp/err" || fail "deny: $(cat "$tmp/err")"
+grep -q '^mesh: [1-9][0-9]* denied by AuthorizationPolicy' "$tmp/deny" ||
+  fail "no denial counted: $(tail -5 "$tmp/deny")"
+grep -q '^requests: [0-9]*, errors: [1-9]' "$tmp/deny" || fail "denials did not fail requests: $(head -3 "$tmp/deny")"
+run --istio "$tmp/istio" --json >"$tmp/deny.json" 2>"$tmp/err" || fail "deny --json: $(cat "$tmp/err")"
+python3 - "$tmp/deny.json" <<'PY' || fail "bad mesh member in --json"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["mesh"]["denied"] > 0, d.get("mesh")
+PY
+
+run --no-mesh >"$tmp/off" 2>"$tmp/err" || fail "--no-mesh: $(cat "$tmp/err")"
+grep -q '^mesh:' "$tmp/off" && fail "a mesh line without a mesh"
+run --istio "$tmp/nothing" >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] || fail "bad --istio: exit $rc"
+echo ok
