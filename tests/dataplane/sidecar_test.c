@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "currency/currency.h"
+#include "payment/payment.h"
 #include "httpsvc.h"
 #include "proto/demo.pb-c.h"
 #include "sidecar.h"
@@ -379,6 +380,71 @@ START_TEST(authz_denies_http_403)
 	settle(h);
 	ck_assert_int_eq(h->last_http, 200);
 	h_free(h);
+}
+END_TEST
+
+/* The shop's own manifests (k8s/istio): only checkout may call payment. */
+static int shop_identify(void *user, const vrt_pod_t *pod, dp_workload_t *out)
+{
+	(void)user;
+	const char *n = vrt_pod_name(pod);
+	const char *app = !strncmp(n, "pay", 3)  ? "paymentservice"
+	                  : !strncmp(n, "fe", 2) ? "frontend"
+	                                         : "checkoutservice";
+	*out = (dp_workload_t){app, app, "stable", app, -1};
+	return 0;
+}
+
+static void pay_done(void *user, rt_status_t st, const char *msg,
+                     ProtobufCMessage *resp)
+{
+	rt_status_t *out = user;
+	(void)msg;
+	*out = st;
+	if (resp)
+		protobuf_c_message_free_unpacked(resp, NULL);
+}
+
+START_TEST(shop_policy_frontend_to_payment_denied)
+{
+	const char *src = getenv("MESHSIM_SRCDIR");
+	char dir[4096], err[512];
+	snprintf(dir, sizeof dir, "%s/k8s/istio", src ? src : ".");
+	mesh_config_t cfg;
+	ck_assert_int_eq(mesh_config_init(&cfg), 0);
+	ck_assert_msg(dp_mesh_load_dir(&cfg, dir, err, sizeof err) == 0, "%s", err);
+	vrt_world_t *w = vrt_world_new(3, EPOCH);
+	vrt_pod_t *pay, *fe, *ck;
+	ck_assert_int_eq(vrt_pod_start(w, &payment_service, "pay-0", NULL, 1, &pay), 0);
+	ck_assert_int_eq(vrt_pod_start(w, &currency_service, "fe-0", NULL, 1, &fe), 0);
+	ck_assert_int_eq(vrt_pod_start(w, &currency_service, "ck-0", NULL, 1, &ck), 0);
+	vrt_endpoints_t *eps = vrt_endpoints_new(w, "paymentservice/paymentservice",
+	                                         VRT_LB_ROUND_ROBIN);
+	ck_assert_int_eq(vrt_endpoints_add(eps, pay), 0);
+	ck_assert_int_eq(vrt_world_bind(w, "paymentservice:50051", eps), 0);
+	dp_config_t dc = {.mesh = &cfg, .identify = shop_identify};
+	dp_sidecars_t *sc;
+	ck_assert_int_eq(dp_sidecars_new(w, &dc, &sc, err, sizeof err), 0);
+	Hipstershop__ChargeRequest req = HIPSTERSHOP__CHARGE_REQUEST__INIT;
+	rt_status_t from_fe = RT_OK, from_ck = RT_OK;
+	ck_assert_ptr_nonnull(rt_invoke(vrt_pod_rt(fe), "paymentservice:50051",
+	                                "hipstershop.PaymentService", "Charge",
+	                                &req.base, &hipstershop__charge_response__descriptor,
+	                                NULL, pay_done, &from_fe));
+	ck_assert_ptr_nonnull(rt_invoke(vrt_pod_rt(ck), "paymentservice:50051",
+	                                "hipstershop.PaymentService", "Charge",
+	                                &req.base, &hipstershop__charge_response__descriptor,
+	                                NULL, pay_done, &from_ck));
+	vrt_run(w, DES_S(10));
+	ck_assert_int_eq(from_fe, RT_PERMISSION_DENIED);
+	/* Checkout gets through to the app, which judges the (empty) card. */
+	ck_assert_int_ne(from_ck, RT_PERMISSION_DENIED);
+	uint64_t jobs;
+	vrt_pod_cpu(pay, NULL, NULL, &jobs);
+	ck_assert_uint_eq(jobs, 1);
+	dp_sidecars_free(sc);
+	vrt_world_free(w);
+	mesh_config_free(&cfg);
 }
 END_TEST
 
@@ -823,6 +889,7 @@ int main(void)
 	tcase_add_test(tc, permissive_accepts_plaintext);
 	tcase_add_test(tc, authz_denies_grpc);
 	tcase_add_test(tc, authz_denies_http_403);
+	tcase_add_test(tc, shop_policy_frontend_to_payment_denied);
 	tcase_add_test(tc, expired_certificate_fails_handshake);
 	tcase_add_test(tc, renewed_certificate_handshakes_again);
 	tcase_add_test(tc, weights_split_to_canary);
