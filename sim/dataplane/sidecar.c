@@ -925,12 +925,18 @@ static void hook_end(void *user, const vrt_mesh_call_t *c, void *token,
 		flags = "DC";
 	if (io->timed_out)
 		flags = "UT"; /* upstream request timeout (the route's) */
+	else if (!flags && io->refused)
+		flags = "UF"; /* upstream connection failure */
+	else if (!flags && io->reset)
+		flags = "UC"; /* upstream connection termination */
 	if (t->dest && !io->abandoned && !io->gave_up && !io->timed_out &&
 	    sc->dests[t->dest - 1].outlier) {
 		/* What Envoy counts: the HTTP status (gRPC errors come with
 		 * 200), a reset or a failed connection as a 503. */
 		dp_dest_t *d = &sc->dests[t->dest - 1];
-		int st = io->reset || (io->local && t->retriable_local) ? 503
+		int st = io->reset || io->refused ||
+		                 (io->local && t->retriable_local)
+		             ? 503
 		         : c->proto == VRT_PROTO_HTTP                  ? io->http_status
 		                                                       : 200;
 		if (!io->local || t->retriable_local)
@@ -941,17 +947,21 @@ static void hook_end(void *user, const vrt_mesh_call_t *c, void *token,
 	if (t->src && !io->abandoned && !io->gave_up && !io->timed_out &&
 	    (!io->local || t->retriable_local)) {
 		mesh_outcome_t oc = {
-		    .connect_failure = io->local && t->retriable_local,
+		    .connect_failure = (io->local && t->retriable_local) ||
+		                       io->refused,
 		    .reset = !io->local && io->reset,
 		    .refused_stream = 0,
 		    .http_status = c->proto == VRT_PROTO_HTTP ? io->http_status
 		                   : io->status == RT_OK       ? 200
 		                   : io->reset                 ? 0
 		                                               : 200,
-		    .grpc_status = c->proto == VRT_PROTO_GRPC && !io->reset
+		    .grpc_status = c->proto == VRT_PROTO_GRPC && !io->reset &&
+		                           !io->refused
 		                       ? (int)io->status
 		                       : -1,
 		};
+		if (oc.connect_failure || oc.reset)
+			oc.http_status = 0;
 		if (io->status != RT_OK || io->http_status >= 500 || oc.reset)
 			retriable = mesh_retry_should(&t->retry, &oc);
 	}
@@ -973,6 +983,8 @@ static void hook_end(void *user, const vrt_mesh_call_t *c, void *token,
 				flags = "UC,URX";
 			else if (!strcmp(flags, "DI"))
 				flags = "DI,URX";
+			else if (!strcmp(flags, "UT"))
+				flags = "UT,URX";
 		}
 	}
 	io->flags = flags;

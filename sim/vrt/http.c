@@ -404,6 +404,7 @@ void vrt__http_arrive(vrpc_t *r)
 		snprintf(m, sizeof m,
 		         "connection to %s (pod %s) lost: not an HTTP/1.1 server",
 		         r->addr, pod->name);
+		r->mlost = 1;
 		vrt__rpc_refuse(r, RT_UNAVAILABLE, m);
 		return;
 	}

@@ -279,7 +279,8 @@ static void deliver_ex(vrpc_t *r, int quiet)
 		    .server = r->server,
 		    .local = r->mlocal,
 		    .reached = r->mreached,
-		    .reset = r->status == RT_UNAVAILABLE && !r->http_status,
+		    .reset = r->mlost,
+		    .refused = r->mrefused,
 		    .abandoned = quiet,
 		    .gave_up = !r->mtimeout && (r->cstate == C_DECIDED ||
 		               r->status == RT_DEADLINE_EXCEEDED),
@@ -315,7 +316,7 @@ static void deliver_ex(vrpc_t *r, int quiet)
 			r->sstate = S_WIRE;
 			r->cancelled = r->cut = 0;
 			r->arrived = 0;
-			r->mreached = r->mlocal = 0;
+			r->mreached = r->mlocal = r->mlost = r->mrefused = 0;
 			r->sflags = NULL;
 			r->retry_wait = 1;
 			if (tracing(r))
@@ -553,6 +554,7 @@ static void ev_arrive(des_t *des, void *arg)
 			vrt__trace(w, "call %llu refused %s: %s",
 			           (unsigned long long)r->id, pod->name,
 			           reason_of(pod));
+		r->mrefused = 1;
 		vrt__rpc_refuse(r, RT_UNAVAILABLE, m);
 		return;
 	}
@@ -580,6 +582,7 @@ static void ev_arrive(des_t *des, void *arg)
 		snprintf(m, sizeof m,
 		         "connection to %s (pod %s) lost: not a gRPC server",
 		         r->addr, pod->name);
+		r->mlost = 1;
 		vrt__rpc_refuse(r, RT_UNAVAILABLE, m);
 		return;
 	}
@@ -736,6 +739,7 @@ void vrt__rpc_cpu_dropped(vrpc_t *r)
 	char m[400];
 	snprintf(m, sizeof m, "connection to %s (pod %s) lost: %s", r->addr,
 	         r->server->name, "pod stopped");
+	r->mlost = 1;
 	if (!r->cancelled)
 		send_answer(r, RT_UNAVAILABLE, m);
 	server_done(r, RT_UNAVAILABLE);
@@ -1169,6 +1173,7 @@ void vrt__rpc_pod_cut_incoming(vrt_pod_t *pod, const char *why)
 		r->cut = 1;
 		snprintf(m, sizeof m, "connection to %s (pod %s) lost: %s",
 		         r->addr, pod->name, why);
+		r->mlost = 1;
 		if (!r->cancelled)
 			send_answer(r, RT_UNAVAILABLE, m);
 		server_cancel(r, RT_UNAVAILABLE, 0);

@@ -502,7 +502,10 @@ typedef struct vrt_mesh_end {
 	const vrt_pod_t *server;  /* where it was sent, NULL: nowhere */
 	int local;                /* answered by the client's sidecar */
 	int reached;              /* the server's app accepted it */
-	int reset;                /* the connection was lost / refused */
+	int reset;                /* the connection was lost on the way (the
+	                             pod died, the wrong protocol) */
+	int refused;              /* the pod refused the connection (not
+	                             ready, shutting down) */
 	int abandoned;            /* the caller is gone: no retry possible */
 	int gave_up;              /* the client's deadline or a cancel */
 	int timed_out;            /* the sidecar's route timeout fired */

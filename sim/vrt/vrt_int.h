@@ -185,6 +185,7 @@ struct vrpc {
 	const char *cflags, *sflags;
 	unsigned attempt;
 	unsigned char mtls, msent, mlocal, mreached, retry_wait, mtimeout;
+	unsigned char mrefused, mlost; /* the attempt's connection refused / lost */
 	size_t req_wire; /* the request's bytes on the wire, for retries */
 	unsigned char cstate, sstate, cancelled, counted, cut;
 };

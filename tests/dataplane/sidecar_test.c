@@ -820,6 +820,34 @@ START_TEST(route_timeout_is_ut)
 }
 END_TEST
 
+START_TEST(refused_is_retried_lost_is_uc)
+{
+	h_t *h = h_new(STRICT_MESH, 0);
+	/* Requests on their way to a pod that starts terminating are
+	 * refused (connect-failure): retried, on the other pod. */
+	for (int i = 0; i < 10; i++)
+		call_cur(h, h->fe);
+	vrt_pod_terminate(h->cur1, DES_S(30));
+	settle(h);
+	ck_assert_int_eq(h->done, 10);
+	for (size_t i = 0; i < h->nobs; i++)
+		if (h->obs[i].who == VRT_REPORT_CLIENT)
+			ck_assert_int_eq(h->obs[i].status, RT_OK);
+	dp_stats_t st;
+	dp_sidecars_stats(h->sc, &st);
+	ck_assert_uint_gt(st.retries, 0);
+	/* A pod killed under a request: the connection is lost (UC), not
+	 * retried under Istio's default retryOn. */
+	call_web(h, h->fe, "/slow?ms=2000");
+	vrt_run(h->w, des_now(vrt_world_des(h->w)) + DES_S(1));
+	vrt_pod_kill(h->web);
+	settle(h);
+	ck_assert_int_eq(h->last_st, RT_UNAVAILABLE);
+	ck_assert_str_eq(obs_of(h, VRT_REPORT_CLIENT)->flags, "UC");
+	h_free(h);
+}
+END_TEST
+
 /* ---- pooling ------------------------------------------------------------- */
 
 START_TEST(pooled_connection_one_handshake)
@@ -901,6 +929,7 @@ int main(void)
 	tcase_add_test(tc, pool_overflow_is_uo);
 	tcase_add_test(tc, outlier_detection_ejects_a_failing_pod);
 	tcase_add_test(tc, route_timeout_is_ut);
+	tcase_add_test(tc, refused_is_retried_lost_is_uc);
 	tcase_add_test(tc, pooled_connection_one_handshake);
 	tcase_add_test(tc, same_seed_same_observations);
 	suite_add_tcase(s, tc);
