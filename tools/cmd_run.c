@@ -366,6 +366,21 @@ static void progress(run_t *r, int final)
 		        "meshsim run: %.0f virtual seconds (%.1f s start-up) in "
 		        "%.2f s of wall time, %.0f engine events\n",
 		        (double)now / 1e9, (double)r->warmup / 1e9, wall, events);
+	if (final && r->dp) {
+		dp_stats_t st;
+		dp_sidecars_stats(r->dp, &st);
+		fprintf(stderr,
+		        "meshsim run: data plane: %llu connections, %llu mTLS "
+		        "handshakes (%llu through OpenSSL, %llu failed), %llu "
+		        "certificates issued, %llu retries, %llu denied\n",
+		        (unsigned long long)st.connections,
+		        (unsigned long long)st.handshakes,
+		        (unsigned long long)st.handshakes_real,
+		        (unsigned long long)st.handshake_failures,
+		        (unsigned long long)st.certs_issued,
+		        (unsigned long long)st.retries,
+		        (unsigned long long)st.denied);
+	}
 }
 
 /* ---- the data plane's report ---------------------------------------------- */

@@ -113,7 +113,7 @@ typedef struct dp_config {
 	 * ingress gateway (a sidecar-only workload istio-system /
 	 * istio-ingressgateway, labels istio=ingressgateway) when the config
 	 * has a Gateway selecting it; the Gateway's first server's port is the
-	 * port routes match. 0 turns that off: outside callers then reach
+	 * port routes match. 1 turns that off: outside callers then reach
 	 * pods directly, in plaintext. */
 	int no_ingress;
 	/* 1: do not cache handshake outcomes (every new connection runs
