@@ -317,6 +317,31 @@ START_TEST(permissive_accepts_plaintext)
 }
 END_TEST
 
+START_TEST(strict_namespace_only)
+{
+	/* STRICT in namespace currencyservice only: plaintext is refused
+	 * there and accepted by web (nothing applies: PERMISSIVE). */
+	h_t *h = h_new("apiVersion: security.istio.io/v1\n"
+	               "kind: PeerAuthentication\n"
+	               "metadata: {name: default, namespace: currencyservice}\n"
+	               "spec: {mtls: {mode: STRICT}}\n",
+	               0);
+	call_cur(h, h->nosc);
+	settle(h);
+	ck_assert_int_eq(h->last_st, RT_UNAVAILABLE);
+	call_web(h, h->nosc, "/hello");
+	settle(h);
+	ck_assert_int_eq(h->last_http, 200);
+	ck_assert_int_eq(obs_of(h, VRT_REPORT_CLIENT)->mtls, 0);
+	/* With a sidecar, both are mTLS. */
+	call_cur(h, h->fe);
+	settle(h);
+	ck_assert_int_eq(h->last_st, RT_OK);
+	ck_assert_int_eq(obs_of(h, VRT_REPORT_CLIENT)->mtls, 1);
+	h_free(h);
+}
+END_TEST
+
 /* ---- AuthorizationPolicy ------------------------------------------------- */
 
 START_TEST(authz_denies_grpc)
@@ -915,6 +940,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, strict_refuses_plaintext_accepts_mtls);
 	tcase_add_test(tc, permissive_accepts_plaintext);
+	tcase_add_test(tc, strict_namespace_only);
 	tcase_add_test(tc, authz_denies_grpc);
 	tcase_add_test(tc, authz_denies_http_403);
 	tcase_add_test(tc, shop_policy_frontend_to_payment_denied);
