@@ -661,6 +661,8 @@ static void hook_send(void *user, const vrt_mesh_call_t *c, vrt_mesh_send_t *o)
 	t->retry = rr.retries;
 	if (rr.status == MESH_ROUTE_OK && rr.timeout_ms > 0)
 		o->timeout = DES_MS(rr.timeout_ms);
+	if (rr.retries.per_try_ms > 0)
+		o->try_timeout = DES_MS(rr.retries.per_try_ms);
 	if (rr.status == MESH_ROUTE_NOT_FOUND ||
 	    (at_gw && rr.status == MESH_ROUTE_PASSTHROUGH)) {
 		local(o, c, 404, RT_UNIMPLEMENTED, "", "NR");
@@ -923,13 +925,14 @@ static void hook_end(void *user, const vrt_mesh_call_t *c, void *token,
 	const char *flags = t->flags;
 	if (io->gave_up && !io->abandoned && !flags)
 		flags = "DC";
-	if (io->timed_out)
-		flags = "UT"; /* upstream request timeout (the route's) */
+	if (io->timed_out || io->try_timed_out)
+		flags = "UT"; /* upstream request timeout (route or try) */
 	else if (!flags && io->refused)
 		flags = "UF"; /* upstream connection failure */
 	else if (!flags && io->reset)
 		flags = "UC"; /* upstream connection termination */
 	if (t->dest && !io->abandoned && !io->gave_up && !io->timed_out &&
+	    !io->try_timed_out &&
 	    sc->dests[t->dest - 1].outlier) {
 		/* What Envoy counts: the HTTP status (gRPC errors come with
 		 * 200), a reset or a failed connection as a 503. */
@@ -962,6 +965,11 @@ static void hook_end(void *user, const vrt_mesh_call_t *c, void *token,
 		};
 		if (oc.connect_failure || oc.reset)
 			oc.http_status = 0;
+		if (io->try_timed_out) {
+			/* Envoy answers a per-try timeout 504 itself. */
+			oc.http_status = 504;
+			oc.grpc_status = -1;
+		}
 		if (io->status != RT_OK || io->http_status >= 500 || oc.reset)
 			retriable = mesh_retry_should(&t->retry, &oc);
 	}

@@ -17,8 +17,8 @@
  *    access denied") with the peer principal the handshake verified;
  *  - end of the attempt: VirtualService retries (attempts, retryOn, 25 ms
  *    jittered back-off; URX when they run out), DC when the caller gave
- *    up, the route's timeout (504 / UNAVAILABLE, UT), outlier detection,
- *    pooled streams released.
+ *    up, the route's timeout and perTryTimeout (504 / UNAVAILABLE, UT),
+ *    outlier detection, pooled streams released.
  * Observations (vrt_obs_t) get Envoy's response flags and mtls.
  *
  * Identity: one certificate per (namespace, service account), issued by a

@@ -123,6 +123,7 @@ static void rpc_free(vrpc_t *r)
 	des_cancel(w->des, r->ev_cdl);
 	des_cancel(w->des, r->ev_sdl);
 	des_cancel(w->des, r->ev_mto);
+	des_cancel(w->des, r->ev_try);
 	if (r->aprev)
 		r->aprev->anext = r->anext;
 	else
@@ -228,7 +229,95 @@ static des_time_t mesh_end(vrpc_t *r, vrt_mesh_end_t *io)
 
 static void ev_retry(des_t *des, void *arg);
 static void deliver(vrpc_t *r);
+
+/* Another attempt: forget this one's answer and server side, keep the
+ * call, its deadline and its parent. The server side is over. */
+static void attempt_reset(vrpc_t *r)
+{
+	vrt_world_t *w = r->w;
+	des_cancel(w->des, r->ev_resp);
+	r->ev_resp = DES_EVENT_NULL;
+	free(r->resp_buf);
+	r->resp_buf = NULL;
+	if (r->hresp) {
+		vrt__http_free(NULL, r->hresp);
+		r->hresp = NULL;
+	}
+	if (r->counted) {
+		r->counted = 0;
+		r->server->outstanding--;
+	}
+	if (r->req) {
+		protobuf_c_message_free_unpacked(r->req, NULL);
+		r->req = NULL;
+	}
+	r->server = NULL;
+	r->http_status = 0;
+	r->resp_bytes = r->resp_len = r->resp_wire = 0;
+	r->sstate = S_WIRE;
+	r->cancelled = r->cut = 0;
+	r->arrived = 0;
+	r->mreached = r->mlocal = r->mlost = r->mrefused = 0;
+	r->sflags = NULL;
+}
 static void tell_server_gone(vrpc_t *r);
+
+/* The sidecar's per-try timeout: this attempt is abandoned (the server
+ * hears a reset); the hook says whether another follows. */
+static void ev_try_timeout(des_t *des, void *arg)
+{
+	vrpc_t *r = arg;
+	(void)des;
+	r->ev_try = DES_EVENT_NULL;
+	if (r->cstate != C_WAIT || r->retry_wait || r->retry_hold)
+		return;
+	vrt_mesh_end_t io = {
+	    .status = r->http ? RT_OK : RT_UNAVAILABLE,
+	    .http_status = r->http ? 504 : 0,
+	    .server = r->server,
+	    .reached = r->mreached,
+	    .try_timed_out = 1,
+	};
+	des_time_t after = mesh_end(r, &io);
+	tell_server_gone(r);
+	if (tracing(r))
+		vrt__trace(r->w, "call %llu try timeout %s%s",
+		           (unsigned long long)r->id, vrt__pod_label(r->client),
+		           after >= 0 ? " (retry)" : "");
+	if (after >= 0 && (r->deadline == DES_TIME_MAX ||
+	                   now_of(r) + after < r->deadline)) {
+		if (r->sstate == S_WIRE || r->sstate == S_DONE) {
+			/* Not arrived (it never will: dropped) or over. */
+			des_cancel(r->w->des, r->ev_req);
+			r->ev_req = DES_EVENT_NULL;
+			attempt_reset(r);
+			r->retry_wait = 1;
+			if (des_schedule_full(r->w->des, now_of(r) + after,
+			                      DES_PRIO_DEFAULT, "vrt.retry",
+			                      ev_retry, r, &r->ev_req) != 0)
+				die("cannot schedule (out of memory)");
+		} else {
+			/* Wait for its server side to end (server_done). */
+			r->retry_hold = 1;
+			r->retry_delay = after;
+			des_cancel(r->w->des, r->ev_resp);
+			r->ev_resp = DES_EVENT_NULL;
+		}
+		return;
+	}
+	/* The last try: its outcome is the sidecar's 504. */
+	free(r->resp_buf);
+	r->resp_buf = NULL;
+	if (r->http) {
+		vrt__http_local(r, 504, "upstream request timeout");
+		r->status = RT_OK;
+		set_msg(r, NULL);
+	} else {
+		r->status = RT_UNAVAILABLE;
+		set_msg(r, "upstream request timeout");
+	}
+	deliver(r);
+}
 
 /* The sidecar's route timeout: the attempt in flight (or the wait before
  * the next) is abandoned, the server hears a reset, the client gets the
@@ -265,6 +354,13 @@ static void ev_mesh_timeout(des_t *des, void *arg)
 static void deliver_ex(vrpc_t *r, int quiet)
 {
 	vrt_world_t *w = r->w;
+	des_cancel(w->des, r->ev_try);
+	r->ev_try = DES_EVENT_NULL;
+	if (r->retry_hold) {
+		/* Given up while the abandoned try's server side ends: it
+		 * ends on its own; no next try. */
+		r->retry_hold = 0;
+	}
 	if (r->retry_wait) {
 		/* Given up between two attempts: no request is out. */
 		des_cancel(w->des, r->ev_req);
@@ -292,32 +388,7 @@ static void deliver_ex(vrpc_t *r, int quiet)
 		    r->cstate == C_WAIT &&
 		    (r->deadline == DES_TIME_MAX ||
 		     now_of(r) + after < r->deadline)) {
-			/* Another attempt: forget this one's answer, keep
-			 * the call, its deadline and its parent. */
-			des_cancel(w->des, r->ev_resp);
-			r->ev_resp = DES_EVENT_NULL;
-			free(r->resp_buf);
-			r->resp_buf = NULL;
-			if (r->hresp) {
-				vrt__http_free(NULL, r->hresp);
-				r->hresp = NULL;
-			}
-			if (r->counted) {
-				r->counted = 0;
-				r->server->outstanding--;
-			}
-			if (r->req) {
-				protobuf_c_message_free_unpacked(r->req, NULL);
-				r->req = NULL;
-			}
-			r->server = NULL;
-			r->http_status = 0;
-			r->resp_bytes = r->resp_len = r->resp_wire = 0;
-			r->sstate = S_WIRE;
-			r->cancelled = r->cut = 0;
-			r->arrived = 0;
-			r->mreached = r->mlocal = r->mlost = r->mrefused = 0;
-			r->sflags = NULL;
+			attempt_reset(r);
 			r->retry_wait = 1;
 			if (tracing(r))
 				vrt__trace(w, "call %llu retry %s after %lldns",
@@ -467,7 +538,7 @@ static void ev_response(des_t *des, void *arg)
  * from the server to a waiting client. */
 static void send_answer(vrpc_t *r, rt_status_t st, const char *msg)
 {
-	if (r->cstate != C_WAIT || r->ev_resp)
+	if (r->cstate != C_WAIT || r->ev_resp || r->retry_hold)
 		return;
 	vrt_world_t *w = r->w;
 	r->status = st;
@@ -507,6 +578,16 @@ static void server_done(vrpc_t *r, rt_status_t st)
 		observe(r, VRT_REPORT_SERVER, r->arrived, st);
 	if (pod->state == VRT_POD_TERMINATING && pod->in.n == 0)
 		vrt__pod_maybe_done(pod);
+	if (r->retry_hold && r->cstate == C_WAIT) {
+		/* The abandoned try is over: the next one after its back-off. */
+		r->retry_hold = 0;
+		attempt_reset(r);
+		r->retry_wait = 1;
+		if (des_schedule_full(r->w->des, now_of(r) + r->retry_delay,
+		                      DES_PRIO_DEFAULT, "vrt.retry", ev_retry, r,
+		                      &r->ev_req) != 0)
+			die("cannot schedule (out of memory)");
+	}
 }
 
 static void ev_server_deadline(des_t *des, void *arg);
@@ -749,7 +830,7 @@ void vrt__rpc_cpu_dropped(vrpc_t *r)
 /* rt_reply / rt_fail: the handler ends the call. */
 int vrt__rpc_wanted(const vrpc_t *r)
 {
-	return !r->cancelled && r->cstate == C_WAIT;
+	return !r->cancelled && r->cstate == C_WAIT && !r->retry_hold;
 }
 
 void vrt__rpc_end(vrpc_t *r, rt_status_t st, const char *msg, rt_status_t sst)
@@ -1054,6 +1135,11 @@ static void launch_attempt(vrpc_t *r)
 	    des_schedule_full(w->des, now_of(r) + ms.timeout, DES_PRIO_DEFAULT,
 	                      "vrt.mtimeout", ev_mesh_timeout, r,
 	                      &r->ev_mto) != 0)
+		die("cannot schedule (out of memory)");
+	if (mesh && ms.try_timeout > 0 && !ms.local &&
+	    des_schedule_full(w->des, now_of(r) + ms.try_timeout,
+	                      DES_PRIO_DEFAULT, "vrt.trytimeout", ev_try_timeout,
+	                      r, &r->ev_try) != 0)
 		die("cannot schedule (out of memory)");
 	if (ms.local) {
 		local_answer(r, &ms);

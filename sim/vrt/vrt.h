@@ -481,6 +481,12 @@ typedef struct vrt_mesh_send {
 	 * UNAVAILABLE "upstream request timeout" or an HTTP 504 with that
 	 * body, and |end| sees |timed_out|. */
 	des_time_t timeout;
+	/* > 0: this attempt gives up after |try_timeout| (perTryTimeout):
+	 * the server hears a reset and |end| runs with |try_timed_out| (an
+	 * HTTP 504 / gRPC UNAVAILABLE outcome); a retry it asks for starts
+	 * once the server has ended the abandoned attempt (usually a network
+	 * latency later, when the reset has cancelled it). */
+	des_time_t try_timeout;
 } vrt_mesh_send_t;
 
 /* |recv|'s answer; vrt zeroes it first. |deny| 1: the server's sidecar
@@ -509,6 +515,7 @@ typedef struct vrt_mesh_end {
 	int abandoned;            /* the caller is gone: no retry possible */
 	int gave_up;              /* the client's deadline or a cancel */
 	int timed_out;            /* the sidecar's route timeout fired */
+	int try_timed_out;        /* the attempt's per-try timeout fired */
 	/* out: >= 0: try again after this long (vrt calls |send| again with
 	 * attempt + 1); < 0 (vrt's default, -1): this outcome is final, with
 	 * |flags| (NULL: what |send| said) in the client's report. */

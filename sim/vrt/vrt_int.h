@@ -174,6 +174,8 @@ struct vrpc {
 	des_time_t sdeadline; /* server's, DES_TIME_MAX: none */
 	des_event_t ev_req, ev_resp, ev_rst, ev_cdl, ev_sdl;
 	des_event_t ev_mto; /* the mesh's route timeout (vrt_mesh_send_t) */
+	des_event_t ev_try; /* the mesh's per-try timeout */
+	des_time_t retry_delay; /* with retry_hold: the back-off to wait */
 	rt_cancel_cb ccb;
 	void *cuser;
 	vhttp_t *http;   /* HTTP: the request (both sides), or NULL */
@@ -186,6 +188,8 @@ struct vrpc {
 	unsigned attempt;
 	unsigned char mtls, msent, mlocal, mreached, retry_wait, mtimeout;
 	unsigned char mrefused, mlost; /* the attempt's connection refused / lost */
+	unsigned char retry_hold; /* a timed-out try's server side must end
+	                             before the next try (same struct) */
 	size_t req_wire; /* the request's bytes on the wire, for retries */
 	unsigned char cstate, sstate, cancelled, counted, cut;
 };

@@ -845,6 +845,45 @@ START_TEST(route_timeout_is_ut)
 }
 END_TEST
 
+START_TEST(per_try_timeout_retries)
+{
+	char yaml[8192];
+	snprintf(yaml, sizeof yaml,
+	         "%s---\n"
+	         "apiVersion: networking.istio.io/v1\n"
+	         "kind: VirtualService\n"
+	         "metadata: {name: web, namespace: web}\n"
+	         "spec:\n"
+	         "  hosts: [" WEB_HOST "]\n"
+	         "  http:\n"
+	         "  - retries: {attempts: 2, perTryTimeout: 300ms, retryOn: gateway-error}\n"
+	         "    route: [{destination: {host: " WEB_HOST "}}]\n",
+	         STRICT_MESH);
+	h_t *h = h_new(yaml, 0);
+	call_web(h, h->fe, "/slow?ms=1000");
+	settle(h);
+	/* Three tries of 300 ms, each cut (the server hears a reset: DC),
+	 * then the sidecar's 504. */
+	ck_assert_int_eq(h->done, 1);
+	ck_assert_int_eq(h->last_http, 504);
+	const obs_rec_t *c = obs_of(h, VRT_REPORT_CLIENT);
+	ck_assert_str_eq(c->flags, "UT,URX");
+	ck_assert_int_ge(c->end - c->start, DES_MS(900));
+	ck_assert_int_lt(c->end - c->start, DES_MS(1000));
+	size_t dc = 0;
+	for (size_t i = 0; i < h->nobs; i++)
+		dc += h->obs[i].who == VRT_REPORT_SERVER &&
+		      !strcmp(h->obs[i].flags, "DC");
+	ck_assert_uint_eq(dc, 3);
+	ck_assert_int_eq(httpsvc_stats.cancels >= 3, 1);
+	/* A fast answer is not cut. */
+	call_web(h, h->fe, "/slow?ms=100");
+	settle(h);
+	ck_assert_int_eq(h->last_http, 200);
+	h_free(h);
+}
+END_TEST
+
 START_TEST(refused_is_retried_lost_is_uc)
 {
 	h_t *h = h_new(STRICT_MESH, 0);
@@ -955,6 +994,7 @@ int main(void)
 	tcase_add_test(tc, pool_overflow_is_uo);
 	tcase_add_test(tc, outlier_detection_ejects_a_failing_pod);
 	tcase_add_test(tc, route_timeout_is_ut);
+	tcase_add_test(tc, per_try_timeout_retries);
 	tcase_add_test(tc, refused_is_retried_lost_is_uc);
 	tcase_add_test(tc, pooled_connection_one_handshake);
 	tcase_add_test(tc, same_seed_same_observations);
