@@ -71,7 +71,22 @@ typedef struct dp_wl {
 		int64_t active;
 	} *act;
 	size_t nact, capact;
+	/* Decisions that depend only on the config and the workload. */
+	int pm_set, pm_port;
+	mesh_mtls_t pm_mode;
+	int az_cacheable; /* -1: not known yet */
 } dp_wl_t;
+
+/* A cached AuthorizationPolicy verdict (see authz_cached()). */
+typedef struct dp_az {
+	int used;
+	size_t ident; /* the client's identity, SIZE_MAX: none */
+	int mtls, port, allow;
+	const dp_wl_t *dst;
+	const char *host;
+	char *method, *path;
+} dp_az_t;
+#define DP_AZ_CAP 8192
 
 /* A handshake outcome, per certificate pair (successes only). */
 typedef struct dp_hs {
@@ -154,6 +169,8 @@ struct dp_sidecars {
 	dp_try_t *free_tries;
 	dp_try_t **all_tries;
 	size_t ntries, captries;
+	dp_az_t *az; /* DP_AZ_CAP slots, open addressing */
+	size_t naz;
 	dp_stats_t stats;
 	char hsmsg[520];
 	char msgbuf[1200];
@@ -279,6 +296,7 @@ static dp_wl_t *wl_new(dp_sidecars_t *sc, const vrt_pod_t *pod,
 	wl->mw.has_sidecar = wl->has_sidecar;
 	wl->ident = ident_of(sc, wl->ns, wl->sa);
 	wl->pool_name = pod ? vrt_pod_name(pod) : GW_SA;
+	wl->az_cacheable = -1;
 	return wl;
 }
 
@@ -578,6 +596,95 @@ static void local(vrt_mesh_send_t *o, const vrt_mesh_call_t *c, int http,
 	o->flags = flags;
 }
 
+/* The PeerAuthentication mode of |w| on |port|, computed once per port
+ * (the config does not change). */
+static mesh_mtls_t peer_mode(dp_sidecars_t *sc, const dp_wl_t *cw, int port)
+{
+	dp_wl_t *w = (dp_wl_t *)cw;
+	if (!w->pm_set || w->pm_port != port) {
+		w->pm_mode = mesh_peer_mode(sc->cfg.mesh, &w->mw, port).mode;
+		w->pm_port = port;
+		w->pm_set = 1;
+	}
+	return w->pm_mode;
+}
+
+/* Whether the AuthorizationPolicies that apply to |w| decide from the
+ * peer identity and the operation alone (no `when`, request principals,
+ * IP blocks or CUSTOM action): then a verdict can be reused for the same
+ * (identity, mTLS, host, port, method, path). Headers matter only through
+ * `when`, so they are out of the key. */
+static int authz_cacheable(const dp_sidecars_t *sc, const dp_wl_t *w)
+{
+	const mesh_config_t *m = sc->cfg.mesh;
+	for (size_t i = 0; i < m->nap; i++) {
+		const mesh_authz_policy_t *p = m->ap[i];
+		int root = !strcmp(p->meta.ns, MESH_ROOT_NAMESPACE);
+		if (!root && strcmp(p->meta.ns, w->ns))
+			continue;
+		if (p->has_selector && p->selector.n &&
+		    !mesh_labels_match(&p->selector, &w->mw.labels))
+			continue;
+		if (p->action == MESH_AUTHZ_CUSTOM)
+			return 0;
+		for (size_t r = 0; r < p->nrules; r++) {
+			const mesh_authz_rule_t *ru = &p->rules[r];
+			if (ru->nwhen)
+				return 0;
+			for (size_t f = 0; f < ru->nfrom; f++) {
+				const mesh_authz_source_t *so = &ru->from[f];
+				if (so->request_principals.n ||
+				    so->not_request_principals.n ||
+				    so->ip_blocks.n || so->not_ip_blocks.n ||
+				    so->remote_ip_blocks.n ||
+				    so->not_remote_ip_blocks.n)
+					return 0;
+			}
+		}
+	}
+	return 1;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* The slot for this key: the cached one, or a free one (|*found| 0), or
+ * NULL when the table is full enough. */
+static dp_az_t *az_slot(dp_sidecars_t *sc, size_t ident, int mtls,
+                        const dp_wl_t *dst, const char *host, int port,
+                        const char *method, const char *path, int *found)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	h = fnv(h, &ident, sizeof ident);
+	h = fnv(h, &mtls, sizeof mtls);
+	h = fnv(h, &dst, sizeof dst);
+	h = fnv(h, &host, sizeof host);
+	h = fnv(h, &port, sizeof port);
+	h = fnv(h, method, strlen(method));
+	h = fnv(h, "", 1);
+	h = fnv(h, path, strlen(path));
+	*found = 0;
+	for (size_t i = (size_t)h & (DP_AZ_CAP - 1);;
+	     i = (i + 1) & (DP_AZ_CAP - 1)) {
+		dp_az_t *a = &sc->az[i];
+		if (!a->used)
+			return 2 * (sc->naz + 1) > DP_AZ_CAP ? NULL : a;
+		if (a->ident == ident && a->mtls == mtls && a->dst == dst &&
+		    a->host == host && a->port == port &&
+		    !strcmp(a->method, method) && !strcmp(a->path, path)) {
+			*found = 1;
+			return a;
+		}
+	}
+}
+
 /* ---- the hook: client side ------------------------------------------------- */
 
 static void hook_send(void *user, const vrt_mesh_call_t *c, vrt_mesh_send_t *o)
@@ -611,9 +718,7 @@ static void hook_send(void *user, const vrt_mesh_call_t *c, vrt_mesh_send_t *o)
 		t->host = host;
 		t->port = port;
 		if (t->dst->has_sidecar) {
-			mesh_peer_decision_t pd = mesh_peer_mode(
-			    sc->cfg.mesh, &t->dst->mw, port);
-			if (!mesh_peer_accepts(pd.mode, 0)) {
+			if (!mesh_peer_accepts(peer_mode(sc, t->dst, port), 0)) {
 				/* The server's sidecar closes the plaintext
 				 * connection: the app sees it reset. */
 				sc->stats.plaintext_refused++;
@@ -781,9 +886,7 @@ static void hook_send(void *user, const vrt_mesh_call_t *c, vrt_mesh_send_t *o)
 	if (tp->tls_mode)
 		mtls = !strcmp(tp->tls_mode, "ISTIO_MUTUAL");
 	if (dst->has_sidecar) {
-		mesh_peer_decision_t pd = mesh_peer_mode(sc->cfg.mesh, &dst->mw,
-		                                         dport);
-		if (!mesh_peer_accepts(pd.mode, mtls)) {
+		if (!mesh_peer_accepts(peer_mode(sc, dst, dport), mtls)) {
 			sc->stats.plaintext_refused++;
 			local(o, c, 503, RT_UNAVAILABLE,
 			      "upstream connect error or disconnect/reset before "
@@ -870,23 +973,43 @@ static void hook_recv(void *user, const vrt_mesh_call_t *c, void *token,
 	const dp_wl_t *dst = wl_of(sc, server);
 	if (!dst->has_sidecar)
 		return;
-	mesh_kv_t kv[MAX_HEADERS];
-	size_t nkv = kv_headers(c, kv);
 	const char *host = t->host ? t->host : "";
-	mesh_authz_req_t rq = {
-	    .mtls = t->mtls,
-	    .principal = t->mtls ? t->principal : NULL,
-	    .dest = &dst->mw,
-	    .host = host,
-	    .port = t->port,
-	    .method = c->http_method,
-	    .path = c->proto == VRT_PROTO_GRPC ? c->path : c->target,
-	    .headers = kv,
-	    .nheaders = nkv,
-	};
-	mesh_authz_decision_t d;
-	mesh_authz(sc->cfg.mesh, &rq, &d);
-	if (d.allow)
+	dp_wl_t *dw = (dp_wl_t *)dst;
+	if (dw->az_cacheable < 0)
+		dw->az_cacheable = authz_cacheable(sc, dw);
+	size_t ident = t->src && t->mtls ? t->src->ident : SIZE_MAX;
+	dp_az_t *slot = NULL;
+	int found = 0, allow;
+	if (dw->az_cacheable)
+		slot = az_slot(sc, ident, t->mtls, dst, host, t->port,
+		               c->http_method, c->path, &found);
+	if (found) {
+		allow = slot->allow;
+	} else {
+		mesh_kv_t kv[MAX_HEADERS];
+		size_t nkv = kv_headers(c, kv);
+		mesh_authz_req_t rq = {
+		    .mtls = t->mtls,
+		    .principal = t->mtls ? t->principal : NULL,
+		    .dest = &dst->mw,
+		    .host = host,
+		    .port = t->port,
+		    .method = c->http_method,
+		    .path = c->proto == VRT_PROTO_GRPC ? c->path : c->target,
+		    .headers = kv,
+		    .nheaders = nkv,
+		};
+		mesh_authz_decision_t d;
+		mesh_authz(sc->cfg.mesh, &rq, &d);
+		allow = d.allow;
+		if (slot) {
+			*slot = (dp_az_t){1,       ident,  t->mtls, t->port, allow,
+			                  dst,     host,   xstrdup(c->http_method),
+			                  xstrdup(c->path)};
+			sc->naz++;
+		}
+	}
+	if (allow)
 		return;
 	sc->stats.denied++;
 	o->deny = 1;
@@ -1051,10 +1174,11 @@ int dp_sidecars_new(vrt_world_t *w, const dp_config_t *cfg,
 	}
 	sc->capwls = 64;
 	sc->wls = calloc(sc->capwls, sizeof *sc->wls);
+	sc->az = calloc(DP_AZ_CAP, sizeof *sc->az);
 	mtls_pool_opts_t h1 = {0, 1, 0, 0, 0};
 	sc->pool_h2 = mtls_pool_new(NULL);
 	sc->pool_h1 = mtls_pool_new(&h1);
-	if (!sc->wls || !sc->pool_h2 || !sc->pool_h1) {
+	if (!sc->wls || !sc->az || !sc->pool_h2 || !sc->pool_h1) {
 		dp_sidecars_free(sc);
 		return DP_ENOMEM;
 	}
@@ -1082,6 +1206,12 @@ void dp_sidecars_free(dp_sidecars_t *sc)
 	for (size_t i = 0; sc->wls && i < sc->capwls; i++)
 		wl_free(sc->wls[i]);
 	free(sc->wls);
+	for (size_t i = 0; sc->az && i < DP_AZ_CAP; i++)
+		if (sc->az[i].used) {
+			free(sc->az[i].method);
+			free(sc->az[i].path);
+		}
+	free(sc->az);
 	wl_free(sc->gw);
 	free((char *)sc->gw_ref);
 	for (size_t i = 0; i < sc->nids; i++) {
