@@ -1129,13 +1129,17 @@ static void launch_attempt(vrpc_t *r)
 			           r->mtls ? " mtls" : "");
 	}
 	int first = r->attempt <= 1;
-	if (first && mesh && ms.timeout > 0 && !ms.local &&
-	    (r->deadline == DES_TIME_MAX ||
-	     now_of(r) + ms.timeout < r->deadline) &&
-	    des_schedule_full(w->des, now_of(r) + ms.timeout, DES_PRIO_DEFAULT,
-	                      "vrt.mtimeout", ev_mesh_timeout, r,
-	                      &r->ev_mto) != 0)
-		die("cannot schedule (out of memory)");
+	if (mesh && ms.timeout > 0 && !ms.local && !r->ev_mto) {
+		/* The route's timeout counts from the call's start, whichever
+		 * attempt first goes out. */
+		des_time_t at = r->start + ms.timeout;
+		if (at < now_of(r))
+			at = now_of(r);
+		if ((r->deadline == DES_TIME_MAX || at < r->deadline) &&
+		    des_schedule_full(w->des, at, DES_PRIO_DEFAULT, "vrt.mtimeout",
+		                      ev_mesh_timeout, r, &r->ev_mto) != 0)
+			die("cannot schedule (out of memory)");
+	}
 	if (mesh && ms.try_timeout > 0 && !ms.local &&
 	    des_schedule_full(w->des, now_of(r) + ms.try_timeout,
 	                      DES_PRIO_DEFAULT, "vrt.trytimeout", ev_try_timeout,

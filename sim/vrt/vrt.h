@@ -475,9 +475,10 @@ typedef struct vrt_mesh_send {
 	const char *flags;
 	int mtls;
 	void *token; /* the hook's, given back to |recv| and |end| */
-	/* First attempt only: > 0, the client's sidecar gives up on the
-	 * whole call (every attempt) |timeout| after it started (a route
-	 * timeout): the server hears a reset, the client gets gRPC
+	/* > 0 (read once, from the first attempt that is not answered
+	 * locally): the client's sidecar gives up on the whole call (every
+	 * attempt) |timeout| after the call started (a route timeout): the
+	 * server hears a reset, the client gets gRPC
 	 * UNAVAILABLE "upstream request timeout" or an HTTP 504 with that
 	 * body, and |end| sees |timed_out|. */
 	des_time_t timeout;
