@@ -86,6 +86,13 @@ tests_sim_vrt_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(VRT_CFLAGS) \
 	-I$(top_srcdir)/services
 tests_sim_vrt_test_LDADD = $(VRT_LIBS) $(LEAVES_LIBS) $(CHECK_LIBS)
 EXTRA_DIST += tests/sim/golden/vrt_tiny.txt
+# vrt_mesh_test: the mesh hook (vrt_world_set_mesh) with a scripted hook.
+check_PROGRAMS += tests/sim/vrt_mesh_test
+TESTS += tests/sim/vrt_mesh_test
+tests_sim_vrt_mesh_test_SOURCES = tests/sim/vrt_mesh_test.c tests/sim/vrt_test_util.h
+tests_sim_vrt_mesh_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(VRT_CFLAGS) \
+	-I$(top_srcdir)/services
+tests_sim_vrt_mesh_test_LDADD = $(VRT_LIBS) $(LEAVES_LIBS) $(CHECK_LIBS)
 # vrt_http_test runs the real frontend with the whole shop behind it, and
 # the load generator's users, over the virtual runtime's HTTP.
 check_PROGRAMS += tests/sim/vrt_http_test
