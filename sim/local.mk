@@ -53,18 +53,28 @@ libreport_a_SOURCES = sim/report/report.c sim/report/report.h
 REPORT_CFLAGS = -I$(top_srcdir)/sim/report $(LOAD_CFLAGS)
 libreport_a_CFLAGS = $(AM_CFLAGS) $(REPORT_CFLAGS)
 
+# sim/report/slo: service-level objectives ("p99<300ms,errors<1%", or a
+# scenario's slo: entries) and their check against measured figures; no
+# simulator in it, so any command can link it (SLO_LIBS).
+noinst_LIBRARIES += libslo.a
+libslo_a_SOURCES = sim/report/slo.c sim/report/slo.h
+SLO_CFLAGS = -I$(top_srcdir)/sim/report
+SLO_LIBS = libslo.a -lm
+
 # sim/scenario: scenario files (YAML) for `meshsim run`.
 noinst_LIBRARIES += libscenario.a
 libscenario_a_SOURCES = sim/scenario/scenario.c sim/scenario/scenario.h
-SCENARIO_CFLAGS = -I$(top_srcdir)/sim/scenario $(LOAD_CFLAGS) $(YAML_CFLAGS)
+SCENARIO_CFLAGS = -I$(top_srcdir)/sim/scenario $(SLO_CFLAGS) $(LOAD_CFLAGS) \
+	$(YAML_CFLAGS)
 libscenario_a_CFLAGS = $(AM_CFLAGS) $(SCENARIO_CFLAGS)
 EXTRA_DIST += scenarios/README.md scenarios/default.yaml \
-	scenarios/cart-pod-dies.yaml scenarios/spike.yaml scenarios/ramp.yaml
+	scenarios/cart-pod-dies.yaml scenarios/spike.yaml scenarios/ramp.yaml \
+	scenarios/canary-frontend.yaml scenarios/canary-business.yaml
 
 # What `meshsim run` compiles with and links: the modules above, the
 # cluster on the virtual runtime, and every service of the shop.
 SIMRUN_CFLAGS = $(SCENARIO_CFLAGS) $(REPORT_CFLAGS) $(CLUSTER_CFLAGS)
-SIMRUN_LIBS = libscenario.a libreport.a libload.a $(CLUSTER_LIBS) \
+SIMRUN_LIBS = libscenario.a libreport.a libslo.a libload.a $(CLUSTER_LIBS) \
 	libfrontend.a libweb.a libbusiness.a libshop.a libloadgen.a \
 	$(LEAVES_LIBS)
 
@@ -113,7 +123,7 @@ $(tests_sim_cluster_test_OBJECTS): $(PROTO_GEN)
 # frontend), the report (with the real currency service for CPU figures),
 # scenario files (the committed ones through MESHSIM_SRCDIR).
 SIMRUN_CHECK_TESTS = tests/sim/arrivals_test tests/sim/report_test \
-	tests/sim/scenario_test
+	tests/sim/scenario_test tests/sim/slo_test
 check_PROGRAMS += $(SIMRUN_CHECK_TESTS)
 TESTS += $(SIMRUN_CHECK_TESTS)
 tests_sim_arrivals_test_SOURCES = tests/sim/arrivals_test.c
@@ -122,13 +132,16 @@ tests_sim_arrivals_test_LDADD = libload.a $(VRT_LIBS) $(LOADGEN_LIBS) \
 	$(LEAVES_LIBS) $(CHECK_LIBS)
 tests_sim_report_test_SOURCES = tests/sim/report_test.c
 tests_sim_report_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(REPORT_CFLAGS)
-tests_sim_report_test_LDADD = libreport.a libload.a $(VRT_LIBS) \
+tests_sim_report_test_LDADD = libreport.a libslo.a libload.a $(VRT_LIBS) \
 	$(LOADGEN_LIBS) $(LEAVES_LIBS) $(CHECK_LIBS)
 $(tests_sim_report_test_OBJECTS): $(PROTO_GEN)
 tests_sim_scenario_test_SOURCES = tests/sim/scenario_test.c
 tests_sim_scenario_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(SCENARIO_CFLAGS)
-tests_sim_scenario_test_LDADD = libscenario.a libload.a $(VRT_LIBS) \
+tests_sim_scenario_test_LDADD = libscenario.a libslo.a libload.a $(VRT_LIBS) \
 	$(LOADGEN_LIBS) $(LEAVES_LIBS) $(YAML_LIBS) $(CHECK_LIBS)
+tests_sim_slo_test_SOURCES = tests/sim/slo_test.c
+tests_sim_slo_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(SLO_CFLAGS)
+tests_sim_slo_test_LDADD = $(SLO_LIBS) $(CHECK_LIBS)
 
 # `meshsim run` as a whole (shell tests; they run the meshsim binary):
 # same seed, same report and event log; another seed, other bytes.
