@@ -257,7 +257,7 @@ static int load_pair(ps_t *p, const char *key, yaml_node_t *k, yaml_node_t *v,
 			return fail(p, v, "load.route",
 			            "no route \"%s\" (one of: GET /, POST "
 			            "/setCurrency, GET /product/[id], POST /cart, "
-			            "GET /cart, POST /cart/checkout)",
+			            "GET /cart, POST /cart/checkout, GET /business)",
 			            s->load.route);
 		return 0;
 	}

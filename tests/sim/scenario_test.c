@@ -139,7 +139,7 @@ START_TEST(test_errors_name_the_place)
 	parse_err("load:\n  rate: 5\n  route: GET /nope\n",
 	          "t.yaml:3: load.route: no route \"GET /nope\" (one of: GET /, "
 	          "POST /setCurrency, GET /product/[id], POST /cart, GET "
-	          "/cart, POST /cart/checkout)");
+	          "/cart, POST /cart/checkout, GET /business)");
 	parse_err("actions:\n  - at: 1m\n    kill: a\n  - at: 2m\n    scale: b\n",
 	          "t.yaml:4: actions[1]: scale needs replicas:");
 	parse_err("actions:\n  - {at: 1m, kill: a, drain: b}\n",
