@@ -150,6 +150,10 @@ tests_sim_slo_test_LDADD = $(SLO_LIBS) $(CHECK_LIBS)
 TESTS += tests/sim/run_determinism_test.sh tests/sim/run_golden_test.sh
 EXTRA_DIST += tests/sim/run_determinism_test.sh tests/sim/run_golden_test.sh \
 	tests/sim/golden/run_tiny.yaml tests/sim/golden/run_tiny.txt
+# Service-level objectives decide the exit status: the canary gate
+# scenarios pass, a starved canary (tests/sim/canary_gate_fail.yaml) fails.
+TESTS += tests/sim/run_slo_test.sh
+EXTRA_DIST += tests/sim/run_slo_test.sh tests/sim/canary_gate_fail.yaml
 
 # bench-des: the PHOLD microbenchmark of the engine against a bare binary
 # heap in the same run (and SimGrid's engine when libsimgrid-dev is
