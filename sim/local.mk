@@ -154,6 +154,10 @@ EXTRA_DIST += tests/sim/run_determinism_test.sh tests/sim/run_golden_test.sh \
 # scenarios pass, a starved canary (tests/sim/canary_gate_fail.yaml) fails.
 TESTS += tests/sim/run_slo_test.sh
 EXTRA_DIST += tests/sim/run_slo_test.sh tests/sim/canary_gate_fail.yaml
+# The simulator follows the chart values files: an HPA switched on and its
+# maxReplicas edited in a copy of k8s/charts are what the run does.
+TESTS += tests/sim/run_charts_test.sh
+EXTRA_DIST += tests/sim/run_charts_test.sh
 
 # bench-des: the PHOLD microbenchmark of the engine against a bare binary
 # heap in the same run (and SimGrid's engine when libsimgrid-dev is
