@@ -69,7 +69,8 @@ SCENARIO_CFLAGS = -I$(top_srcdir)/sim/scenario $(SLO_CFLAGS) $(LOAD_CFLAGS) \
 libscenario_a_CFLAGS = $(AM_CFLAGS) $(SCENARIO_CFLAGS)
 EXTRA_DIST += scenarios/README.md scenarios/default.yaml \
 	scenarios/cart-pod-dies.yaml scenarios/spike.yaml scenarios/ramp.yaml \
-	scenarios/canary-frontend.yaml scenarios/canary-business.yaml
+	scenarios/canary-frontend.yaml scenarios/canary-business.yaml \
+	scenarios/autoscale.yaml
 
 # What `meshsim run` compiles with and links: the modules above, the
 # cluster on the virtual runtime, and every service of the shop.

@@ -237,7 +237,7 @@ START_TEST(test_committed_scenarios_parse)
 	const char *src = getenv("MESHSIM_SRCDIR");
 	static const char *const files[] = {"default", "cart-pod-dies", "spike",
 	                                    "ramp", "canary-frontend",
-	                                    "canary-business"};
+	                                    "canary-business", "autoscale"};
 	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
 		char path[4096], err[512];
 		snprintf(path, sizeof path, "%s/scenarios/%s.yaml",
