@@ -39,6 +39,7 @@
 #include "report.h"
 #include "scenario.h"
 #include "shipping/shipping.h"
+#include "slo.h"
 #include "vrt.h"
 
 #ifndef MESHSIM_SRCDIR
@@ -104,6 +105,11 @@ typedef struct run {
 	size_t actions_len;
 	char actions_text[4096];
 	size_t actions_text_len;
+	/* service-level objectives: the scenario's, then --slo's (names
+	 * point into the scenario); their outcomes after the run */
+	slo_assert_t *slo;
+	size_t n_slo;
+	slo_result_t *slo_res;
 } run_t;
 
 static volatile sig_atomic_t interrupted;
@@ -361,6 +367,66 @@ static void progress(run_t *r, int final)
 		        (double)now / 1e9, (double)r->warmup / 1e9, wall, events);
 }
 
+/* ---- service-level objectives ------------------------------------------- */
+
+/* A scope names a chart's service, or its Deployment (stable or canary). */
+static int slo_check_names(const run_t *r)
+{
+	for (size_t i = 0; i < r->n_slo; i++) {
+		const slo_assert_t *a = &r->slo[i];
+		if (a->scope != SLO_SCOPE_SERVICE && a->scope != SLO_SCOPE_WORKLOAD)
+			continue;
+		int ok = 0;
+		for (size_t k = 0; shop_charts[k] && !ok; k++) {
+			size_t n = strlen(shop_charts[k]);
+			ok = !strcmp(a->name, shop_charts[k]) ||
+			     (a->scope == SLO_SCOPE_WORKLOAD &&
+			      !strncmp(a->name, shop_charts[k], n) &&
+			      !strcmp(a->name + n, "-canary"));
+		}
+		if (!ok) {
+			fprintf(stderr,
+			        "meshsim run: %s:%d: slo.%s: no %s \"%s\" (%s)\n",
+			        r->scenario_path, a->line, slo_scope_name(a->scope),
+			        a->scope == SLO_SCOPE_SERVICE ? "service"
+			                                      : "Deployment",
+			        a->name,
+			        a->scope == SLO_SCOPE_SERVICE
+			            ? "a chart's name: frontend, cartservice, ..."
+			            : "a chart's name, or it and -canary");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Before the window opens: the report sums the Deployments named. */
+static int slo_watch(run_t *r)
+{
+	for (size_t i = 0; i < r->n_slo; i++)
+		if (r->slo[i].scope == SLO_SCOPE_WORKLOAD &&
+		    rp_watch_workload(r->rp, r->slo[i].name) != 0)
+			return -1;
+	return 0;
+}
+
+/* After the window: each objective against the report's figures. The
+ * number that failed. */
+static size_t slo_check(run_t *r)
+{
+	static const rp_scope_t scopes[] = {
+	    [SLO_SCOPE_ALL] = RP_ALL, [SLO_SCOPE_ROUTE] = RP_ROUTE,
+	    [SLO_SCOPE_SERVICE] = RP_SERVICE, [SLO_SCOPE_WORKLOAD] = RP_WORKLOAD};
+	size_t failed = 0;
+	r->slo_res = calloc(r->n_slo + 1, sizeof *r->slo_res);
+	for (size_t i = 0; r->slo_res && i < r->n_slo; i++) {
+		slo_figures_t f;
+		rp_figures(r->rp, scopes[r->slo[i].scope], r->slo[i].name, &f);
+		failed += !slo_eval(&r->slo[i], &f, &r->slo_res[i]);
+	}
+	return r->slo_res ? failed : r->n_slo;
+}
+
 /* ---- the run ------------------------------------------------------------- */
 
 static int all_ready(run_t *r)
@@ -527,7 +593,7 @@ static int simulate(run_t *r)
 	}
 	for (size_t i = 0; shop_charts[i]; i++)
 		if (apply_chart(r, shop_charts[i], NULL) != 0)
-			return 1;
+			return 2; /* the charts' values: bad input */
 
 	/* Start-up: until every Deployment is ready (the frontend's
 	 * readiness probe waits 10 s), at most WARMUP_MAX. */
@@ -539,6 +605,10 @@ static int simulate(run_t *r)
 		        "virtual seconds; starting the load anyway\n",
 		        (long long)(des_now(des) / DES_S(1)));
 	r->warmup = r->load_start = des_now(des);
+	if (slo_watch(r) != 0) {
+		fprintf(stderr, "meshsim run: out of memory\n");
+		return 1;
+	}
 	rp_begin(r->rp);
 	if (start_load(r) != 0)
 		return 1;
@@ -581,6 +651,7 @@ static int simulate(run_t *r)
 	                     : 0,
 	    .engine_events = des_events_run(des),
 	};
+	size_t slo_failed = slo_check(r);
 	int rc;
 	if (r->json) {
 		/* The report's object, with the scenario's actions spliced in
@@ -597,6 +668,12 @@ static int simulate(run_t *r)
 			fwrite(buf, 1, (size_t)(b - buf) + 1, stdout);
 			printf("  \"actions\": [%.*s%s],\n", (int)r->actions_len,
 			       r->actions_json, r->actions_len ? "\n  " : "");
+			if (r->n_slo && r->slo_res) {
+				fputs("  \"slo\": ", stdout);
+				slo_write_json(stdout, r->slo, r->slo_res,
+				               r->n_slo, 4);
+				fputs(",\n", stdout);
+			}
 			fputs(b + 1, stdout);
 		} else if (buf) {
 			fputs(buf, stdout);
@@ -607,10 +684,20 @@ static int simulate(run_t *r)
 		if (r->actions_text_len)
 			printf("\nactions:\n%.*s", (int)r->actions_text_len,
 			       r->actions_text);
+		if (r->n_slo && r->slo_res) {
+			fputc('\n', stdout);
+			slo_write_text(stdout, r->slo, r->slo_res, r->n_slo);
+		}
 	}
 	if (fflush(stdout) != 0 || rc != 0) {
 		fprintf(stderr, "meshsim run: cannot write the report: %s\n",
 		        strerror(errno));
+		return 1;
+	}
+	if (slo_failed) {
+		fprintf(stderr, "meshsim run: %zu of %zu service-level "
+		                "objectives failed\n",
+		        slo_failed, r->n_slo);
 		return 1;
 	}
 	return 0;
@@ -634,9 +721,11 @@ static int run_exec(int argc, char **argv)
 {
 	run_t r = {.route = -1};
 /* Until the run is set up, leaving frees what parsing allocated. */
-#define EARLY(code) do { sc_free(r.sc); free(r.sets); return (code); } while (0)
+#define EARLY(code) \
+	do { sc_free(r.sc); free(r.sets); free(r.slo); return (code); } while (0)
 #define USAGE(...) \
-	do { sc_free(r.sc); free(r.sets); return usage_err(__VA_ARGS__); } while (0)
+	do { sc_free(r.sc); free(r.sets); free(r.slo); \
+	     return usage_err(__VA_ARGS__); } while (0)
 	char charts_buf[PATH_MAX], prof_buf[PATH_MAX];
 	int have_seed = 0, have_duration = 0, have_users = 0, have_rate = 0;
 	double rate = 0;
@@ -659,7 +748,7 @@ static int run_exec(int argc, char **argv)
 			static const char *const valued[] = {
 			    "--seed", "--duration", "--users", "--spawn-rate",
 			    "--rate", "--route", "--charts", "--profile", "--set",
-			    "--event-log", NULL};
+			    "--event-log", "--slo", NULL};
 			int known = 0;
 			for (const char *const *o = valued; *o; o++)
 				known |= !strcmp(a, *o);
@@ -713,7 +802,7 @@ static int run_exec(int argc, char **argv)
 				USAGE("--route: no route '%s'%s", v,
 				                 " (GET /, POST /setCurrency, GET "
 				                 "/product/[id], POST /cart, GET "
-				                 "/cart, POST /cart/checkout)");
+				                 "/cart, POST /cart/checkout, GET /business)");
 			i++;
 		} else if (!strcmp(a, "--charts")) {
 			charts_opt = v;
@@ -727,6 +816,22 @@ static int run_exec(int argc, char **argv)
 		} else if (!strcmp(a, "--event-log")) {
 			r.event_log = v;
 			i++;
+		} else if (!strcmp(a, "--slo")) {
+			/* Every route (the aggregate); added to the scenario's. */
+			slo_bound_t b[16];
+			size_t n;
+			char why[256];
+			if (slo_parse_expr(v, b, 16, &n, why, sizeof why) != 0)
+				USAGE("--slo: %s", why);
+			slo_assert_t *na =
+			    realloc(r.slo, (r.n_slo + n) * sizeof *na);
+			if (!na)
+				EARLY(1);
+			r.slo = na;
+			for (size_t k = 0; k < n; k++)
+				r.slo[r.n_slo++] =
+				    (slo_assert_t){SLO_SCOPE_ALL, NULL, b[k], 0};
+			i++;
 		} else if (a[0] == '-') {
 			USAGE("unknown option '%s'%s", a, "");
 		} else if (!r.scenario_path) {
@@ -739,6 +844,7 @@ static int run_exec(int argc, char **argv)
 	if (have_users && have_rate)
 		USAGE("--users (closed loop) and --rate (open loop) "
 		                 "exclude each other%s%s", "", "");
+	size_t n_cli_slo = r.n_slo;
 
 	char err[1024];
 	if (r.scenario_path &&
@@ -813,6 +919,19 @@ static int run_exec(int argc, char **argv)
 		r.profile_path = prof_buf;
 	if (check_sets(&r) != 0)
 		EARLY(2);
+	if (r.sc && r.sc->n_slo) {
+		/* The scenario's objectives first, then the command line's. */
+		slo_assert_t *na =
+		    realloc(r.slo, (r.sc->n_slo + n_cli_slo) * sizeof *na);
+		if (!na)
+			EARLY(1);
+		memmove(na + r.sc->n_slo, na, n_cli_slo * sizeof *na);
+		memcpy(na, r.sc->slo, r.sc->n_slo * sizeof *na);
+		r.slo = na;
+		r.n_slo = r.sc->n_slo + n_cli_slo;
+	}
+	if (slo_check_names(&r) != 0)
+		EARLY(2);
 	describe_load(&r);
 
 	if (r.event_log) {
@@ -858,6 +977,8 @@ static int run_exec(int argc, char **argv)
 	}
 	sc_free(r.sc);
 	free(r.sets);
+	free(r.slo);
+	free(r.slo_res);
 	return rc;
 }
 
@@ -865,7 +986,7 @@ const msim_cmd_t msim_cmd_run = {
     .name = "run",
     .args = "[SCENARIO] [--seed N] [--duration D] [--json] [--users N | "
             "--rate R] [--charts DIR] [--set chart.key=value ...] "
-            "[--event-log FILE] [--quiet]",
+            "[--event-log FILE] [--slo EXPR ...] [--quiet]",
     .summary = "simulate the whole shop in virtual time and report",
     .help =
         "Runs the Online Boutique from its Helm chart values in virtual time\n"
@@ -877,8 +998,9 @@ const msim_cmd_t msim_cmd_run = {
         "Without SCENARIO: the default scenario, the whole shop with the\n"
         "loadgenerator chart's closed-loop users for one virtual hour. SCENARIO is\n"
         "a YAML file (see scenarios/README.md): duration, seed, charts, overrides,\n"
-        "load, and timed actions (kill a pod, scale a Deployment, ...). Options\n"
-        "given here win over the scenario's.\n"
+        "load, timed actions (kill a pod, scale a Deployment, ...) and service-level\n"
+        "objectives (slo:, checked after the report; they decide the exit status).\n"
+        "Options given here win over the scenario's.\n"
         "\n"
         "The load starts once every Deployment is ready; --duration and the\n"
         "actions' times count from then.\n"
@@ -904,6 +1026,12 @@ const msim_cmd_t msim_cmd_run = {
         "                      --set cartservice.replicaCount=2\n"
         "  --event-log FILE    write every engine event, Kubernetes event and\n"
         "                      scenario action with its virtual time\n"
+        "  --slo EXPR          service-level objectives over every route, e.g.\n"
+        "                      p99<300ms,errors<1% (figures p50 p95 p99 max mean\n"
+        "                      errors success; < and > strict, <= and >= not;\n"
+        "                      repeatable, added to the scenario's slo: entries).\n"
+        "                      The report then lists each with its measured value\n"
+        "                      and PASS or FAIL (JSON: \"slo\": [...])\n"
         "  --quiet, -q         no progress line\n"
         "\n"
         "Progress goes to stderr: virtual time, speed-up over real time, events\n"
@@ -912,6 +1040,9 @@ const msim_cmd_t msim_cmd_run = {
         "virtual time so far. Pods' volumes live in a temporary directory under\n"
         "$TMPDIR (or /dev/shm when TMPDIR is unset, else /tmp), removed at exit.\n"
         "\n"
-        "Exit status: 0 done, 1 the run failed, 2 bad usage or scenario.\n",
+        "Exit status: 0 done and every service-level objective met, 1 an\n"
+        "objective failed (or the run itself did: out of memory, the report not\n"
+        "written; stderr says which), 2 bad usage or input (options, scenario,\n"
+        "chart values).\n",
     .exec = run_exec,
 };
