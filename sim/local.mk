@@ -53,6 +53,19 @@ libreport_a_SOURCES = sim/report/report.c sim/report/report.h
 REPORT_CFLAGS = -I$(top_srcdir)/sim/report $(LOAD_CFLAGS)
 libreport_a_CFLAGS = $(AM_CFLAGS) $(REPORT_CFLAGS)
 
+# sim/metrics: Istio's standard metrics from the observations (names,
+# labels and buckets of MESH.md), their Prometheus exposition, snapshots in
+# SQLite, and a scrape endpoint on loopback (see sim/metrics/README.md).
+noinst_LIBRARIES += libmetrics.a
+libmetrics_a_SOURCES = \
+	sim/metrics/metrics.c sim/metrics/metrics.h sim/metrics/obs.c \
+	sim/metrics/store.c sim/metrics/store.h \
+	sim/metrics/serve.c sim/metrics/serve.h
+METRICS_CFLAGS = -I$(top_srcdir)/sim/metrics $(VRT_CFLAGS) $(SQLITE_CFLAGS)
+libmetrics_a_CFLAGS = $(AM_CFLAGS) $(METRICS_CFLAGS)
+METRICS_LIBS = libmetrics.a $(SQLITE_LIBS) $(JANSSON_LIBS) -lpthread -lm
+EXTRA_DIST += sim/metrics/README.md
+
 # sim/scenario: scenario files (YAML) for `meshsim run`.
 noinst_LIBRARIES += libscenario.a
 libscenario_a_SOURCES = sim/scenario/scenario.c sim/scenario/scenario.h
@@ -63,10 +76,11 @@ EXTRA_DIST += scenarios/README.md scenarios/default.yaml \
 
 # What `meshsim run` compiles with and links: the modules above, the
 # cluster on the virtual runtime, and every service of the shop.
-SIMRUN_CFLAGS = $(SCENARIO_CFLAGS) $(REPORT_CFLAGS) $(CLUSTER_CFLAGS)
-SIMRUN_LIBS = libscenario.a libreport.a libload.a $(CLUSTER_LIBS) \
+SIMRUN_CFLAGS = $(SCENARIO_CFLAGS) $(REPORT_CFLAGS) $(CLUSTER_CFLAGS) \
+	$(METRICS_CFLAGS)
+SIMRUN_LIBS = libscenario.a libreport.a libload.a libmetrics.a $(CLUSTER_LIBS) \
 	libfrontend.a libweb.a libbusiness.a libshop.a libloadgen.a \
-	$(LEAVES_LIBS)
+	$(LEAVES_LIBS) -lpthread
 
 # Unit tests (Check, fork mode), one per source file.
 SIM_CHECK_TESTS = tests/sim/des_test tests/sim/rng_test tests/sim/vrt_test \
