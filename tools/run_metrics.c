@@ -28,6 +28,7 @@ struct run_metrics {
 	ms_server_t *srv;
 	des_time_t next_snap;
 	struct timespec wall0, last_pub;
+	uint64_t published_records;
 	des_time_t virt0;
 	int paced;
 };
@@ -225,6 +226,7 @@ static void publish(run_metrics_t *m)
 		ms_server_publish(m->srv, buf, len);
 	free(buf);
 	clock_gettime(CLOCK_MONOTONIC, &m->last_pub);
+	m->published_records = ms_registry_records(m->reg);
 }
 
 static int snapshot(run_metrics_t *m, des_time_t t)
@@ -251,7 +253,11 @@ int rm_tick(run_metrics_t *m)
 		while (m->next_snap <= now) /* bounded: interval > 0 */
 			m->next_snap += m->o.interval;
 	}
-	if (m->srv && since(&m->last_pub) >= 0.2)
+	/* A few MB of text for a large registry: at most once a second of
+	 * wall time (Prometheus scrapes every 15 s by default, 1 s at best),
+	 * and only when something was recorded. */
+	if (m->srv && since(&m->last_pub) >= 1.0 &&
+	    ms_registry_records(m->reg) != m->published_records)
 		publish(m);
 	if (m->o.pace > 0) {
 		/* Sleep until the wall clock catches up with virtual time. */

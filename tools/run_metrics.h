@@ -70,7 +70,7 @@ int rm_start(const rm_opts_t *o, vrt_world_t *w, cl_cluster_t *cl,
              run_metrics_t **out, char *err, size_t errsize);
 
 /* After each step of the run: snapshots when an interval has passed,
- * publishes to the server (at most every 0.2 s of wall time), and sleeps
+ * publishes to the server (at most once a second of wall time), and sleeps
  * to keep --pace. 0, or -1 when the database failed (then it stops
  * writing; the message goes to stderr once). */
 int rm_tick(run_metrics_t *m);

@@ -129,7 +129,7 @@ typedef struct hist {
 	double sum;
 } hist_t;
 
-typedef struct series {
+struct ms_series {
 	uint64_t hash;
 	int tcp;
 	int grpc;  /* has message counters */
@@ -141,7 +141,8 @@ typedef struct series {
 	uint64_t req_msgs, resp_msgs;
 	uint64_t tcp_sent, tcp_recv, tcp_open, tcp_close;
 	char block[]; /* label values, then |text| */
-} series_t;
+};
+typedef struct ms_series series_t;
 
 struct ms_registry {
 	series_t **all; /* creation order */
@@ -371,6 +372,11 @@ static void hist_add(hist_t *hh, const double *bounds, int nb, double v)
 	hh->sum += v;
 }
 
+ms_series_t *ms_registry_series_get(ms_registry_t *reg, const ms_labels_t *l)
+{
+	return reg && l ? series_get(reg, l, 0) : NULL;
+}
+
 int ms_record_request(ms_registry_t *reg, const ms_labels_t *l,
                       double duration_ms, uint64_t req_bytes,
                       uint64_t resp_bytes, int grpc, uint64_t req_msgs,
@@ -381,6 +387,16 @@ int ms_record_request(ms_registry_t *reg, const ms_labels_t *l,
 	series_t *s = series_get(reg, l, 0);
 	if (!s)
 		return MS_ENOMEM;
+	ms_series_add_request(reg, s, duration_ms, req_bytes, resp_bytes, grpc,
+	                      req_msgs, resp_msgs);
+	return 0;
+}
+
+void ms_series_add_request(ms_registry_t *reg, ms_series_t *s,
+                           double duration_ms, uint64_t req_bytes,
+                           uint64_t resp_bytes, int grpc, uint64_t req_msgs,
+                           uint64_t resp_msgs)
+{
 	s->requests++;
 	hist_add(&s->dur, ms_duration_buckets, MS_DURATION_NBUCKETS,
 	         duration_ms);
@@ -395,7 +411,6 @@ int ms_record_request(ms_registry_t *reg, const ms_labels_t *l,
 	}
 	s->dirty = 1;
 	reg->records++;
-	return 0;
 }
 
 int ms_record_tcp(ms_registry_t *reg, const ms_labels_t *l, uint64_t sent,

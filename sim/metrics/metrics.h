@@ -138,6 +138,18 @@ int ms_record_request(ms_registry_t *reg, const ms_labels_t *l,
                       uint64_t resp_bytes, int grpc, uint64_t req_msgs,
                       uint64_t resp_msgs);
 
+/* The same in two steps, for callers that cache the series of their label
+ * sets (ms_obs_record does): ms_registry_series_get() returns the series
+ * of |l|, made when new (NULL: out of memory, or a NULL argument), valid
+ * until the registry is freed; ms_series_add_request() records into it
+ * (|duration_ms| must be >= 0). */
+typedef struct ms_series ms_series_t;
+ms_series_t *ms_registry_series_get(ms_registry_t *reg, const ms_labels_t *l);
+void ms_series_add_request(ms_registry_t *reg, ms_series_t *s,
+                           double duration_ms, uint64_t req_bytes,
+                           uint64_t resp_bytes, int grpc, uint64_t req_msgs,
+                           uint64_t resp_msgs);
+
 /* TCP traffic of one reporter: bytes sent and received, connections opened
  * and closed (for the data plane to call as connections come and go).
  * 0, MS_EINVAL, MS_ENOMEM. */

@@ -19,12 +19,32 @@ typedef struct pod_info {
 	char *svc_host;     /* NAME.NS.svc.cluster.local */
 } pod_info_t;
 
+/* The fast path: everything an observation's labels depend on, when the
+ * server pod is known (its Service then names the destination), mapped to
+ * the series, so a repeated label set costs a small hash of words instead
+ * of hashing and comparing 21 strings. Zeroed before filling: compared
+ * with memcmp. */
+typedef struct fast_key {
+	const vrt_pod_t *client, *server;
+	int32_t reporter, proto, code, gstat, mtls, pad;
+	char flags[24];
+} fast_key_t;
+
+_Static_assert(sizeof(fast_key_t) % 8 == 0, "fast_hash reads words");
+
+typedef struct fast_ent {
+	fast_key_t k;
+	ms_series_t *s; /* NULL: an empty slot */
+} fast_ent_t;
+
 struct ms_observer {
 	ms_registry_t *reg;
 	ms_pod_meta_fn fn;
 	void *user;
 	pod_info_t *pods; /* open addressing by pod pointer */
 	size_t n, nslots;
+	fast_ent_t *fast; /* open addressing by fast_key_t */
+	size_t n_fast, fast_slots;
 	uint64_t recorded, skipped;
 };
 
@@ -39,7 +59,11 @@ ms_observer_t *ms_observer_new(ms_registry_t *reg, ms_pod_meta_fn fn,
 	o->user = user;
 	o->nslots = 64;
 	o->pods = calloc(o->nslots, sizeof *o->pods);
-	if (!o->pods) {
+	o->fast_slots = 256;
+	o->fast = calloc(o->fast_slots, sizeof *o->fast);
+	if (!o->pods || !o->fast) {
+		free(o->pods);
+		free(o->fast);
 		free(o);
 		return NULL;
 	}
@@ -65,6 +89,7 @@ void ms_observer_free(ms_observer_t *o)
 		if (o->pods[i].pod)
 			info_clear(&o->pods[i]);
 	free(o->pods);
+	free(o->fast);
 	free(o);
 }
 
@@ -155,6 +180,49 @@ static const pod_info_t *pod_info(ms_observer_t *o, const vrt_pod_t *pod)
 	return &o->pods[j];
 }
 
+static uint64_t fast_hash(const fast_key_t *k)
+{
+	uint64_t w[sizeof *k / 8], h = 0x9e3779b97f4a7c15ULL;
+	memcpy(w, k, sizeof w);
+	for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+		h ^= w[i];
+		h *= 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	return h;
+}
+
+/* The slot of |k|: its entry, or the empty slot where it belongs. */
+static fast_ent_t *fast_slot(fast_ent_t *tab, size_t nslots,
+                             const fast_key_t *k)
+{
+	size_t mask = nslots - 1, j = (size_t)fast_hash(k) & mask;
+	while (tab[j].s && memcmp(&tab[j].k, k, sizeof *k)) /* at most half full */
+		j = (j + 1) & mask;
+	return &tab[j];
+}
+
+/* Remembers |s| for |k|; a failure only loses the shortcut. */
+static void fast_put(ms_observer_t *o, const fast_key_t *k, ms_series_t *s)
+{
+	if ((o->n_fast + 1) * 2 > o->fast_slots) {
+		size_t ns = o->fast_slots * 2;
+		fast_ent_t *t = calloc(ns, sizeof *t);
+		if (!t)
+			return;
+		for (size_t i = 0; i < o->fast_slots; i++)
+			if (o->fast[i].s)
+				*fast_slot(t, ns, &o->fast[i].k) = o->fast[i];
+		free(o->fast);
+		o->fast = t;
+		o->fast_slots = ns;
+	}
+	fast_ent_t *e = fast_slot(o->fast, o->fast_slots, k);
+	e->k = *k;
+	e->s = s;
+	o->n_fast++;
+}
+
 int ms_obs_response_code(const vrt_obs_t *obs)
 {
 	if (obs->proto == VRT_PROTO_HTTP)
@@ -180,11 +248,42 @@ void ms_obs_record(void *user, const vrt_obs_t *obs)
 		o->skipped++;
 		return;
 	}
+	int grpc = obs->proto == VRT_PROTO_GRPC;
+	int rcode = ms_obs_response_code(obs);
+	const char *flags = obs->response_flags && obs->response_flags[0]
+	                        ? obs->response_flags
+	                        : "-";
+	double ms = obs->end > obs->start ? (double)(obs->end - obs->start) / 1e6
+	                                  : 0.0;
+	/* Unary gRPC: one message each way; none back when the call failed
+	 * (an error status comes in trailers, without a message). */
+	uint64_t resp_msgs = obs->status == RT_OK ? 1 : 0;
+
+	fast_key_t k;
+	int fast = obs->server && strlen(flags) < sizeof k.flags;
+	if (fast) {
+		memset(&k, 0, sizeof k);
+		k.client = obs->client;
+		k.server = obs->server;
+		k.reporter = src;
+		k.proto = grpc;
+		k.code = rcode;
+		k.gstat = grpc ? (int32_t)obs->status : -1;
+		k.mtls = obs->mtls != 0;
+		memcpy(k.flags, flags, strlen(flags));
+		fast_ent_t *e = fast_slot(o->fast, o->fast_slots, &k);
+		if (e->s) {
+			ms_series_add_request(o->reg, e->s, ms, obs->req_bytes,
+			                      obs->resp_bytes, grpc, 1, resp_msgs);
+			o->recorded++;
+			return;
+		}
+	}
+
 	const pod_info_t *c = pod_info(o, obs->client);
 	const pod_info_t *s = pod_info(o, obs->server);
-	int grpc = obs->proto == VRT_PROTO_GRPC;
 	char code[16], gstat[16], host[256];
-	snprintf(code, sizeof code, "%d", ms_obs_response_code(obs));
+	snprintf(code, sizeof code, "%d", rcode);
 	if (grpc)
 		snprintf(gstat, sizeof gstat, "%d", (int)obs->status);
 	else
@@ -233,22 +332,20 @@ void ms_obs_record(void *user, const vrt_obs_t *obs)
 	    .request_protocol = grpc ? "grpc" : "http",
 	    .response_code = code,
 	    .grpc_response_status = gstat,
-	    .response_flags = obs->response_flags && obs->response_flags[0]
-	                          ? obs->response_flags
-	                          : "-",
+	    .response_flags = flags,
 	    .connection_security_policy =
 	        src ? "unknown" : (obs->mtls ? "mutual_tls" : "none"),
 	    .source_cluster = CLUSTER_ID,
 	    .destination_cluster = CLUSTER_ID,
 	};
-	double ms = obs->end > obs->start ? (double)(obs->end - obs->start) / 1e6
-	                                  : 0.0;
-	/* Unary gRPC: one message each way; none back when the call failed
-	 * (an error status comes in trailers, without a message). */
-	uint64_t resp_msgs = obs->status == RT_OK ? 1 : 0;
-	if (ms_record_request(o->reg, &l, ms, obs->req_bytes, obs->resp_bytes,
-	                      grpc, 1, resp_msgs) == 0)
-		o->recorded++;
-	else
+	ms_series_t *ser = ms_registry_series_get(o->reg, &l);
+	if (!ser) {
 		o->skipped++;
+		return;
+	}
+	if (fast)
+		fast_put(o, &k, ser);
+	ms_series_add_request(o->reg, ser, ms, obs->req_bytes, obs->resp_bytes,
+	                      grpc, 1, resp_msgs);
+	o->recorded++;
 }
