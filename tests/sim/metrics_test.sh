@@ -37,7 +37,6 @@ if command -v promtool >/dev/null 2>&1; then
   echo "promtool check metrics: exit $rc ($(wc -l <"$tmp/lint") lint line(s), Istio's metric name)"
 else
   echo "promtool not found (Debian package prometheus): exposition not linted"
-  promtool_missing=1
 fi
 
 python3 - "$tmp/m.prom" "$tmp/with.json" "$tmp/m.db" <<'EOF' || fail "exposition or database check"
@@ -72,6 +71,12 @@ by = {}
 for _, l, v in reqs:
     d = dict(l)
     by[d["reporter"]] = by.get(d["reporter"], 0) + v
+    # Every pod is the cluster's: workloads and labels come from it.
+    if d["destination_workload"] == "unknown" or d["destination_version"] not in ("stable", "canary"):
+        fail("unknown destination pod: %s" % d)
+    if d["reporter"] == "source" and (d["source_workload"] == "unknown" or
+                                      d["source_app"] != d["source_workload"].replace("-canary", "")):
+        fail("source labels: %s" % d)
     if d["source_cluster"] != "Kubernetes":
         fail("source_cluster %s" % d["source_cluster"])
     csp = d["connection_security_policy"]
