@@ -159,4 +159,30 @@ cmp -s "$tmp/at15" "$tmp/db.prom" && fail "--at 15s gave the final values"
 [ $? = 1 ] || fail "a JSON file read as a database"
 "$B/meshsim" run --rate 5 --duration 5s --pace 2 >/dev/null 2>&1
 [ $? = 2 ] || fail "--pace without --metrics-listen should be bad usage"
+
+# meshsim metrics --listen serves the stored run; the scrape is the same text.
+"$B/meshsim" metrics --db "$tmp/m.db" --listen 127.0.0.1:0 --serve-for 10s 2>"$tmp/serve.err" &
+spid=$!
+port=
+i=0
+while [ $i -lt 50 ] && [ -z "$port" ]; do
+  port=$(sed -n 's|.*serving at http://127\.0\.0\.1:\([0-9]*\)/metrics.*|\1|p' "$tmp/serve.err")
+  [ -n "$port" ] || sleep 0.1
+  i=$((i + 1))
+done
+[ -n "$port" ] || { kill $spid; fail "meshsim metrics --listen: $(cat "$tmp/serve.err")"; }
+python3 - "$port" "$tmp/db.prom" <<'EOF2'
+import sys, urllib.request
+with urllib.request.urlopen("http://127.0.0.1:%s/stats/prometheus" % sys.argv[1], timeout=5) as r:
+    ct = r.headers["Content-Type"]
+    body = r.read()
+if ct != "text/plain; version=0.0.4; charset=utf-8":
+    print("Content-Type", ct); sys.exit(1)
+if body != open(sys.argv[2], "rb").read():
+    print("served text differs from meshsim metrics --db"); sys.exit(1)
+EOF2
+src=$?
+kill $spid 2>/dev/null
+wait $spid
+[ $src = 0 ] || fail "scraping meshsim metrics --listen"
 echo "PASS"
