@@ -244,13 +244,14 @@ void ms_observer_free(ms_observer_t *o); /* NULL: no-op */
  * obs->addr. response_code: see ms_obs_response_code(). */
 void ms_obs_record(void *user, const vrt_obs_t *obs);
 
-/* The response_code Envoy reports for |obs|: HTTP, the status answered or
- * received (0: none). gRPC, obs->http_status when a sidecar answered
- * locally (403 for an RBAC denial, 503 with no healthy upstream, ...),
- * else 200 whenever a response came (whatever the grpc-status), and 0 when
- * none did (the call cancelled: CANCELLED on either side, or
- * DEADLINE_EXCEEDED seen by the client); a client UNAVAILABLE with no
- * server pod is Envoy's "no healthy upstream", 503. */
+/* The response_code Envoy reports for |obs|. obs->http_status when set:
+ * for HTTP the status answered or received, for gRPC a sidecar's local
+ * reply (403 for an RBAC denial, 503 with no healthy upstream, ...; the
+ * data plane sets it). Else a client's UNAVAILABLE with no server pod is
+ * Envoy's "no healthy upstream", 503, for both protocols; other HTTP calls
+ * without a status got no response, 0; gRPC is 200 whenever a response
+ * came (whatever the grpc-status), and 0 when none did (CANCELLED on
+ * either side, or DEADLINE_EXCEEDED seen by the client). */
 int ms_obs_response_code(const vrt_obs_t *obs);
 
 /* Number of observations recorded and skipped (outside callers). */

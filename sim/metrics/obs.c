@@ -225,18 +225,19 @@ static void fast_put(ms_observer_t *o, const fast_key_t *k, ms_series_t *s)
 
 int ms_obs_response_code(const vrt_obs_t *obs)
 {
-	if (obs->proto == VRT_PROTO_HTTP)
-		return obs->http_status;
 	if (obs->http_status)
 		return obs->http_status;
+	/* No endpoint: the client's sidecar answers 503 itself (flag UH). */
+	if (obs->reporter == VRT_REPORT_CLIENT && obs->status == RT_UNAVAILABLE &&
+	    !obs->server)
+		return 503;
+	if (obs->proto == VRT_PROTO_HTTP)
+		return 0; /* no response */
 	if (obs->status == RT_CANCELLED)
 		return 0;
-	if (obs->reporter == VRT_REPORT_CLIENT) {
-		if (obs->status == RT_DEADLINE_EXCEEDED)
-			return 0;
-		if (obs->status == RT_UNAVAILABLE && !obs->server)
-			return 503;
-	}
+	if (obs->reporter == VRT_REPORT_CLIENT &&
+	    obs->status == RT_DEADLINE_EXCEEDED)
+		return 0;
 	return 200;
 }
 

@@ -417,6 +417,22 @@ START_TEST(test_obs_status_codes)
 	h.response_flags = "UO,URX";
 	ck_assert_int_eq(ms_obs_response_code(&h), 403);
 	ms_obs_record(o, &h);
+	/* HTTP without a response: 0; without an endpoint: 503. */
+	vrt_obs_t h0 = h;
+	h0.reporter = VRT_REPORT_CLIENT;
+	h0.http_status = 0;
+	h0.status = RT_DEADLINE_EXCEEDED;
+	ck_assert_int_eq(ms_obs_response_code(&h0), 0);
+	h0.status = RT_UNAVAILABLE;
+	ck_assert_int_eq(ms_obs_response_code(&h0), 0); /* a server was dialled */
+	h0.server = NULL;
+	ck_assert_int_eq(ms_obs_response_code(&h0), 503);
+	/* A server cut short by a cancellation answered nothing. */
+	vrt_obs_t cs = grpc_obs(VRT_REPORT_SERVER, RT_CANCELLED);
+	ck_assert_int_eq(ms_obs_response_code(&cs), 0);
+	/* A service answering DEADLINE_EXCEEDED did answer. */
+	cs.status = RT_DEADLINE_EXCEEDED;
+	ck_assert_int_eq(ms_obs_response_code(&cs), 200);
 
 	char *t = expo(reg, "istio_requests_total");
 	ck_assert_ptr_nonnull(
