@@ -66,13 +66,13 @@ libmetrics_a_CFLAGS = $(AM_CFLAGS) $(METRICS_CFLAGS)
 METRICS_LIBS = libmetrics.a $(SQLITE_LIBS) $(JANSSON_LIBS) -lpthread -lm
 EXTRA_DIST += sim/metrics/README.md
 # metrics_test: the registry, the exposition, observation labels, the
-# store and the scrape endpoint. metrics_test.sh: `meshsim run` with metrics
+# store and the scrape endpoint. metrics_run_test.sh: `meshsim run` with metrics
 # through promtool and sqlite; metrics_prometheus_test.sh: Debian's real
 # Prometheus scraping a running simulation.
 check_PROGRAMS += tests/sim/metrics_test
-TESTS += tests/sim/metrics_test tests/sim/metrics_test.sh \
+TESTS += tests/sim/metrics_test tests/sim/metrics_run_test.sh \
 	tests/sim/metrics_prometheus_test.sh
-EXTRA_DIST += tests/sim/metrics_test.sh tests/sim/metrics_prometheus_test.sh
+EXTRA_DIST += tests/sim/metrics_run_test.sh tests/sim/metrics_prometheus_test.sh
 tests_sim_metrics_test_SOURCES = tests/sim/metrics_test.c
 tests_sim_metrics_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(METRICS_CFLAGS)
 tests_sim_metrics_test_LDADD = $(METRICS_LIBS) $(CHECK_LIBS)
