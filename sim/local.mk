@@ -60,6 +60,29 @@ noinst_LIBRARIES += libslo.a
 libslo_a_SOURCES = sim/report/slo.c sim/report/slo.h
 SLO_CFLAGS = -I$(top_srcdir)/sim/report
 SLO_LIBS = libslo.a -lm
+# sim/metrics: Istio's standard metrics from the observations (names,
+# labels and buckets of MESH.md), their Prometheus exposition, snapshots in
+# SQLite, and a scrape endpoint on loopback (see sim/metrics/README.md).
+noinst_LIBRARIES += libmetrics.a
+libmetrics_a_SOURCES = \
+	sim/metrics/metrics.c sim/metrics/metrics.h sim/metrics/obs.c \
+	sim/metrics/store.c sim/metrics/store.h \
+	sim/metrics/serve.c sim/metrics/serve.h
+METRICS_CFLAGS = -I$(top_srcdir)/sim/metrics $(VRT_CFLAGS) $(SQLITE_CFLAGS)
+libmetrics_a_CFLAGS = $(AM_CFLAGS) $(METRICS_CFLAGS)
+METRICS_LIBS = libmetrics.a $(SQLITE_LIBS) $(JANSSON_LIBS) -lpthread -lm
+EXTRA_DIST += sim/metrics/README.md
+# metrics_test: the registry, the exposition, observation labels, the
+# store and the scrape endpoint. metrics_run_test.sh: `meshsim run` with metrics
+# through promtool and sqlite; metrics_prometheus_test.sh: Debian's real
+# Prometheus scraping a running simulation.
+check_PROGRAMS += tests/sim/metrics_test
+TESTS += tests/sim/metrics_test tests/sim/metrics_run_test.sh \
+	tests/sim/metrics_prometheus_test.sh
+EXTRA_DIST += tests/sim/metrics_run_test.sh tests/sim/metrics_prometheus_test.sh
+tests_sim_metrics_test_SOURCES = tests/sim/metrics_test.c
+tests_sim_metrics_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(METRICS_CFLAGS)
+tests_sim_metrics_test_LDADD = $(METRICS_LIBS) $(CHECK_LIBS)
 
 # sim/scenario: scenario files (YAML) for `meshsim run`.
 noinst_LIBRARIES += libscenario.a
@@ -74,10 +97,12 @@ EXTRA_DIST += scenarios/README.md scenarios/default.yaml \
 
 # What `meshsim run` compiles with and links: the modules above, the
 # cluster on the virtual runtime, and every service of the shop.
-SIMRUN_CFLAGS = $(SCENARIO_CFLAGS) $(REPORT_CFLAGS) $(CLUSTER_CFLAGS)
-SIMRUN_LIBS = libscenario.a libreport.a libslo.a libload.a $(CLUSTER_LIBS) \
+SIMRUN_CFLAGS = $(SCENARIO_CFLAGS) $(REPORT_CFLAGS) $(CLUSTER_CFLAGS) \
+	$(METRICS_CFLAGS)
+SIMRUN_LIBS = libscenario.a libreport.a libslo.a libload.a libmetrics.a \
+	$(CLUSTER_LIBS) \
 	libfrontend.a libweb.a libbusiness.a libshop.a libloadgen.a \
-	$(LEAVES_LIBS)
+	$(LEAVES_LIBS) -lpthread
 
 # Unit tests (Check, fork mode), one per source file.
 SIM_CHECK_TESTS = tests/sim/des_test tests/sim/rng_test tests/sim/vrt_test \
@@ -237,3 +262,16 @@ bench-sim: meshsim$(EXEEXT)
 	  $${SIM_BENCH_RATE:-$(SIM_BENCH_RATE)} $${SIM_BENCH_DURATION:-$(SIM_BENCH_DURATION)}
 SIM_BENCH_RATE = 1000
 SIM_BENCH_DURATION = 1h
+
+# bench-metrics: the cost of one Istio metrics record (ms_obs_record) in the
+# steady state, with a check that it allocates nothing, and the
+# exposition's size and time. Never part of `make check`. METRICS_BENCH_RECORDS
+# (default 5000000).
+noinst_PROGRAMS += bench/metrics_bench
+bench_metrics_bench_SOURCES = bench/metrics_bench.c
+bench_metrics_bench_CFLAGS = $(AM_CFLAGS) $(METRICS_CFLAGS) -I$(top_srcdir)/services
+bench_metrics_bench_LDADD = $(METRICS_LIBS)
+
+.PHONY: bench-metrics
+bench-metrics: bench/metrics_bench$(EXEEXT)
+	@bench/metrics_bench$(EXEEXT) $${METRICS_BENCH_RECORDS:-5000000}

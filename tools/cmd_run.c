@@ -37,6 +37,7 @@
 #include "productcatalog/productcatalog.h"
 #include "recommendation/recommendation.h"
 #include "report.h"
+#include "run_metrics.h"
 #include "scenario.h"
 #include "shipping/shipping.h"
 #include "slo.h"
@@ -89,7 +90,9 @@ typedef struct run {
 	const char **sets;
 	size_t n_sets;
 	const char *event_log, *profile_path;
+	rm_opts_t mopts; /* --metrics-*, --pace, --serve-for */
 	/* state */
+	run_metrics_t *metrics;
 	vrt_world_t *w;
 	cl_cluster_t *cl;
 	rp_report_t *rp;
@@ -591,14 +594,23 @@ static int simulate(run_t *r)
 		fprintf(stderr, "meshsim run: %s\n", err);
 		return 1;
 	}
+	if (rm_enabled(&r->mopts) &&
+	    rm_start(&r->mopts, r->w, r->cl, rp_obs, r->rp, r->seed,
+	             &r->metrics, err, sizeof err) != 0) {
+		fprintf(stderr, "meshsim run: %s\n", err);
+		return 1;
+	}
 	for (size_t i = 0; shop_charts[i]; i++)
 		if (apply_chart(r, shop_charts[i], NULL) != 0)
 			return 2; /* the charts' values: bad input */
 
 	/* Start-up: until every Deployment is ready (the frontend's
 	 * readiness probe waits 10 s), at most WARMUP_MAX. */
-	while (!all_ready(r) && des_now(des) < WARMUP_MAX && !interrupted)
+	while (!all_ready(r) && des_now(des) < WARMUP_MAX && !interrupted) {
 		vrt_run(r->w, des_now(des) + DES_S(1));
+		if (r->metrics)
+			rm_tick(r->metrics);
+	}
 	if (!all_ready(r))
 		fprintf(stderr,
 		        "meshsim run: not every Deployment was ready after %lld "
@@ -629,6 +641,8 @@ static int simulate(run_t *r)
 	while (des_now(des) < end && !interrupted) {
 		des_time_t next = des_now(des) + DES_S(1);
 		vrt_run(r->w, next < end ? next : end);
+		if (r->metrics)
+			rm_tick(r->metrics);
 		progress(r, 0);
 	}
 	if (interrupted)
@@ -694,6 +708,8 @@ static int simulate(run_t *r)
 		        strerror(errno));
 		return 1;
 	}
+	if (r->metrics && rm_finish(r->metrics, &interrupted) != 0)
+		return 1;
 	if (slo_failed) {
 		fprintf(stderr, "meshsim run: %zu of %zu service-level "
 		                "objectives failed\n",
@@ -737,7 +753,14 @@ static int run_exec(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		char *end;
+		char *end, merr[256];
+		int mr = rm_parse_opt(&r.mopts, a, v, merr, sizeof merr);
+		if (mr < 0)
+			USAGE("%s", merr);
+		if (mr == 2) {
+			i++;
+			continue;
+		}
 		if (!strcmp(a, "--json")) {
 			r.json = 1;
 		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
@@ -932,6 +955,11 @@ static int run_exec(int argc, char **argv)
 	}
 	if (slo_check_names(&r) != 0)
 		EARLY(2);
+	{
+		char merr[256];
+		if (rm_check(&r.mopts, merr, sizeof merr) != 0)
+			USAGE("%s", merr);
+	}
 	describe_load(&r);
 
 	if (r.event_log) {
@@ -963,6 +991,8 @@ static int run_exec(int argc, char **argv)
 
 	int rc = simulate(&r);
 
+	/* Metrics first: its hook resolves pods through the cluster. */
+	rm_free(r.metrics);
 	/* The cluster first (its volume directory goes), then the world
 	 * (pending requests end, with their callbacks), then what those
 	 * callbacks touch. */
@@ -986,7 +1016,9 @@ const msim_cmd_t msim_cmd_run = {
     .name = "run",
     .args = "[SCENARIO] [--seed N] [--duration D] [--json] [--users N | "
             "--rate R] [--charts DIR] [--set chart.key=value ...] "
-            "[--event-log FILE] [--slo EXPR ...] [--quiet]",
+            "[--event-log FILE] [--slo EXPR ...] [--quiet] "
+            "[--metrics-db FILE] [--metrics-out FILE] "
+            "[--metrics-listen HOST:PORT [--pace X] [--serve-for D]]",
     .summary = "simulate the whole shop in virtual time and report",
     .help =
         "Runs the Online Boutique from its Helm chart values in virtual time\n"
@@ -1033,6 +1065,7 @@ const msim_cmd_t msim_cmd_run = {
         "                      The report then lists each with its measured value\n"
         "                      and PASS or FAIL (JSON: \"slo\": [...])\n"
         "  --quiet, -q         no progress line\n"
+        RM_HELP
         "\n"
         "Progress goes to stderr: virtual time, speed-up over real time, events\n"
         "per second, requests so far (redrawn on a terminal, else a line every ten\n"

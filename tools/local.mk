@@ -2,6 +2,7 @@
 bin_PROGRAMS += meshsim
 meshsim_SOURCES = tools/meshsim.c tools/meshsim.h tools/cmd_up.c tools/cmd_down.c \
 	tools/cmd_run.c tools/cmd_analyze.c \
+	tools/run_metrics.c tools/run_metrics.h tools/cmd_metrics.c \
 	tools/statedir.c tools/statedir.h \
 	tools/supervisor.c tools/supervisor.h
 # cmd_run finds k8s/charts and data/cost-profile.json next to the binary, in

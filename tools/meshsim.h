@@ -22,5 +22,6 @@ extern const msim_cmd_t msim_cmd_run;
 extern const msim_cmd_t msim_cmd_up;
 extern const msim_cmd_t msim_cmd_down;
 extern const msim_cmd_t msim_cmd_analyze;
+extern const msim_cmd_t msim_cmd_metrics;
 
 #endif /* MESHSIM_TOOLS_MESHSIM_H */
