@@ -1,7 +1,7 @@
 # tools/: the meshsim command (a table of subcommands) and its modules.
 bin_PROGRAMS += meshsim
 meshsim_SOURCES = tools/meshsim.c tools/meshsim.h tools/cmd_up.c tools/cmd_down.c \
-	tools/cmd_run.c tools/cmd_analyze.c \
+	tools/cmd_run.c tools/cmd_analyze.c tools/cmd_calibrate.c \
 	tools/statedir.c tools/statedir.h \
 	tools/supervisor.c tools/supervisor.h
 # cmd_run finds k8s/charts and data/cost-profile.json next to the binary, in
