@@ -88,6 +88,7 @@ typedef struct run {
 	const char **sets;
 	size_t n_sets;
 	const char *event_log, *profile_path;
+	const char *link; /* --link: NULL, "profile" or a latency */
 	/* state */
 	vrt_world_t *w;
 	cl_cluster_t *cl;
@@ -513,7 +514,29 @@ static int simulate(run_t *r)
 			fprintf(stderr, "meshsim run: %s\n", err);
 			return 1;
 		}
+		if (r->link && !strcmp(r->link, "profile")) {
+			vrt_link_t l;
+			if (vrt_profile_link(p, &l) != 0) {
+				fprintf(stderr, "meshsim run: --link profile: %s has "
+				        "no \"link\" (made by meshsim calibrate)\n",
+				        r->profile_path);
+				vrt_profile_free(p);
+				return 1;
+			}
+			vrt_world_set_link_default(r->w, l);
+		}
 		vrt_world_set_profile(r->w, p);
+	} else if (r->link && !strcmp(r->link, "profile")) {
+		fprintf(stderr, "meshsim run: --link profile: no profile\n");
+		return 1;
+	}
+	if (r->link && strcmp(r->link, "profile")) {
+		vrt_link_t l = VRT_LINK_DEFAULT;
+		rt_time_t d = 0;
+		const char *why;
+		loadgen_parse_duration(r->link, &d, &why);
+		l.latency = (des_time_t)d;
+		vrt_world_set_link_default(r->w, l);
 	}
 	vrt_world_set_obs(r->w, rp_obs, r->rp);
 	cl_config_t cfg;
@@ -659,7 +682,7 @@ static int run_exec(int argc, char **argv)
 			static const char *const valued[] = {
 			    "--seed", "--duration", "--users", "--spawn-rate",
 			    "--rate", "--route", "--charts", "--profile", "--set",
-			    "--event-log", NULL};
+			    "--event-log", "--link", NULL};
 			int known = 0;
 			for (const char *const *o = valued; *o; o++)
 				known |= !strcmp(a, *o);
@@ -726,6 +749,15 @@ static int run_exec(int argc, char **argv)
 			i++;
 		} else if (!strcmp(a, "--event-log")) {
 			r.event_log = v;
+			i++;
+		} else if (!strcmp(a, "--link")) {
+			rt_time_t d;
+			const char *why;
+			if (strcmp(v, "profile") &&
+			    (loadgen_parse_duration(v, &d, &why) != 0 || d < 0))
+				USAGE("--link: '%s' is neither \"profile\" nor a "
+				      "duration (%s)", v, "e.g. 20us, 0.2ms");
+			r.link = v;
 			i++;
 		} else if (a[0] == '-') {
 			USAGE("unknown option '%s'%s", a, "");
@@ -865,7 +897,7 @@ const msim_cmd_t msim_cmd_run = {
     .name = "run",
     .args = "[SCENARIO] [--seed N] [--duration D] [--json] [--users N | "
             "--rate R] [--charts DIR] [--set chart.key=value ...] "
-            "[--event-log FILE] [--quiet]",
+            "[--event-log FILE] [--link profile|LATENCY] [--quiet]",
     .summary = "simulate the whole shop in virtual time and report",
     .help =
         "Runs the Online Boutique from its Helm chart values in virtual time\n"
@@ -900,6 +932,10 @@ const msim_cmd_t msim_cmd_run = {
         "                      was built from: " MESHSIM_SRCDIR "/k8s/charts)\n"
         "  --profile FILE      the cost profile (default: data/cost-profile.json,\n"
         "                      looked for in the same places)\n"
+        "  --link L            the network's one-way latency instead of the 200 us\n"
+        "                      cluster hop: a duration (20us), or \"profile\": the\n"
+        "                      loopback link `meshsim calibrate` measured (the\n"
+        "                      profile's \"link\"), to compare with the live shop\n"
         "  --set C.K=V         helm --set K=V for chart C (repeatable), e.g.\n"
         "                      --set cartservice.replicaCount=2\n"
         "  --event-log FILE    write every engine event, Kubernetes event and\n"
