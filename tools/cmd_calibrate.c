@@ -77,6 +77,7 @@ typedef struct result {
 	double mean_us, sd_us;
 	int has_link;   /* link_us is this probe's one-way link estimate */
 	double link_us;
+	double wall_p50_us; /* the median call's wall time, seen by the client */
 	size_t n;
 } result_t;
 
@@ -101,7 +102,7 @@ struct cal {
 	uint64_t *idle_cpu0;
 	uint64_t idle_wall0;
 	uint64_t cpu_start, cpu_prev, wall_start, call_wall0, call_cli0;
-	double *samples, *lsamples;
+	double *samples, *lsamples, *walls;
 	size_t n_samples, n_lsamples;
 	result_t *results;
 	size_t n_results;
@@ -668,8 +669,10 @@ static void finish_probe(cal_t *c)
 	for (size_t j = 0; j < c->n_samples; j++)
 		v += (c->samples[j] - m) * (c->samples[j] - m);
 	double sd = c->n_samples > 1 ? sqrt(v / (double)(c->n_samples - 1)) / 1e3 : 0;
+	qsort(c->walls, c->n_samples, sizeof *c->walls, cmp_double);
 	result_t *r = &c->results[c->n_results++];
-	*r = (result_t){.probe = p, .mean_us = mean, .sd_us = sd, .n = c->calls};
+	*r = (result_t){.probe = p, .mean_us = mean, .sd_us = sd, .n = c->calls,
+	                .wall_p50_us = c->walls[c->n_samples / 2] / 1e3};
 	if (p->link && c->n_lsamples > 0) {
 		qsort(c->lsamples, c->n_lsamples, sizeof *c->lsamples, cmp_double);
 		r->has_link = 1;
@@ -678,10 +681,11 @@ static void finish_probe(cal_t *c)
 		r->link_us = fmax(0, c->lsamples[c->n_lsamples / 2] / 1e3);
 	}
 	if (r->has_link)
-		say(c, "%-58s mean %7.1f us  sd %7.1f us  (link %.1f us one way)",
-		    p->key, r->mean_us, r->sd_us, r->link_us);
+		say(c, "%-54s CPU mean %7.1f us sd %7.1f  wall p50 %7.1f us  (link %.1f us one way)",
+		    p->key, r->mean_us, r->sd_us, r->wall_p50_us, r->link_us);
 	else
-		say(c, "%-58s mean %7.1f us  sd %7.1f us", p->key, r->mean_us, r->sd_us);
+		say(c, "%-54s CPU mean %7.1f us sd %7.1f  wall p50 %7.1f us", p->key, r->mean_us,
+		    r->sd_us, r->wall_p50_us);
 	c->cur++;
 	c->i = 0;
 	c->phase = 1;
@@ -764,6 +768,7 @@ static void next_step(cal_t *c)
 		if (read_cpu(c, p->proc, &now) != 0)
 			return;
 		double srv = (double)(now - c->cpu_prev);
+		c->walls[c->n_samples] = (double)wall;
 		c->samples[c->n_samples++] = srv;
 		if (p->link)
 			c->lsamples[c->n_lsamples++] =
@@ -1191,12 +1196,16 @@ static int calibrate_exec(int argc, char **argv)
 		}
 	}
 	if (strcmp(c.out, "-")) {
+		/* Fail now rather than after the measurement; leave no empty file. */
+		int existed = access(c.out, F_OK) == 0;
 		FILE *t = fopen(c.out, "a");
 		if (!t) {
 			fprintf(stderr, "meshsim calibrate: --out %s: %s\n", c.out, strerror(errno));
 			return 1;
 		}
 		fclose(t);
+		if (!existed)
+			unlink(c.out);
 	}
 
 	/* The shop's specs: the frontend on its own address of the net. */
@@ -1208,7 +1217,12 @@ static int calibrate_exec(int argc, char **argv)
 			specs[n_specs].host = NULL;
 			n_specs++;
 		}
-	const char *tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	/* As `meshsim run` places its pods' volumes: SQLite's fdatasync on a
+	 * disk would add I/O waits (and their CPU) the simulator never sees. */
+	struct stat shm;
+	const char *tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR")
+	                     : stat("/dev/shm", &shm) == 0 && S_ISDIR(shm.st_mode) ? "/dev/shm"
+	                                                                            : "/tmp";
 	char state[PATH_MAX];
 	snprintf(state, sizeof state, "%s/meshsim-calibrate.XXXXXX", tmpdir);
 	if (!mkdtemp(state)) {
@@ -1238,8 +1252,9 @@ static int calibrate_exec(int argc, char **argv)
 	c.idle_cpu0 = calloc(MSIM_SHOP_LEN, sizeof *c.idle_cpu0);
 	c.samples = calloc(c.warmup + c.calls, sizeof *c.samples);
 	c.lsamples = calloc(c.warmup + c.calls, sizeof *c.lsamples);
+	c.walls = calloc(c.warmup + c.calls, sizeof *c.walls);
 	c.results = calloc(N_ALL, sizeof *c.results);
-	if (!c.idle_rate || !c.idle_cpu0 || !c.samples || !c.lsamples || !c.results) {
+	if (!c.idle_rate || !c.idle_cpu0 || !c.samples || !c.lsamples || !c.walls || !c.results) {
 		fprintf(stderr, "meshsim calibrate: out of memory\n");
 		rm_tree(state);
 		return 1;
@@ -1298,6 +1313,7 @@ static int calibrate_exec(int argc, char **argv)
 	free(c.idle_cpu0);
 	free(c.samples);
 	free(c.lsamples);
+	free(c.walls);
 	free(c.results);
 	return rc;
 }
@@ -1334,7 +1350,8 @@ const msim_cmd_t msim_cmd_calibrate = {
         "  --keep-state         keep the temporary state directory (logs, SQLite)\n"
         "  --quiet, -q          no progress on stderr (errors only)\n"
         "\n"
-        "Services run in a temporary directory under $TMPDIR (or /tmp), removed at\n"
+        "Services run in a temporary directory under $TMPDIR (or /dev/shm when\n"
+        "TMPDIR is unset, as `meshsim run`'s volumes; else /tmp), removed at\n"
         "exit; they are stopped (SIGTERM, then SIGKILL) on every exit, Ctrl-C\n"
         "included. Measurements share the machine with whatever else runs: run it\n"
         "on a quiet machine, and compare figures taken together.\n"

@@ -14,5 +14,5 @@ meshsim_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(NGHTTP2_CFLAGS) $(PROTOBUFC_CFLA
 meshsim_LDADD = $(MESHPOLICY_LIBS) $(SIMRUN_LIBS) $(LIVE_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS) -lm
 $(meshsim_OBJECTS): $(PROTO_GEN)
 
-TESTS += tests/test_up.sh tests/test_run.sh
-EXTRA_DIST += tests/test_up.sh tests/test_run.sh
+TESTS += tests/test_up.sh tests/test_run.sh tests/test_calibrate.sh
+EXTRA_DIST += tests/test_up.sh tests/test_run.sh tests/test_calibrate.sh
