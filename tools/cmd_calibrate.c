@@ -717,7 +717,9 @@ static void timer_cb(uv_timer_t *t)
 		next_step(c);
 		return;
 	}
-	if (c->phase == 3)
+	if (c->phase == 5)
+		fail_run(c, NULL);
+	else if (c->phase == 3)
 		finish_probe(c);
 	else if (c->phase == 4) {
 		/* Between warm-up and measurement: the warm-up's tail is done. */
@@ -735,7 +737,7 @@ static void timer_cb(uv_timer_t *t)
 /* Called when the run is ready (phase 1, i = 0) and after every call. */
 static void next_step(cal_t *c)
 {
-	if (c->stopping)
+	if (c->stopping || c->phase == 5)
 		return;
 	if (c->cur >= c->n_probes) {
 		c->measured = 1;
@@ -795,6 +797,10 @@ static void stopped(sup_t *s, void *user)
 	uv_close((uv_handle_t *)&c->sigterm, NULL);
 	uv_close((uv_handle_t *)&c->timer, NULL);
 	uv_close((uv_handle_t *)&c->overall, NULL);
+	/* The supervisor's own client may still hold a connection (to a
+	 * process that took our port, say): sup_free() closes it, so leave
+	 * the loop now rather than wait for it. */
+	uv_stop(c->loop);
 }
 
 static void print_log_tail(const char *path)
@@ -877,10 +883,16 @@ static void on_event(sup_t *s, sup_proc_t *p, const char *what, void *user)
 		int64_t status;
 		int sig;
 		sup_proc_last_exit(p, &status, &sig);
-		fail_run(c, "%s (pid %d) stopped (status %lld, signal %d); last lines of %s:",
-		         sup_proc_name(p), sup_proc_pid(p), (long long)status, sig,
-		         sup_proc_log_path(p));
+		fprintf(stderr, "meshsim calibrate: %s stopped (status %lld, signal %d); "
+		                "last lines of %s:\n",
+		        sup_proc_name(p), (long long)status, sig, sup_proc_log_path(p));
 		print_log_tail(sup_proc_log_path(p));
+		/* Stop from the loop, not from inside the supervisor's callback:
+		 * it arms the restart timer after telling us. */
+		c->failed = 1;
+		c->phase = 5;
+		uv_timer_stop(&c->timer);
+		uv_timer_start(&c->timer, timer_cb, 0, 0);
 		return;
 	}
 	if (!strcmp(what, "serving") && !c->started && sup_all_serving(s)) {
@@ -1261,8 +1273,10 @@ static int calibrate_exec(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	c.loop = uv_default_loop();
+	/* A service that stops ends the run: no restarts meanwhile. */
 	sup_opts_t o = {.bin_dir = bin_dir, .state_dir = state, .net = net,
-	                .grace_seconds = 2, .on_event = on_event, .user = &c};
+	                .grace_seconds = 2, .backoff_initial_seconds = 300,
+	                .on_event = on_event, .user = &c};
 	char err[512];
 	c.sup = sup_new(c.loop, specs, n_specs, &o, err, sizeof err);
 	c.cli = rt_live_client_new(c.loop, "calibrate");
@@ -1293,6 +1307,7 @@ static int calibrate_exec(int argc, char **argv)
 		c.cli = NULL;
 		stopped(c.sup, &c);
 		sup_free(c.sup);
+		uv_run(c.loop, UV_RUN_DEFAULT); /* returns at once: uv_stop() */
 		uv_run(c.loop, UV_RUN_DEFAULT);
 		rm_tree(state);
 		return 1;
