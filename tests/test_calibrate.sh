@@ -17,7 +17,7 @@ leftovers() { pgrep -f "^$B/(currencyservice|shippingservice)" ; }
 
 leftovers >/dev/null && fail "service processes of $B already running: $(leftovers)"
 
-"$B/meshsim" calibrate --services currencyservice,shippingservice --calls 30 \
+"$B/meshsim" calibrate --services currencyservice,shippingservice --calls 30 --rounds 2 \
   --warmup 5 --net $NET --out "$tmp/p.json" >"$tmp/out" 2>"$tmp/err"; rc=$?
 [ $rc = 0 ] || fail "exit $rc: $(cat "$tmp/err")"
 [ -s "$tmp/out" ] && fail "wrote to stdout: $(cat "$tmp/out")"
@@ -67,9 +67,9 @@ s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], 7000)); s.listen(1); print("ok", flush=True); time.sleep(60)
 ' "$NET.11" >"$tmp/hold" 2>&1 &
 lpid=$!
-for _ in 1 2 3 4 5 6 7 8 9 10; do grep -q ok "$tmp/hold" && break; sleep 0.2; done
+for _ in $(seq 1 100); do grep -q ok "$tmp/hold" && break; sleep 0.1; done
 grep -q ok "$tmp/hold" || fail "cannot hold $NET.11:7000: $(cat "$tmp/hold")"
-"$B/meshsim" calibrate --services currencyservice --calls 5 --net $NET --out "$tmp/y.json" \
+"$B/meshsim" calibrate --services currencyservice --calls 6 --net $NET --out "$tmp/y.json" \
   >/dev/null 2>"$tmp/err"; rc=$?
 kill "$lpid"; lpid=
 [ $rc = 1 ] && grep -q "currencyservice stopped" "$tmp/err" ||

@@ -90,6 +90,7 @@ struct cal {
 	/* options */
 	const char *out;
 	size_t calls, warmup;
+	size_t rounds, batch; /* calls = rounds x batch measured calls */
 	int quiet;
 	double timeout_s, ready_timeout_s;
 	char cmdline[512];
@@ -104,8 +105,9 @@ struct cal {
 	uint64_t cpu_start, cpu_prev, wall_start, call_wall0, call_cli0;
 	double *samples, *lsamples, *walls;
 	size_t n_samples, n_lsamples;
-	result_t *results;
-	size_t n_results;
+	result_t *results;    /* one per probe: the medians over the rounds */
+	result_t *by_round;   /* [probe * rounds + round] */
+	size_t n_results, round;
 	int inflight; /* a call of the current probe is under way */
 	int started, stopping, failed, measured;
 	char year[8];
@@ -659,7 +661,7 @@ static void finish_probe(cal_t *c)
 	double total = (double)(end - c->cpu_start) - c->idle_rate[k] * (double)wall;
 	/* The last call's reading is the settled one. */
 	c->samples[c->n_samples - 1] = (double)(end - c->cpu_prev);
-	double mean = total / (double)c->calls / 1e3;
+	double mean = total / (double)c->batch / 1e3;
 	if (mean < 0.1)
 		mean = 0.1; /* idle noise larger than the call: keep it positive */
 	double m = 0, v = 0;
@@ -670,8 +672,8 @@ static void finish_probe(cal_t *c)
 		v += (c->samples[j] - m) * (c->samples[j] - m);
 	double sd = c->n_samples > 1 ? sqrt(v / (double)(c->n_samples - 1)) / 1e3 : 0;
 	qsort(c->walls, c->n_samples, sizeof *c->walls, cmp_double);
-	result_t *r = &c->results[c->n_results++];
-	*r = (result_t){.probe = p, .mean_us = mean, .sd_us = sd, .n = c->calls,
+	result_t *r = &c->by_round[c->cur * c->rounds + c->round];
+	*r = (result_t){.probe = p, .mean_us = mean, .sd_us = sd, .n = c->batch,
 	                .wall_p50_us = c->walls[c->n_samples / 2] / 1e3};
 	if (p->link && c->n_lsamples > 0) {
 		qsort(c->lsamples, c->n_lsamples, sizeof *c->lsamples, cmp_double);
@@ -687,9 +689,45 @@ static void finish_probe(cal_t *c)
 		say(c, "%-54s CPU mean %7.1f us sd %7.1f  wall p50 %7.1f us", p->key, r->mean_us,
 		    r->sd_us, r->wall_p50_us);
 	c->cur++;
+	if (c->cur == c->n_probes && c->round + 1 < c->rounds) {
+		c->round++;
+		c->cur = 0;
+		say(c, "round %zu of %zu", c->round + 1, c->rounds);
+	}
 	c->i = 0;
 	c->phase = 1;
 	next_step(c);
+}
+
+static double median_of(double *v, size_t n)
+{
+	qsort(v, n, sizeof *v, cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Each probe's figures: the medians of its rounds' (a burst of other
+ * tenants' load spoils one round, not the result). */
+static void combine_rounds(cal_t *c)
+{
+	double m[64], sd[64], w[64], l[64];
+	size_t R = c->rounds < 64 ? c->rounds : 64;
+	for (size_t k = 0; k < c->n_probes; k++) {
+		const result_t *a = &c->by_round[k * c->rounds];
+		for (size_t j = 0; j < R; j++) {
+			m[j] = a[j].mean_us;
+			sd[j] = a[j].sd_us;
+			w[j] = a[j].wall_p50_us;
+			l[j] = a[j].link_us;
+		}
+		result_t *r = &c->results[k];
+		*r = a[0];
+		r->mean_us = median_of(m, R);
+		r->sd_us = median_of(sd, R);
+		r->wall_p50_us = median_of(w, R);
+		r->link_us = median_of(l, R);
+		r->n = c->batch * c->rounds;
+	}
+	c->n_results = c->n_probes;
 }
 
 static void timer_cb(uv_timer_t *t)
@@ -740,6 +778,7 @@ static void next_step(cal_t *c)
 	if (c->stopping || c->phase == 5)
 		return;
 	if (c->cur >= c->n_probes) {
+		combine_rounds(c);
 		c->measured = 1;
 		fail_run(c, NULL); /* done: stop the shop */
 		return;
@@ -778,7 +817,7 @@ static void next_step(cal_t *c)
 
 		c->cpu_prev = now;
 		c->i++;
-		if (c->i >= c->warmup + c->calls) {
+		if (c->i >= c->warmup + c->batch) {
 			c->phase = 3;
 			uv_timer_start(&c->timer, timer_cb, CAL_SETTLE_MS, 0);
 			return;
@@ -993,14 +1032,14 @@ static int write_profile(cal_t *c)
 	snprintf(comment, sizeof comment,
 	         "CPU demand per served call, in microseconds of one core (sim/vrt), "
 	         "measured by `meshsim calibrate` on %s: %s. Command: %s. "
-	         "Each method or route was called %zu times, one call at a time, after %zu "
-	         "warm-up calls, against the live shop (every service as its own "
+	         "Each method or route was called %zu times in %zu rounds, one call at a "
+	         "time, after %zu warm-up calls per round, against the live shop (every service as its own "
 	         "process on loopback, supervised as by `meshsim up`); a call's cost is "
 	         "the serving process's CPU time (/proc/PID/task/*/schedstat) over it, "
 	         "including its transport, logging and the calls it makes as a client "
 	         "(the services it calls are other processes); mean = total over the "
 	         "batch less the process's idle rate, sd = the spread of the per-call "
-	         "readings. The default is the median of the gRPC methods. "
+	         "readings; each figure is the median over the rounds. The default is the median of the gRPC methods. "
 	         "Not measured: business's POST /business (a listing upload). "
 	         "\"link\" is the loopback link measured from gRPC health checks "
 	         "(wall time less the server's and the client's CPU, halved, median): "
@@ -1008,7 +1047,7 @@ static int write_profile(cal_t *c)
 	         "shop on this machine; by default the simulator keeps its 200 us "
 	         "cluster hop. Other tenants' load on this machine makes these figures "
 	         "noisy: compare runs made together.",
-	         when, mach, c->cmdline, c->calls, c->warmup);
+	         when, mach, c->cmdline, c->batch * c->rounds, c->rounds, c->warmup);
 	fprintf(f, "{\n  \"version\": 1,\n  \"comment\": ");
 	json_str(f, comment);
 	fprintf(f, ",\n");
@@ -1101,7 +1140,7 @@ static void want_closure(int *want, size_t k)
 static int calibrate_exec(int argc, char **argv)
 {
 	cal_t c = {.out = "cost-profile.json", .calls = 300, .warmup = CAL_WARMUP,
-	           .timeout_s = 600, .ready_timeout_s = 30};
+	           .timeout_s = 600, .ready_timeout_s = 30, .rounds = 3};
 	const char *net = "127.0.11", *bin_dir = NULL, *only = NULL;
 	int keep = 0;
 	size_t len = 0;
@@ -1123,6 +1162,12 @@ static int calibrate_exec(int argc, char **argv)
 		i++;
 		if (!strcmp(a, "--out")) {
 			c.out = v;
+		} else if (!strcmp(a, "--rounds")) {
+			char *end;
+			long n = strtol(v, &end, 10);
+			if (*end || end == v || n < 1 || n > 64)
+				USAGE("--rounds: '%s' is not a whole number from 1 to 64", v);
+			c.rounds = (size_t)n;
 		} else if (!strcmp(a, "--calls") || !strcmp(a, "--warmup")) {
 			char *end;
 			long n = strtol(v, &end, 10);
@@ -1156,6 +1201,9 @@ static int calibrate_exec(int argc, char **argv)
 			USAGE("unknown option '%s'", a);
 		}
 	}
+
+	if (c.calls / c.rounds < 2)
+		USAGE("--calls %zu is less than 2 per round (--rounds %zu)", c.calls, c.rounds);
 
 	/* Which services to measure, and which to run (with what they call). */
 	int measure[MSIM_SHOP_LEN] = {0}, run[MSIM_SHOP_LEN] = {0};
@@ -1262,11 +1310,14 @@ static int calibrate_exec(int argc, char **argv)
 	c.n_probes = n_probes;
 	c.idle_rate = calloc(MSIM_SHOP_LEN, sizeof *c.idle_rate);
 	c.idle_cpu0 = calloc(MSIM_SHOP_LEN, sizeof *c.idle_cpu0);
-	c.samples = calloc(c.warmup + c.calls, sizeof *c.samples);
-	c.lsamples = calloc(c.warmup + c.calls, sizeof *c.lsamples);
-	c.walls = calloc(c.warmup + c.calls, sizeof *c.walls);
+	c.batch = c.calls / c.rounds;
+	c.samples = calloc(c.warmup + c.batch, sizeof *c.samples);
+	c.lsamples = calloc(c.warmup + c.batch, sizeof *c.lsamples);
+	c.walls = calloc(c.warmup + c.batch, sizeof *c.walls);
+	c.by_round = calloc(n_probes * c.rounds, sizeof *c.by_round);
 	c.results = calloc(N_ALL, sizeof *c.results);
-	if (!c.idle_rate || !c.idle_cpu0 || !c.samples || !c.lsamples || !c.walls || !c.results) {
+	if (!c.idle_rate || !c.idle_cpu0 || !c.samples || !c.lsamples || !c.walls || !c.results ||
+	    !c.by_round) {
 		fprintf(stderr, "meshsim calibrate: out of memory\n");
 		rm_tree(state);
 		return 1;
@@ -1297,8 +1348,8 @@ static int calibrate_exec(int argc, char **argv)
 	c.sigint.data = c.sigterm.data = c.timer.data = c.overall.data = &c;
 	uv_signal_start(&c.sigint, signal_cb, SIGINT);
 	uv_signal_start(&c.sigterm, signal_cb, SIGTERM);
-	say(&c, "starting %zu services on %s.x (state in %s); %zu probes of %zu calls",
-	    n_specs, net, state, n_probes, c.calls);
+	say(&c, "starting %zu services on %s.x (state in %s); %zu probes, "
+	    "%zu rounds of %zu calls", n_specs, net, state, n_probes, c.rounds, c.batch);
 	if (sup_start(c.sup, err, sizeof err) != 0) {
 		fprintf(stderr, "meshsim calibrate: %s\n", err);
 		c.failed = 1;
@@ -1330,13 +1381,14 @@ static int calibrate_exec(int argc, char **argv)
 	free(c.lsamples);
 	free(c.walls);
 	free(c.results);
+	free(c.by_round);
 	return rc;
 }
 
 const msim_cmd_t msim_cmd_calibrate = {
     .name = "calibrate",
-    .args = "[--out FILE] [--calls N] [--warmup N] [--services A,B,...] [--net 127.B.C]\n"
-            "                         [--bin-dir DIR] [--timeout S] [--ready-timeout S]\n"
+    .args = "[--out FILE] [--calls N] [--rounds R] [--warmup N] [--services A,B,...]\n"
+            "                         [--net 127.B.C] [--bin-dir DIR] [--timeout S] [--ready-timeout S]\n"
             "                         [--keep-state] [--quiet]",
     .summary = "measure the live services' CPU per call and write a cost profile",
     .help =
@@ -1355,7 +1407,9 @@ const msim_cmd_t msim_cmd_calibrate = {
         "                       succeeded. `meshsim run --profile FILE` uses it; the\n"
         "                       shipped one is data/cost-profile.json\n"
         "  --calls N            measured calls per method (default 300)\n"
-        "  --warmup N           unmeasured calls before them (default 20)\n"
+        "  --rounds R           split them into R rounds over every method (default\n"
+        "                       3); each figure is the median of its rounds'\n"
+        "  --warmup N           unmeasured calls before each round's (default 20)\n"
         "  --services A,B       measure only these services (the services they call\n"
         "                       run too); default all twelve\n"
         "  --net 127.B.C        the loopback /24 of the services (default 127.0.11)\n"
