@@ -136,7 +136,8 @@ tests_sim_scenario_test_LDADD = libscenario.a libload.a $(VRT_LIBS) \
 # (RUN_GOLDEN_UPDATE=1 rewrites it).
 TESTS += tests/sim/run_determinism_test.sh tests/sim/run_golden_test.sh
 EXTRA_DIST += tests/sim/run_determinism_test.sh tests/sim/run_golden_test.sh \
-	tests/sim/golden/run_tiny.yaml tests/sim/golden/run_tiny.txt
+	tests/sim/golden/run_tiny.yaml tests/sim/golden/run_tiny.txt \
+	tests/sim/golden/run_tiny_profile.json
 
 # bench-des: the PHOLD microbenchmark of the engine against a bare binary
 # heap in the same run (and SimGrid's engine when libsimgrid-dev is
