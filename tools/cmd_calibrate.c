@@ -7,7 +7,9 @@
  * supervised, on a private loopback net (127.0.11.x by default). Once every
  * service is serving, each method (gRPC) and route (HTTP) is called
  * sequentially, one call at a time, from a live client on this process's
- * loop: a few warm-up calls, then N measured ones. The serving process's CPU
+ * loop, in R rounds over every method: each round a few warm-up calls, then
+ * N/R measured ones; each figure is the median of its rounds (a burst of
+ * other tenants' load spoils a round, not the figure). The serving process's CPU
  * time (the sum over its threads of /proc/PID/task/TID/schedstat's
  * run time, in ns) is read before each call; a call's cost is the
  * difference to the next reading, so it covers everything the process did
@@ -19,10 +21,17 @@
  * at the loads we compare with (a few dozen requests per second): no
  * batching of syscalls between calls.
  *
- * The loopback link: for the health checks (gRPC) and the frontend's
- * /_healthz (HTTP) the wall time of each call, less the server's and this
- * client's CPU for it, halved, is the one-way transit the simulator's link
- * should have to match this machine (`meshsim run --link profile`).
+ * The loopback link: for every call to a leaf (a server that calls nobody)
+ * the wall time, less the server's and this client's CPU for it, halved, is
+ * one hop's one-way transit. The profile's "link" is the mean over the gRPC
+ * leaf calls (a chain of n calls waits n times the mean; the median is 0 on
+ * a 2-vCPU VM, where the waits are rare, long scheduling delays): the
+ * latency the simulator's link should have to match this machine (`meshsim
+ * run --link profile`).
+ *
+ * Not measured: business's POST /business (a seller's upload: rare, and it
+ * creates listings). Processes are not pinned; a SIGKILL of calibrate itself
+ * leaves the services running (the supervisor has no parent-death signal).
  *
  * Every load loop is bounded: N calls per probe, a timeout per call, and
  * --timeout for the whole run. Children are stopped (SIGTERM, then SIGKILL)
