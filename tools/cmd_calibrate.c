@@ -1162,8 +1162,8 @@ static void want_closure(int *want, size_t k)
 
 static int calibrate_exec(int argc, char **argv)
 {
-	cal_t c = {.out = "cost-profile.json", .calls = 300, .warmup = CAL_WARMUP,
-	           .timeout_s = 600, .ready_timeout_s = 30, .rounds = 3};
+	cal_t c = {.out = "cost-profile.json", .calls = 1000, .warmup = CAL_WARMUP,
+	           .timeout_s = 600, .ready_timeout_s = 30, .rounds = 5};
 	const char *net = "127.0.11", *bin_dir = NULL, *only = NULL;
 	int keep = 0;
 	size_t len = 0;
@@ -1429,9 +1429,10 @@ const msim_cmd_t msim_cmd_calibrate = {
         "                       \"-\": stdout). Written only when every probe\n"
         "                       succeeded. `meshsim run --profile FILE` uses it; the\n"
         "                       shipped one is data/cost-profile.json\n"
-        "  --calls N            measured calls per method (default 300)\n"
+        "  --calls N            measured calls per method (default 1000; about 40 s\n"
+        "                       for the whole shop)\n"
         "  --rounds R           split them into R rounds over every method (default\n"
-        "                       3); each figure is the median of its rounds'\n"
+        "                       5); each figure is the median of its rounds'\n"
         "  --warmup N           unmeasured calls before each round's (default 20)\n"
         "  --services A,B       measure only these services (the services they call\n"
         "                       run too); default all twelve\n"
