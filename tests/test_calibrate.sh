@@ -1,6 +1,7 @@
 #!/bin/sh
 # `meshsim calibrate` end to end, on two leaf services (about 10 s):
-# the profile it writes loads in `meshsim run` (with its link), has every
+# the profile it writes loads in `meshsim run` (with its link; --link's
+# errors), has every
 # method of the measured services with a positive mean, and says how it was
 # made; bad usage is exit 2; a missing program and a taken port are exit 1
 # with the culprit named; SIGINT stops it with nothing left running.
@@ -45,6 +46,14 @@ leftovers >/dev/null && fail "left running: $(leftovers)"
 "$B/meshsim" run --profile "$tmp/p.json" --link profile --duration 10s --rate 5 \
   --quiet >"$tmp/run" 2>"$tmp/err" || fail "meshsim run with the profile: $(cat "$tmp/err")"
 grep -q 'GET /' "$tmp/run" || fail "no report: $(cat "$tmp/run")"
+# --link: the profile's must exist; a latency must be a duration.
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); del d["link"]; json.dump(d, open(sys.argv[2], "w"))' \
+  "$tmp/p.json" "$tmp/nolink.json"
+"$B/meshsim" run --profile "$tmp/nolink.json" --link profile --duration 1s --quiet \
+  >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 1 ] && grep -q 'nolink.json has no "link"' "$tmp/err" || fail "--link profile without one: exit $rc: $(cat "$tmp/err")"
+"$B/meshsim" run --link fast --duration 1s --quiet >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q "\-\-link: 'fast'" "$tmp/err" || fail "--link fast: exit $rc: $(cat "$tmp/err")"
 
 # Usage: exit 2, the culprit named.
 "$B/meshsim" calibrate --calls 0 >/dev/null 2>"$tmp/err"; rc=$?
@@ -69,7 +78,7 @@ s.bind((sys.argv[1], 7000)); s.listen(1); print("ok", flush=True); time.sleep(60
 lpid=$!
 for _ in $(seq 1 100); do grep -q ok "$tmp/hold" && break; sleep 0.1; done
 grep -q ok "$tmp/hold" || fail "cannot hold $NET.11:7000: $(cat "$tmp/hold")"
-"$B/meshsim" calibrate --services currencyservice --calls 6 --net $NET --out "$tmp/y.json" \
+"$B/meshsim" calibrate --services currencyservice --calls 10 --net $NET --out "$tmp/y.json" \
   >/dev/null 2>"$tmp/err"; rc=$?
 kill "$lpid"; lpid=
 [ $rc = 1 ] && grep -q "currencyservice stopped" "$tmp/err" ||
