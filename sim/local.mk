@@ -175,7 +175,8 @@ tests_sim_slo_test_LDADD = $(SLO_LIBS) $(CHECK_LIBS)
 # (RUN_GOLDEN_UPDATE=1 rewrites it).
 TESTS += tests/sim/run_determinism_test.sh tests/sim/run_golden_test.sh
 EXTRA_DIST += tests/sim/run_determinism_test.sh tests/sim/run_golden_test.sh \
-	tests/sim/golden/run_tiny.yaml tests/sim/golden/run_tiny.txt
+	tests/sim/golden/run_tiny.yaml tests/sim/golden/run_tiny.txt \
+	tests/sim/golden/run_tiny_profile.json
 # Service-level objectives decide the exit status: the canary gate
 # scenarios pass, a starved canary (tests/sim/canary_gate_fail.yaml) fails.
 TESTS += tests/sim/run_slo_test.sh

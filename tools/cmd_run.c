@@ -91,6 +91,7 @@ typedef struct run {
 	size_t n_sets;
 	const char *event_log, *profile_path;
 	rm_opts_t mopts; /* --metrics-*, --pace, --serve-for */
+	const char *link; /* --link: NULL, "profile" or a latency */
 	/* state */
 	run_metrics_t *metrics;
 	vrt_world_t *w;
@@ -582,7 +583,29 @@ static int simulate(run_t *r)
 			fprintf(stderr, "meshsim run: %s\n", err);
 			return 1;
 		}
+		if (r->link && !strcmp(r->link, "profile")) {
+			vrt_link_t l;
+			if (vrt_profile_link(p, &l) != 0) {
+				fprintf(stderr, "meshsim run: --link profile: %s has "
+				        "no \"link\" (made by meshsim calibrate)\n",
+				        r->profile_path);
+				vrt_profile_free(p);
+				return 1;
+			}
+			vrt_world_set_link_default(r->w, l);
+		}
 		vrt_world_set_profile(r->w, p);
+	} else if (r->link && !strcmp(r->link, "profile")) {
+		fprintf(stderr, "meshsim run: --link profile: no profile\n");
+		return 1;
+	}
+	if (r->link && strcmp(r->link, "profile")) {
+		vrt_link_t l = VRT_LINK_DEFAULT;
+		rt_time_t d = 0;
+		const char *why;
+		loadgen_parse_duration(r->link, &d, &why);
+		l.latency = (des_time_t)d;
+		vrt_world_set_link_default(r->w, l);
 	}
 	vrt_world_set_obs(r->w, rp_obs, r->rp);
 	cl_config_t cfg;
@@ -771,7 +794,7 @@ static int run_exec(int argc, char **argv)
 			static const char *const valued[] = {
 			    "--seed", "--duration", "--users", "--spawn-rate",
 			    "--rate", "--route", "--charts", "--profile", "--set",
-			    "--event-log", "--slo", NULL};
+			    "--event-log", "--slo", "--link", NULL};
 			int known = 0;
 			for (const char *const *o = valued; *o; o++)
 				known |= !strcmp(a, *o);
@@ -854,6 +877,15 @@ static int run_exec(int argc, char **argv)
 			for (size_t k = 0; k < n; k++)
 				r.slo[r.n_slo++] =
 				    (slo_assert_t){SLO_SCOPE_ALL, NULL, b[k], 0};
+			i++;
+		} else if (!strcmp(a, "--link")) {
+			rt_time_t d;
+			const char *why;
+			if (strcmp(v, "profile") &&
+			    (loadgen_parse_duration(v, &d, &why) != 0 || d < 0))
+				USAGE("--link: '%s' is neither \"profile\" nor a "
+				      "duration (%s)", v, "e.g. 20us, 0.2ms");
+			r.link = v;
 			i++;
 		} else if (a[0] == '-') {
 			USAGE("unknown option '%s'%s", a, "");
@@ -1016,8 +1048,8 @@ const msim_cmd_t msim_cmd_run = {
     .name = "run",
     .args = "[SCENARIO] [--seed N] [--duration D] [--json] [--users N | "
             "--rate R] [--charts DIR] [--set chart.key=value ...] "
-            "[--event-log FILE] [--slo EXPR ...] [--quiet] "
-            "[--metrics-db FILE] [--metrics-out FILE] "
+            "[--event-log FILE] [--slo EXPR ...] [--link profile|LATENCY] "
+            "[--quiet] [--metrics-db FILE] [--metrics-out FILE] "
             "[--metrics-listen HOST:PORT [--pace X] [--serve-for D]]",
     .summary = "simulate the whole shop in virtual time and report",
     .help =
@@ -1054,6 +1086,10 @@ const msim_cmd_t msim_cmd_run = {
         "                      was built from: " MESHSIM_SRCDIR "/k8s/charts)\n"
         "  --profile FILE      the cost profile (default: data/cost-profile.json,\n"
         "                      looked for in the same places)\n"
+        "  --link L            the network's one-way latency instead of the 200 us\n"
+        "                      cluster hop: a duration (20us), or \"profile\": the\n"
+        "                      loopback link `meshsim calibrate` measured (the\n"
+        "                      profile's \"link\"), to compare with the live shop\n"
         "  --set C.K=V         helm --set K=V for chart C (repeatable), e.g.\n"
         "                      --set cartservice.replicaCount=2\n"
         "  --event-log FILE    write every engine event, Kubernetes event and\n"

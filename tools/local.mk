@@ -1,7 +1,7 @@
 # tools/: the meshsim command (a table of subcommands) and its modules.
 bin_PROGRAMS += meshsim
 meshsim_SOURCES = tools/meshsim.c tools/meshsim.h tools/cmd_up.c tools/cmd_down.c \
-	tools/cmd_run.c tools/cmd_analyze.c \
+	tools/cmd_run.c tools/cmd_analyze.c tools/cmd_calibrate.c \
 	tools/run_metrics.c tools/run_metrics.h tools/cmd_metrics.c \
 	tools/statedir.c tools/statedir.h \
 	tools/supervisor.c tools/supervisor.h
@@ -15,5 +15,5 @@ meshsim_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS) $(NGHTTP2_CFLAGS) $(PROTOBUFC_CFLA
 meshsim_LDADD = $(MESHPOLICY_LIBS) $(SIMRUN_LIBS) $(LIVE_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS) -lm
 $(meshsim_OBJECTS): $(PROTO_GEN)
 
-TESTS += tests/test_up.sh tests/test_run.sh
-EXTRA_DIST += tests/test_up.sh tests/test_run.sh
+TESTS += tests/test_up.sh tests/test_run.sh tests/test_calibrate.sh
+EXTRA_DIST += tests/test_up.sh tests/test_run.sh tests/test_calibrate.sh

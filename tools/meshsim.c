@@ -14,6 +14,7 @@ static const msim_cmd_t *const commands[] = {
     &msim_cmd_down,
     &msim_cmd_analyze,
     &msim_cmd_metrics,
+    &msim_cmd_calibrate,
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
