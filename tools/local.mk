@@ -1,7 +1,7 @@
 # tools/: the meshsim command (a table of subcommands) and its modules.
 bin_PROGRAMS += meshsim
 meshsim_SOURCES = tools/meshsim.c tools/meshsim.h tools/cmd_up.c tools/cmd_down.c \
-	tools/cmd_run.c tools/cmd_analyze.c \
+	tools/cmd_run.c tools/simrun.h tools/cmd_analyze.c \
 	tools/run_metrics.c tools/run_metrics.h tools/cmd_metrics.c \
 	tools/statedir.c tools/statedir.h \
 	tools/supervisor.c tools/supervisor.h
