@@ -81,6 +81,7 @@ typedef struct cap {
 	unsigned users;
 	double rate;
 	const char *duration, *seed, *charts_opt, *profile;
+	int64_t duration_ns;
 	char charts[PATH_MAX];
 	const char **sets;
 	size_t n_sets;
@@ -303,8 +304,15 @@ static long run_candidate(cap_t *c, const int *r, const char *why)
 {
 	for (size_t i = 0; i < c->n_cands; i++)
 		if (!memcmp(c->cands[i].replicas, r,
-		            c->n_svcs * sizeof *r))
+		            c->n_svcs * sizeof *r)) {
+			if (!c->quiet)
+				fprintf(stderr,
+				        PROG ": %s: already run as #%zu: %s\n",
+				        why, i + 1,
+				        c->cands[i].meets ? "meets the SLO"
+				                          : "misses the SLO");
 			return (long)i;
+		}
 	if (c->n_cands == c->cap_cands) {
 		size_t n = c->cap_cands ? 2 * c->cap_cands : 16;
 		cand_t *v = realloc(c->cands, n * sizeof *v);
@@ -432,6 +440,10 @@ static int better(const cand_t *a, const cand_t *b)
 		return a->meets;
 	if (a->meets)
 		return a->cores_m < b->cores_m;
+	/* Within 5 % of each other is within the noise of a short run:
+	 * then the cheaper one. */
+	if (fabs(a->worst - b->worst) <= 0.05 * fmin(a->worst, b->worst))
+		return a->cores_m < b->cores_m;
 	return a->worst < b->worst;
 }
 
@@ -498,6 +510,18 @@ static outcome_t search(cap_t *c, long *result, char *why, size_t whysize)
 			         c->max_replicas);
 			break;
 		}
+		size_t top = 0;
+		for (size_t i = 1; i < c->n_svcs; i++)
+			if (k->util[i] > k->util[top])
+				top = i;
+		if (r[top] >= c->max_replicas && k->util[top] >= SATURATED) {
+			snprintf(why, whysize,
+			         "%s is at --max-replicas %d with its busiest pod "
+			         "at %.0f%% CPU",
+			         c->svcs[top].chart, c->max_replicas,
+			         100 * k->util[top]);
+			break;
+		}
 		if (c->n_cands >= (size_t)c->max_cands) {
 			snprintf(why, whysize,
 			         "the search stopped at --max-candidates %d",
@@ -505,11 +529,15 @@ static outcome_t search(cap_t *c, long *result, char *why, size_t whysize)
 			break;
 		}
 		if (stall >= STALL_MAX) {
+			double busiest = 0;
+			for (size_t i = 0; i < c->n_svcs; i++)
+				busiest = fmax(busiest, k->util[i]);
 			snprintf(why, whysize,
 			         "%d candidates in a row with more replicas came no "
-			         "nearer the SLO (the busiest pod is at %.0f%% "
-			         "CPU: it is not CPU that is short)",
-			         STALL_MAX, 100 * k->util[pick]);
+			         "nearer the SLO; the busiest pod is at %.0f%% CPU, "
+			         "so what is left is not queueing for CPU (a larger "
+			         "CPU limit per pod, or a looser SLO, might do)",
+			         STALL_MAX, 100 * busiest);
 			break;
 		}
 		int from = r[pick];
@@ -624,10 +652,11 @@ static void print_text(const cap_t *c, outcome_t out, const cand_t *k,
 		       c->n_cands, c->n_cands == 1 ? "" : "s");
 	else
 		printf("no configuration within %d replicas per service meets "
-		       "%s at %s (%s; %zu candidates); best: %d replicas, "
-		       "%.3f cores\n",
-		       c->max_replicas, c->slo_text, load, why, c->n_cands, total,
-		       (double)k->cores_m / 1000);
+		       "%s at %s; best: %d replicas, %.3f cores, after %zu "
+		       "candidate%s\nwhy: %s\n",
+		       c->max_replicas, c->slo_text, load, total,
+		       (double)k->cores_m / 1000, c->n_cands,
+		       c->n_cands == 1 ? "" : "s", why);
 	printf("seed %s, %s of virtual time per candidate\n\n", c->seed,
 	       c->duration);
 	printf("%-24s %8s %10s %8s %10s\n", "service", "replicas",
@@ -705,8 +734,11 @@ static int print_json(const cap_t *c, outcome_t out, const cand_t *k,
 		json_object_set_new(load, "rate", json_real(c->rate));
 	}
 	json_object_set_new(o, "load", load);
-	json_object_set_new(o, "seed", json_string(c->seed));
+	json_object_set_new(o, "seed",
+	                    json_integer((json_int_t)strtoll(c->seed, NULL, 10)));
 	json_object_set_new(o, "duration", json_string(c->duration));
+	json_object_set_new(o, "duration_seconds",
+	                    jround((double)c->duration_ns / 1e9, 1e-3));
 	json_object_set_new(o, "max_replicas", json_integer(c->max_replicas));
 	json_object_set_new(o, "candidates", json_integer((json_int_t)c->n_cands));
 	json_object_set_new(o, "cores", jround((double)k->cores_m / 1000, 1e-3));
@@ -804,7 +836,7 @@ static int print_json(const cap_t *c, outcome_t out, const cand_t *k,
 static int capacity_exec(int argc, char **argv)
 {
 	cap_t c = {.max_replicas = 10, .max_cands = 60, .duration = "5m",
-	           .seed = "1"};
+	           .duration_ns = (int64_t)300 * 1000000000, .seed = "1"};
 	int rc = 2;
 	c.sets = calloc((size_t)argc + 1, sizeof *c.sets);
 	if (!c.sets)
@@ -855,9 +887,10 @@ static int capacity_exec(int argc, char **argv)
 				USAGE("--duration: '%s' is not a positive duration "
 				      "(e.g. 30s, 5m)", v);
 			c.duration = v;
+			c.duration_ns = (int64_t)d;
 		} else if (!strcmp(a, "--seed")) {
 			errno = 0;
-			strtoull(v, &end, 10);
+			strtoll(v, &end, 10);
 			if (!*v || *end || errno || v[0] == '-')
 				USAGE("--seed: '%s' is not a non-negative integer",
 				      v);
@@ -867,8 +900,16 @@ static int capacity_exec(int argc, char **argv)
 		} else if (!strcmp(a, "--profile")) {
 			c.profile = v;
 		} else if (!strcmp(a, "--set")) {
-			if (!strchr(v, '.') || !strchr(v, '='))
-				USAGE("--set %s: expected <chart>.<key>=<value>", v);
+			const char *dot = strchr(v, '.');
+			int chart = dot && (size_t)(dot - v) == 13 &&
+			            !strncmp(v, "loadgenerator", 13);
+			for (const char *const *ch = msim_run_charts();
+			     dot && *ch; ch++)
+				chart |= strlen(*ch) == (size_t)(dot - v) &&
+				         !strncmp(v, *ch, (size_t)(dot - v));
+			if (!chart || !strchr(v, '='))
+				USAGE("--set %s: expected <chart>.<key>=<value> with "
+				      "a chart of the shop (or loadgenerator)", v);
 			c.sets[c.n_sets++] = v;
 		} else {
 			long n = strtol(v, &end, 10);
