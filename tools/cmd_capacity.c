@@ -79,7 +79,7 @@ typedef struct cap {
 	const char *slo_text;
 	slo_t slo;
 	unsigned users;
-	double rate;
+	double rate, spawn_rate;
 	const char *duration, *seed, *charts_opt, *profile;
 	int64_t duration_ns;
 	char charts[PATH_MAX];
@@ -351,6 +351,9 @@ static long run_candidate(cap_t *c, const int *r, const char *why)
 		snprintf(users, sizeof users, "%u", c->users);
 		argv[n++] = "--users";
 		argv[n++] = users;
+		snprintf(rate, sizeof rate, "%.17g", c->spawn_rate);
+		argv[n++] = "--spawn-rate";
+		argv[n++] = rate;
 	} else {
 		snprintf(rate, sizeof rate, "%.17g", c->rate);
 		argv[n++] = "--rate";
@@ -638,7 +641,9 @@ static void print_text(const cap_t *c, outcome_t out, const cand_t *k,
 {
 	char load[96];
 	if (c->users)
-		snprintf(load, sizeof load, "%u users (closed loop)", c->users);
+		snprintf(load, sizeof load,
+		         "%u users (closed loop, %g started per second)", c->users,
+		         c->spawn_rate);
 	else
 		snprintf(load, sizeof load, "%g arrivals/s (open loop)",
 		         c->rate);
@@ -729,6 +734,7 @@ static int print_json(const cap_t *c, outcome_t out, const cand_t *k,
 	if (c->users) {
 		json_object_set_new(load, "kind", json_string("users"));
 		json_object_set_new(load, "users", json_integer(c->users));
+		json_object_set_new(load, "spawn_rate", json_real(c->spawn_rate));
 	} else {
 		json_object_set_new(load, "kind", json_string("rate"));
 		json_object_set_new(load, "rate", json_real(c->rate));
@@ -855,7 +861,7 @@ static int capacity_exec(int argc, char **argv)
 			continue;
 		}
 		static const char *const valued[] = {
-		    "--users", "--rate", "--slo", "--duration", "--seed",
+		    "--users", "--spawn-rate", "--rate", "--slo", "--duration", "--seed",
 		    "--charts", "--profile", "--set", "--max-replicas",
 		    "--max-candidates", NULL};
 		int known = 0;
@@ -873,6 +879,11 @@ static int capacity_exec(int argc, char **argv)
 				USAGE("--users: '%s' is not a whole number from 1",
 				      v);
 			c.users = (unsigned)n;
+		} else if (!strcmp(a, "--spawn-rate")) {
+			c.spawn_rate = strtod(v, &end);
+			if (!*v || *end || !(c.spawn_rate > 0) ||
+			    !isfinite(c.spawn_rate))
+				USAGE("--spawn-rate: '%s' is not a positive number", v);
 		} else if (!strcmp(a, "--rate")) {
 			c.rate = strtod(v, &end);
 			if (!*v || *end || !(c.rate > 0) || !isfinite(c.rate))
@@ -931,6 +942,12 @@ static int capacity_exec(int argc, char **argv)
 	if (c.users && c.rate > 0)
 		USAGE("--users (closed loop) and --rate (open loop) exclude each "
 		      "other");
+	if (c.spawn_rate > 0 && !c.users)
+		USAGE("--spawn-rate is for --users");
+	/* Every user started within ten virtual seconds: the SLO is about
+	 * the load at N users, not the ramp to it. */
+	if (c.users && !(c.spawn_rate > 0))
+		c.spawn_rate = c.users >= 10 ? (double)c.users / 10 : 1;
 	char err[512];
 	if (slo_parse(c.slo_text, &c.slo, err, sizeof err) != 0) {
 		fprintf(stderr, PROG ": --slo: %s\n", err);
@@ -974,6 +991,14 @@ static int capacity_exec(int argc, char **argv)
 		rc = best >= 0 ? 2 : 1;
 		goto done;
 	}
+	if (msim_run_interrupted()) {
+		/* The last candidate saw only part of its virtual time: no
+		 * result can be trusted. */
+		fprintf(stderr, PROG ": interrupted after %zu candidates; no "
+		                "result\n", c.n_cands);
+		rc = 1;
+		goto done;
+	}
 	const cand_t *k = &c.cands[best];
 	if (!c.quiet)
 		fprintf(stderr,
@@ -1001,7 +1026,8 @@ done:
 
 const msim_cmd_t msim_cmd_capacity = {
     .name = "capacity",
-    .args = "--slo EXPR (--users N | --rate R) [--duration D] [--seed N] "
+    .args = "--slo EXPR (--users N [--spawn-rate R] | --rate R) [--duration D] "
+            "[--seed N] "
             "[--charts DIR] [--profile FILE] [--set chart.key=value ...] "
             "[--max-replicas K] [--max-candidates N] [--json] [--quiet]",
     .summary = "search the fewest cores of replicas that meet an SLO",
@@ -1038,6 +1064,8 @@ const msim_cmd_t msim_cmd_capacity = {
         "options:\n"
         "  --slo EXPR          the objective (required)\n"
         "  --users N           closed loop: N users of the loadgenerator chart\n"
+        "  --spawn-rate R      with --users: users started per second (default\n"
+        "                      N/10, so all run after ten virtual seconds)\n"
         "  --rate R            open loop: R arrivals per second at the frontend\n"
         "                      (Poisson, the Locust request mix); one of the two\n"
         "  --duration D        virtual time of load per candidate (default 5m)\n"
