@@ -22,6 +22,7 @@ EXTRA_DIST += tests/test_up.sh tests/test_run.sh
 # The SLO expressions of `meshsim capacity` (tools/slo.c, pure): unit test.
 check_PROGRAMS += tests/tools/slo_test
 TESTS += tests/tools/slo_test
+EXTRA_DIST += tools/capacity.md
 tests_tools_slo_test_SOURCES = tests/tools/slo_test.c tools/slo.c tools/slo.h
 tests_tools_slo_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/tools
 tests_tools_slo_test_LDADD = $(CHECK_LIBS) -lm
