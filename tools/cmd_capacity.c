@@ -15,8 +15,9 @@
  * take replicas away again, services with the most cores per pod first,
  * as long as it still holds. Bounded by --max-replicas per service,
  * --max-candidates runs, and a stall rule (four candidates in a row that
- * do not bring the worst SLO figure nearer its limit: more CPU does not
- * help). Candidates already run are not run again.
+ * raised a service under 50 % CPU and did not bring the worst SLO figure
+ * nearer its limit: more CPU does not help). Candidates already run are
+ * not run again.
  *
  * stdout carries only what follows from the seed (the result); progress,
  * with wall-clock seconds, goes to stderr.
@@ -42,8 +43,12 @@
 
 /* A pod this busy is saturated: adding one replica would barely help. */
 #define SATURATED 0.9
-/* Candidates in a row without progress before the search gives up. */
+/* Candidates in a row without progress before the search gives up; a
+ * step counts only when the service it raised was below BUSY (raising a
+ * busy one is worth it even when another busy one in series hides the
+ * gain). */
 #define STALL_MAX 4
+#define BUSY 0.5
 
 typedef struct svc {
 	const char *chart;
@@ -492,6 +497,7 @@ static outcome_t search(cap_t *c, long *result, char *why, size_t whysize)
 	snprintf(label, sizeof label, "%s",
 	         "every service at its starting replicas");
 	long cur = run_candidate(c, r, label), best = cur;
+	double nearest = cur >= 0 ? c->cands[cur].worst : INFINITY;
 	int stall = 0;
 	*why = '\0';
 
@@ -536,13 +542,15 @@ static outcome_t search(cap_t *c, long *result, char *why, size_t whysize)
 			for (size_t i = 0; i < c->n_svcs; i++)
 				busiest = fmax(busiest, k->util[i]);
 			snprintf(why, whysize,
-			         "%d candidates in a row with more replicas came no "
-			         "nearer the SLO; the busiest pod is at %.0f%% CPU, "
+			         "%d candidates in a row with more replicas of "
+			         "services under %.0f%% CPU came no nearer the SLO; "
+			         "the busiest pod is at %.0f%% CPU, "
 			         "so what is left is not queueing for CPU (a larger "
 			         "CPU limit per pod, or a looser SLO, might do)",
-			         STALL_MAX, 100 * busiest);
+			         STALL_MAX, 100 * BUSY, 100 * busiest);
 			break;
 		}
+		double pick_util = k->util[pick];
 		int from = r[pick];
 		int to = k->util[pick] >= SATURATED ? 2 * from : from + 1;
 		if (to > c->max_replicas)
@@ -553,11 +561,11 @@ static outcome_t search(cap_t *c, long *result, char *why, size_t whysize)
 		cur = run_candidate(c, r, label);
 		if (cur < 0)
 			break;
-		if (c->cands[cur].worst < c->cands[best].worst * 0.99 ||
-		    c->cands[cur].meets)
+		if (c->cands[cur].worst < nearest * 0.99 || c->cands[cur].meets)
 			stall = 0;
-		else
+		else if (pick_util < BUSY)
 			stall++;
+		nearest = fmin(nearest, c->cands[cur].worst);
 		if (better(&c->cands[cur], &c->cands[best]))
 			best = cur;
 	}
@@ -1050,8 +1058,9 @@ const msim_cmd_t msim_cmd_capacity = {
         "more, else one more); once it holds, take replicas away again, the\n"
         "services with the most cores per pod first, while it still holds. It\n"
         "stops without an answer at --max-replicas for every service, after\n"
-        "--max-candidates runs, or after four candidates in a row that come no\n"
-        "nearer the SLO (then it is not CPU that is short).\n"
+        "--max-candidates runs, or after four candidates in a row that raised a\n"
+        "service under 50 % CPU and came no nearer the SLO (then it is not CPU\n"
+        "that is short).\n"
         "\n"
         "SLO: terms separated by commas, each an upper bound on every route of\n"
         "the shop (GET /, GET /product/[id], POST /cart, ...), or on one route\n"
