@@ -692,8 +692,8 @@ static void print_text(const cap_t *c, outcome_t out, const cand_t *k,
 		       "not searched)\n");
 	putchar('\n');
 	if (k->rc == 0) {
-		printf("%-28s %-22s %12s  %s\n", "SLO", "worst route",
-		       "achieved", "");
+		printf("%-28s %-22s %12s\n", "SLO", "worst route",
+		       "achieved");
 		for (size_t t = 0; t < c->slo.n; t++) {
 			char val[48];
 			const term_res_t *res = &k->terms[t];
