@@ -6,7 +6,9 @@
  * the same seed, load and duration and `--set <chart>.replicaCount=K` for
  * every service of the shop, so the answer can be checked by pasting its
  * flags into `meshsim run`. The report's JSON gives each route's latency
- * and errors (judged with slo.h) and each service's busiest pod.
+ * and errors (judged with sim/report/slo.h, the objectives `meshsim run
+ * --slo` and scenarios use, here applied to every route) and each
+ * service's busiest pod.
  *
  * The search: every service at 1 replica (or the replicaCount the user's
  * --set gives it); while the SLO fails, raise the service whose busiest pod
@@ -36,7 +38,7 @@
 #include "loadgenerator/loadgen.h"
 #include "meshsim.h"
 #include "simrun.h"
-#include "slo.h"
+#include "slo.h" /* sim/report/slo.h */
 #include "values.h"
 
 #define PROG "meshsim capacity"
@@ -79,10 +81,23 @@ typedef struct cand {
 	double rps;
 } cand_t;
 
+/* One objective of --slo: a bound (sim/report/slo.h) on every route, or
+ * on one ("GET /cart:p95<200ms"). */
+typedef struct term {
+	slo_bound_t b;
+	char route[64]; /* "" = every route */
+	char text[160]; /* "p99 < 300ms", "GET /cart: p95 <= 200ms" */
+} term_t;
+
+typedef struct terms {
+	term_t *v;
+	size_t n;
+} terms_t;
+
 typedef struct cap {
 	/* options */
 	const char *slo_text;
-	slo_t slo;
+	terms_t slo;
 	unsigned users;
 	double rate, spawn_rate;
 	const char *duration, *seed, *charts_opt, *profile;
@@ -125,6 +140,111 @@ static void cand_free(cand_t *c)
 	free(c->replicas);
 	free(c->terms);
 	free(c->util);
+}
+
+/* ---- the objectives ------------------------------------------------------ */
+
+/* Parses --slo |text|: terms separated by commas, each [ROUTE ":"] and one
+ * bound in sim/report/slo's syntax. 0, or -1 with |err| naming the text,
+ * the term and the problem; |*out| is then empty. */
+static int terms_parse(const char *text, terms_t *out, char *err,
+                       size_t errsize)
+{
+	size_t cap = 1, n = 0;
+	out->v = NULL;
+	out->n = 0;
+	for (const char *p = text; *p; p++)
+		cap += *p == ',';
+	term_t *v = calloc(cap, sizeof *v);
+	if (!v) {
+		snprintf(err, errsize, "SLO '%s': out of memory", text);
+		return -1;
+	}
+	for (const char *p = text;; n++) {
+		size_t len = strcspn(p, ",");
+		char part[256], why[320];
+		const char *bound = part;
+		term_t *t = &v[n];
+		snprintf(part, sizeof part, "%.*s", (int)len, p);
+		char *colon = strchr(part, ':');
+		if (colon) {
+			char *r = part, *e = colon;
+			while (*r == ' ' || *r == '\t')
+				r++;
+			while (e > r && (e[-1] == ' ' || e[-1] == '\t'))
+				e--;
+			*e = '\0';
+			if (!*r || ld_route_find(r) < 0) {
+				snprintf(err, errsize,
+				         "SLO '%s': term '%s': %s%s%s (routes: GET /, "
+				         "POST /setCurrency, GET /product/[id], POST "
+				         "/cart, GET /cart, POST /cart/checkout)",
+				         text, p == text && !p[len] ? text : part,
+				         *r ? "no route '" : "no route before ':'",
+				         *r ? r : "", *r ? "'" : "");
+				free(v);
+				return -1;
+			}
+			snprintf(t->route, sizeof t->route, "%.63s", r);
+			bound = colon + 1;
+		}
+		size_t got;
+		if (len >= sizeof part ||
+		    slo_parse_expr(bound, &t->b, 1, &got, why, sizeof why) != 0) {
+			snprintf(err, errsize, "SLO '%s': %s", text,
+			         len >= sizeof part ? "a term is too long" : why);
+			free(v);
+			return -1;
+		}
+		char b[96];
+		slo_bound_format(&t->b, b, sizeof b);
+		snprintf(t->text, sizeof t->text, "%s%s%s", t->route,
+		         t->route[0] ? ": " : "", b);
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	out->v = v;
+	out->n = n + 1;
+	return 0;
+}
+
+/* 1 when term |t| applies to route |route|. */
+static int term_applies(const term_t *t, const char *route)
+{
+	return !t->route[0] || !strcmp(t->route, route);
+}
+
+/* 1 when |value| (slo_measure's) meets the bound. */
+static int term_holds(const term_t *t, double value)
+{
+	if (slo_metric_upper(t->b.metric))
+		return t->b.strict ? value < t->b.limit : value <= t->b.limit;
+	return t->b.strict ? value > t->b.limit : value >= t->b.limit;
+}
+
+/* How much of the bound |value| uses: below 1 (or at 1, inclusive) meets
+ * it. For success (a lower bound) the share of the error budget used. */
+static double term_ratio(const term_t *t, double value)
+{
+	double v = value, lim = t->b.limit;
+	if (!slo_metric_upper(t->b.metric)) {
+		v = 100 - value;
+		lim = 100 - t->b.limit;
+	}
+	if (lim > 0)
+		return v / lim;
+	return v > 0 ? 1 + v : 0;
+}
+
+static const char *term_format(const term_t *t, double value, char *buf,
+                               size_t size)
+{
+	if (slo_metric_unit(t->b.metric) == SLO_PERCENT)
+		snprintf(buf, size, "%.2f%%", value);
+	else
+		snprintf(buf, size, "%.1f ms", value);
+	return buf;
 }
 
 /* ---- the shop's charts ---------------------------------------------------- */
@@ -243,16 +363,16 @@ static void judge(const cap_t *c, json_t *rep, cand_t *k)
 	k->worst = -1;
 	k->worst_term = 0;
 	for (size_t t = 0; t < c->slo.n; t++) {
-		const slo_term_t *term = &c->slo.terms[t];
+		const term_t *term = &c->slo.v[t];
 		term_res_t *res = &k->terms[t];
 		int seen = 0;
+		double term_worst = 0;
 		size_t i;
 		json_t *ro;
 		json_array_foreach(routes, i, ro) {
 			const char *name =
 			    json_string_value(json_object_get(ro, "route"));
 			slo_figures_t f = {
-			    .route = name ? name : "",
 			    .requests = (uint64_t)num(ro, "requests"),
 			    .errors = (uint64_t)num(ro, "errors"),
 			    .p50_ms = num(ro, "p50_ms"),
@@ -261,14 +381,18 @@ static void judge(const cap_t *c, json_t *rep, cand_t *k)
 			    .max_ms = num(ro, "max_ms"),
 			    .mean_ms = num(ro, "mean_ms"),
 			};
-			if (!f.requests || !slo_term_applies(term, &f))
+			if (!name || !f.requests || !term_applies(term, name))
 				continue;
-			double v = slo_term_value(term, &f);
-			double ratio = slo_term_ratio(term, v);
-			if (!seen || v > res->value) {
+			double v = slo_measure(term->b.metric, &f);
+			double ratio = term_ratio(term, v);
+			/* The term's worst route: the one using most of
+			 * the bound (the highest latency, the lowest
+			 * success). */
+			if (!seen || ratio > term_worst) {
+				term_worst = ratio;
 				res->value = v;
 				snprintf(res->route, sizeof res->route, "%s",
-				         f.route);
+				         name);
 			}
 			seen = 1;
 			if (ratio > k->worst) {
@@ -278,7 +402,7 @@ static void judge(const cap_t *c, json_t *rep, cand_t *k)
 		}
 		/* A term whose route saw no request is not met: nothing
 		 * shows it holds. */
-		res->holds = seen && slo_term_holds(term, res->value);
+		res->holds = seen && term_holds(term, res->value);
 		if (!seen) {
 			k->worst = INFINITY;
 			k->worst_term = t;
@@ -409,13 +533,13 @@ static long run_candidate(cap_t *c, const int *r, const char *why)
 	if (!c->quiet) {
 		char what[512] = "", val[48];
 		if (k->rc == 0) {
-			const slo_term_t *t = &c->slo.terms[k->worst_term];
+			const term_t *t = &c->slo.v[k->worst_term];
 			const term_res_t *res = &k->terms[k->worst_term];
 			if (res->route[0])
 				snprintf(what, sizeof what, "%s %s on %s",
-				         slo_metric_name(t->metric),
-				         slo_format_value(t, res->value, val,
-				                          sizeof val),
+				         slo_metric_name(t->b.metric),
+				         term_format(t, res->value, val,
+				                     sizeof val),
 				         res->route);
 			else
 				snprintf(what, sizeof what,
@@ -692,16 +816,20 @@ static void print_text(const cap_t *c, outcome_t out, const cand_t *k,
 		       "not searched)\n");
 	putchar('\n');
 	if (k->rc == 0) {
-		printf("%-28s %-22s %12s\n", "SLO", "worst route",
+		int w = 16;
+		for (size_t t = 0; t < c->slo.n; t++)
+			if ((int)strlen(c->slo.v[t].text) > w)
+				w = (int)strlen(c->slo.v[t].text);
+		printf("%-*s  %-22s %12s\n", w, "SLO", "worst route",
 		       "achieved");
 		for (size_t t = 0; t < c->slo.n; t++) {
 			char val[48];
 			const term_res_t *res = &k->terms[t];
-			printf("%-28s %-22s %12s  %s\n", c->slo.terms[t].text,
+			printf("%-*s  %-22s %12s  %s\n", w, c->slo.v[t].text,
 			       res->route[0] ? res->route : "(no requests)",
 			       res->route[0]
-			           ? slo_format_value(&c->slo.terms[t], res->value,
-			                              val, sizeof val)
+			           ? term_format(&c->slo.v[t], res->value, val,
+			                         sizeof val)
 			           : "-",
 			       res->holds ? "ok" : "MISSED");
 		}
@@ -798,23 +926,29 @@ static int print_json(const cap_t *c, outcome_t out, const cand_t *k,
 	json_object_set_new(o, "services", svcs);
 	json_t *terms = json_array();
 	for (size_t t = 0; k->rc == 0 && t < c->slo.n; t++) {
-		const slo_term_t *term = &c->slo.terms[t];
+		const term_t *term = &c->slo.v[t];
 		const term_res_t *res = &k->terms[t];
 		json_t *j = json_object();
 		json_object_set_new(j, "term", json_string(term->text));
+		json_object_set_new(j, "route", term->route[0]
+		                                    ? json_string(term->route)
+		                                    : json_null());
 		json_object_set_new(j, "metric",
-		                    json_string(slo_metric_name(term->metric)));
-		json_object_set_new(j, "limit",
-		                    term->metric == SLO_ERRORS
-		                        ? jround(term->limit, 1e-6)
-		                        : jround(term->limit, 1e-3));
+		                    json_string(slo_metric_name(term->b.metric)));
+		json_object_set_new(j, "op",
+		                    json_string(slo_metric_upper(term->b.metric)
+		                                    ? (term->b.strict ? "<" : "<=")
+		                                    : (term->b.strict ? ">" : ">=")));
+		json_object_set_new(j, "unit",
+		                    json_string(slo_metric_unit(term->b.metric) ==
+		                                        SLO_PERCENT
+		                                    ? "%"
+		                                    : "ms"));
+		json_object_set_new(j, "limit", jround(term->b.limit, 1e-6));
 		json_object_set_new(j, "worst_route",
 		                    res->route[0] ? json_string(res->route)
 		                                  : json_null());
-		json_object_set_new(j, "achieved",
-		                    term->metric == SLO_ERRORS
-		                        ? jround(res->value, 1e-6)
-		                        : jround(res->value, 1e-3));
+		json_object_set_new(j, "achieved", jround(res->value, 1e-4));
 		json_object_set_new(j, "holds", json_boolean(res->holds));
 		json_array_append_new(terms, j);
 	}
@@ -956,22 +1090,11 @@ static int capacity_exec(int argc, char **argv)
 	 * the load at N users, not the ramp to it. */
 	if (c.users && !(c.spawn_rate > 0))
 		c.spawn_rate = c.users >= 10 ? (double)c.users / 10 : 1;
-	char err[512];
-	if (slo_parse(c.slo_text, &c.slo, err, sizeof err) != 0) {
+	char err[1024];
+	if (terms_parse(c.slo_text, &c.slo, err, sizeof err) != 0) {
 		fprintf(stderr, PROG ": --slo: %s\n", err);
 		goto done;
 	}
-	for (size_t t = 0; t < c.slo.n; t++)
-		if (c.slo.terms[t].route[0] &&
-		    ld_route_find(c.slo.terms[t].route) < 0) {
-			fprintf(stderr,
-			        PROG ": --slo: SLO '%s': term '%s': no route '%s' "
-			        "(GET /, POST /setCurrency, GET /product/[id], "
-			        "POST /cart, GET /cart, POST /cart/checkout)\n",
-			        c.slo_text, c.slo.terms[t].text,
-			        c.slo.terms[t].route);
-			goto done;
-		}
 	if (c.charts_opt) {
 		snprintf(c.charts, sizeof c.charts, "%s", c.charts_opt);
 	} else if (msim_find_data("k8s/charts", 1, c.charts, sizeof c.charts)) {
@@ -1028,7 +1151,7 @@ done:
 	free(c.cands);
 	free(c.svcs);
 	free(c.sets);
-	slo_free(&c.slo);
+	free(c.slo.v);
 	return rc;
 }
 
@@ -1062,13 +1185,17 @@ const msim_cmd_t msim_cmd_capacity = {
         "service under 50 % CPU and came no nearer the SLO (then it is not CPU\n"
         "that is short).\n"
         "\n"
-        "SLO: terms separated by commas, each an upper bound on every route of\n"
-        "the shop (GET /, GET /product/[id], POST /cart, ...), or on one route\n"
-        "when prefixed with it and a colon:\n"
-        "  p99<300ms   p95<=0.5s   p50<100ms   max<2s   mean<20ms   errors<1%\n"
+        "SLO: objectives separated by commas, in the syntax of meshsim run --slo\n"
+        "(FIGURE OP VALUE; p50 p95 p99 max mean with us, ms or s; errors with %\n"
+        "as upper bounds < <=, success with % as a lower bound > >=). Unlike\n"
+        "meshsim run --slo, which judges all requests together, each objective\n"
+        "here must hold on every route of the shop (GET /, GET /product/[id],\n"
+        "POST /cart, ...) on its own, or on one route when prefixed with it and\n"
+        "a colon:\n"
+        "  p99<300ms   p95<=0.5s   p50<100ms   max<2s   errors<1%   success>=99%\n"
         "  'p99<300ms,errors<1%'   'p95<200ms,POST /cart/checkout:p99<1s'\n"
-        "Latency units: us, ms, s. errors: the share of a route's requests that\n"
-        "failed (transport errors and HTTP status >= 400).\n"
+        "errors: the share of a route's requests that failed (transport errors\n"
+        "and HTTP status >= 400).\n"
         "\n"
         "options:\n"
         "  --slo EXPR          the objective (required)\n"

@@ -3,7 +3,7 @@ bin_PROGRAMS += meshsim
 meshsim_SOURCES = tools/meshsim.c tools/meshsim.h tools/cmd_up.c tools/cmd_down.c \
 	tools/cmd_run.c tools/simrun.h tools/cmd_analyze.c \
 	tools/run_metrics.c tools/run_metrics.h tools/cmd_metrics.c \
-	tools/cmd_capacity.c tools/slo.c tools/slo.h \
+	tools/cmd_capacity.c \
 	tools/statedir.c tools/statedir.h \
 	tools/supervisor.c tools/supervisor.h
 # cmd_run finds k8s/charts and data/cost-profile.json next to the binary, in
@@ -19,10 +19,5 @@ $(meshsim_OBJECTS): $(PROTO_GEN)
 TESTS += tests/test_up.sh tests/test_run.sh
 EXTRA_DIST += tests/test_up.sh tests/test_run.sh
 
-# The SLO expressions of `meshsim capacity` (tools/slo.c, pure): unit test.
-check_PROGRAMS += tests/tools/slo_test
-TESTS += tests/tools/slo_test
+# `meshsim capacity`: its design notes.
 EXTRA_DIST += tools/capacity.md
-tests_tools_slo_test_SOURCES = tests/tools/slo_test.c tools/slo.c tools/slo.h
-tests_tools_slo_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/tools
-tests_tools_slo_test_LDADD = $(CHECK_LIBS) -lm

@@ -21,7 +21,9 @@
  * errors go to stderr as for `meshsim run` (none but warnings and errors
  * with --quiet). Returns the exit status `meshsim run` would: 0 done, 1
  * the run failed (out of memory, a write error, a chart the cluster
- * refused at run time), 2 bad usage, a bad scenario, a bad --set. */
+ * refused at run time, metrics that could not be written) or one of its
+ * own --slo / scenario objectives failed, 2 bad usage, a bad scenario, a
+ * bad --set or chart value. */
 int msim_run_argv(int argc, char **argv, FILE *out);
 
 /* 1 once SIGINT or SIGTERM arrived during a run (the run then stopped
