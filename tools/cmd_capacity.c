@@ -299,6 +299,17 @@ static int load_charts(cap_t *c)
 			fprintf(stderr, PROG ": %s\n", err);
 			return 2;
 		}
+		if (v->hpa.enabled) {
+			/* The HPA would move the replicas the search sets. */
+			fprintf(stderr,
+			        PROG ": %s: autoscaling.enabled: capacity searches "
+			        "fixed replica counts; switch the autoscaler off "
+			        "(--set %s.autoscaling.enabled=false)\n",
+			        path, s->chart);
+			cl_values_free(v);
+			cl_values_free(file);
+			return 2;
+		}
 		s->limit_m = v->cpu_limit_m;
 		s->request_m = v->cpu_request_m;
 		s->file_replicas = file->replicas;
@@ -1174,6 +1185,8 @@ const msim_cmd_t msim_cmd_capacity = {
         "CPU the simulator gives a pod; requests when a chart sets no limit),\n"
         "with your --set applied. The load generator is not counted; a chart's\n"
         "canary Deployment is counted at its own replicaCount, not searched.\n"
+        "A chart with autoscaling enabled is refused: the HPA would move the\n"
+        "replicas the search sets.\n"
         "\n"
         "The search: every service at 1 replica (or the replicaCount your --set\n"
         "gives it); while the SLO is missed, raise the service whose busiest pod\n"

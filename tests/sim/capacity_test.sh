@@ -96,6 +96,12 @@ for bad in 'p99<300' 'p90<300ms' 'p99>300ms' 'errors<1' 'p99<300ms,' \
 done
 "$M" capacity --duration 20s --slo 'p99<1s' >/dev/null 2>"$tmp/bad.err"
 [ $? = 2 ] || fail "no --rate/--users check"
+# shellcheck disable=SC2086
+"$M" capacity $LOAD --slo 'p99<1s' --set frontend.autoscaling.enabled=true \
+  --set frontend.autoscaling.maxReplicas=3 >/dev/null 2>"$tmp/bad.err"
+[ $? = 2 ] || fail "a chart with an HPA was not refused"
+grep -q 'frontend/values.yaml: autoscaling.enabled' "$tmp/bad.err" ||
+  fail "the HPA refusal does not name the file and key: $(cat "$tmp/bad.err")"
 
 # Out of reach: the catalog needs more than 2 replicas.
 # shellcheck disable=SC2086
