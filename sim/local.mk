@@ -204,6 +204,12 @@ endif
 TESTS += tests/sim/run_charts_test.sh
 EXTRA_DIST += tests/sim/run_charts_test.sh
 
+# `meshsim capacity` as a whole: a short search on a shop with a starved
+# product catalog, its answer checked with `meshsim run`, the same seed
+# giving the same result, bad and unreachable SLOs (exit 2 and 1).
+TESTS += tests/sim/capacity_test.sh
+EXTRA_DIST += tests/sim/capacity_test.sh
+
 # bench-des: the PHOLD microbenchmark of the engine against a bare binary
 # heap in the same run (and SimGrid's engine when libsimgrid-dev is
 # installed), one core. Never part of `make check`. Tunables, in the

@@ -40,6 +40,7 @@
 #include "run_metrics.h"
 #include "scenario.h"
 #include "shipping/shipping.h"
+#include "simrun.h"
 #include "slo.h"
 #include "vrt.h"
 
@@ -80,6 +81,7 @@ typedef struct run {
 	uint64_t seed;
 	des_time_t duration;
 	int json, quiet;
+	FILE *out; /* the report's stream: stdout, or msim_run_argv's */
 	sc_load_kind_t load_kind;
 	unsigned users;
 	double spawn_rate;
@@ -702,31 +704,31 @@ static int simulate(run_t *r)
 		fclose(mf);
 		const char *b = buf ? strstr(buf, "\n  \"bottleneck\"") : NULL;
 		if (rc == 0 && b) {
-			fwrite(buf, 1, (size_t)(b - buf) + 1, stdout);
-			printf("  \"actions\": [%.*s%s],\n", (int)r->actions_len,
+			fwrite(buf, 1, (size_t)(b - buf) + 1, r->out);
+			fprintf(r->out, "  \"actions\": [%.*s%s],\n", (int)r->actions_len,
 			       r->actions_json, r->actions_len ? "\n  " : "");
 			if (r->n_slo && r->slo_res) {
-				fputs("  \"slo\": ", stdout);
-				slo_write_json(stdout, r->slo, r->slo_res,
+				fputs("  \"slo\": ", r->out);
+				slo_write_json(r->out, r->slo, r->slo_res,
 				               r->n_slo, 4);
-				fputs(",\n", stdout);
+				fputs(",\n", r->out);
 			}
-			fputs(b + 1, stdout);
+			fputs(b + 1, r->out);
 		} else if (buf) {
-			fputs(buf, stdout);
+			fputs(buf, r->out);
 		}
 		free(buf);
 	} else {
-		rc = rp_write_text(r->rp, &m, stdout);
+		rc = rp_write_text(r->rp, &m, r->out);
 		if (r->actions_text_len)
-			printf("\nactions:\n%.*s", (int)r->actions_text_len,
+			fprintf(r->out, "\nactions:\n%.*s", (int)r->actions_text_len,
 			       r->actions_text);
 		if (r->n_slo && r->slo_res) {
-			fputc('\n', stdout);
-			slo_write_text(stdout, r->slo, r->slo_res, r->n_slo);
+			fputc('\n', r->out);
+			slo_write_text(r->out, r->slo, r->slo_res, r->n_slo);
 		}
 	}
-	if (fflush(stdout) != 0 || rc != 0) {
+	if (fflush(r->out) != 0 || rc != 0) {
 		fprintf(stderr, "meshsim run: cannot write the report: %s\n",
 		        strerror(errno));
 		return 1;
@@ -756,9 +758,9 @@ __attribute__((format(printf, 1, 2))) static int usage_err(const char *fmt,
 	return 2;
 }
 
-static int run_exec(int argc, char **argv)
+int msim_run_argv(int argc, char **argv, FILE *out)
 {
-	run_t r = {.route = -1};
+	run_t r = {.route = -1, .out = out};
 /* Until the run is set up, leaving frees what parsing allocated. */
 #define EARLY(code) \
 	do { sc_free(r.sc); free(r.sets); free(r.slo); return (code); } while (0)
@@ -1042,6 +1044,26 @@ static int run_exec(int argc, char **argv)
 	free(r.slo);
 	free(r.slo_res);
 	return rc;
+}
+
+static int run_exec(int argc, char **argv)
+{
+	return msim_run_argv(argc, argv, stdout);
+}
+
+int msim_run_interrupted(void)
+{
+	return interrupted != 0;
+}
+
+const char *const *msim_run_charts(void)
+{
+	return shop_charts;
+}
+
+int msim_find_data(const char *rel, int dir, char *out, size_t size)
+{
+	return find_data(rel, dir, out, size);
 }
 
 const msim_cmd_t msim_cmd_run = {

@@ -10,6 +10,7 @@
 
 static const msim_cmd_t *const commands[] = {
     &msim_cmd_run,
+    &msim_cmd_capacity,
     &msim_cmd_up,
     &msim_cmd_down,
     &msim_cmd_analyze,

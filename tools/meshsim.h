@@ -21,6 +21,7 @@ typedef struct msim_cmd {
 } msim_cmd_t;
 
 extern const msim_cmd_t msim_cmd_run;
+extern const msim_cmd_t msim_cmd_capacity;
 extern const msim_cmd_t msim_cmd_up;
 extern const msim_cmd_t msim_cmd_down;
 extern const msim_cmd_t msim_cmd_analyze;
