@@ -53,20 +53,56 @@ libreport_a_SOURCES = sim/report/report.c sim/report/report.h
 REPORT_CFLAGS = -I$(top_srcdir)/sim/report $(LOAD_CFLAGS)
 libreport_a_CFLAGS = $(AM_CFLAGS) $(REPORT_CFLAGS)
 
+# sim/report/slo: service-level objectives ("p99<300ms,errors<1%", or a
+# scenario's slo: entries) and their check against measured figures; no
+# simulator in it, so any command can link it (SLO_LIBS).
+noinst_LIBRARIES += libslo.a
+libslo_a_SOURCES = sim/report/slo.c sim/report/slo.h
+SLO_CFLAGS = -I$(top_srcdir)/sim/report
+SLO_LIBS = libslo.a -lm
+# sim/metrics: Istio's standard metrics from the observations (names,
+# labels and buckets of MESH.md), their Prometheus exposition, snapshots in
+# SQLite, and a scrape endpoint on loopback (see sim/metrics/README.md).
+noinst_LIBRARIES += libmetrics.a
+libmetrics_a_SOURCES = \
+	sim/metrics/metrics.c sim/metrics/metrics.h sim/metrics/obs.c \
+	sim/metrics/store.c sim/metrics/store.h \
+	sim/metrics/serve.c sim/metrics/serve.h
+METRICS_CFLAGS = -I$(top_srcdir)/sim/metrics $(VRT_CFLAGS) $(SQLITE_CFLAGS)
+libmetrics_a_CFLAGS = $(AM_CFLAGS) $(METRICS_CFLAGS)
+METRICS_LIBS = libmetrics.a $(SQLITE_LIBS) $(JANSSON_LIBS) -lpthread -lm
+EXTRA_DIST += sim/metrics/README.md
+# metrics_test: the registry, the exposition, observation labels, the
+# store and the scrape endpoint. metrics_run_test.sh: `meshsim run` with metrics
+# through promtool and sqlite; metrics_prometheus_test.sh: Debian's real
+# Prometheus scraping a running simulation.
+check_PROGRAMS += tests/sim/metrics_test
+TESTS += tests/sim/metrics_test tests/sim/metrics_run_test.sh \
+	tests/sim/metrics_prometheus_test.sh
+EXTRA_DIST += tests/sim/metrics_run_test.sh tests/sim/metrics_prometheus_test.sh
+tests_sim_metrics_test_SOURCES = tests/sim/metrics_test.c
+tests_sim_metrics_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(METRICS_CFLAGS)
+tests_sim_metrics_test_LDADD = $(METRICS_LIBS) $(CHECK_LIBS)
+
 # sim/scenario: scenario files (YAML) for `meshsim run`.
 noinst_LIBRARIES += libscenario.a
 libscenario_a_SOURCES = sim/scenario/scenario.c sim/scenario/scenario.h
-SCENARIO_CFLAGS = -I$(top_srcdir)/sim/scenario $(LOAD_CFLAGS) $(YAML_CFLAGS)
+SCENARIO_CFLAGS = -I$(top_srcdir)/sim/scenario $(SLO_CFLAGS) $(LOAD_CFLAGS) \
+	$(YAML_CFLAGS)
 libscenario_a_CFLAGS = $(AM_CFLAGS) $(SCENARIO_CFLAGS)
 EXTRA_DIST += scenarios/README.md scenarios/default.yaml \
-	scenarios/cart-pod-dies.yaml scenarios/spike.yaml scenarios/ramp.yaml
+	scenarios/cart-pod-dies.yaml scenarios/spike.yaml scenarios/ramp.yaml \
+	scenarios/canary-frontend.yaml scenarios/canary-business.yaml \
+	scenarios/autoscale.yaml
 
 # What `meshsim run` compiles with and links: the modules above, the
 # cluster on the virtual runtime, and every service of the shop.
-SIMRUN_CFLAGS = $(SCENARIO_CFLAGS) $(REPORT_CFLAGS) $(CLUSTER_CFLAGS)
-SIMRUN_LIBS = libscenario.a libreport.a libload.a $(CLUSTER_LIBS) \
+SIMRUN_CFLAGS = $(SCENARIO_CFLAGS) $(REPORT_CFLAGS) $(CLUSTER_CFLAGS) \
+	$(METRICS_CFLAGS)
+SIMRUN_LIBS = libscenario.a libreport.a libslo.a libload.a libmetrics.a \
+	$(CLUSTER_LIBS) \
 	libfrontend.a libweb.a libbusiness.a libshop.a libloadgen.a \
-	$(LEAVES_LIBS)
+	$(LEAVES_LIBS) -lpthread
 
 # Unit tests (Check, fork mode), one per source file.
 SIM_CHECK_TESTS = tests/sim/des_test tests/sim/rng_test tests/sim/vrt_test \
@@ -120,7 +156,7 @@ $(tests_sim_cluster_test_OBJECTS): $(PROTO_GEN)
 # frontend), the report (with the real currency service for CPU figures),
 # scenario files (the committed ones through MESHSIM_SRCDIR).
 SIMRUN_CHECK_TESTS = tests/sim/arrivals_test tests/sim/report_test \
-	tests/sim/scenario_test
+	tests/sim/scenario_test tests/sim/slo_test
 check_PROGRAMS += $(SIMRUN_CHECK_TESTS)
 TESTS += $(SIMRUN_CHECK_TESTS)
 tests_sim_arrivals_test_SOURCES = tests/sim/arrivals_test.c
@@ -129,13 +165,16 @@ tests_sim_arrivals_test_LDADD = libload.a $(VRT_LIBS) $(LOADGEN_LIBS) \
 	$(LEAVES_LIBS) $(CHECK_LIBS)
 tests_sim_report_test_SOURCES = tests/sim/report_test.c
 tests_sim_report_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(REPORT_CFLAGS)
-tests_sim_report_test_LDADD = libreport.a libload.a $(VRT_LIBS) \
+tests_sim_report_test_LDADD = libreport.a libslo.a libload.a $(VRT_LIBS) \
 	$(LOADGEN_LIBS) $(LEAVES_LIBS) $(CHECK_LIBS)
 $(tests_sim_report_test_OBJECTS): $(PROTO_GEN)
 tests_sim_scenario_test_SOURCES = tests/sim/scenario_test.c
 tests_sim_scenario_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(SCENARIO_CFLAGS)
-tests_sim_scenario_test_LDADD = libscenario.a libload.a $(VRT_LIBS) \
+tests_sim_scenario_test_LDADD = libscenario.a libslo.a libload.a $(VRT_LIBS) \
 	$(LOADGEN_LIBS) $(LEAVES_LIBS) $(YAML_LIBS) $(CHECK_LIBS)
+tests_sim_slo_test_SOURCES = tests/sim/slo_test.c
+tests_sim_slo_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(SLO_CFLAGS)
+tests_sim_slo_test_LDADD = $(SLO_LIBS) $(CHECK_LIBS)
 
 # `meshsim run` as a whole (shell tests; they run the meshsim binary):
 # same seed, same report and event log; another seed, other bytes.
@@ -143,7 +182,40 @@ tests_sim_scenario_test_LDADD = libscenario.a libload.a $(VRT_LIBS) \
 # (RUN_GOLDEN_UPDATE=1 rewrites it).
 TESTS += tests/sim/run_determinism_test.sh tests/sim/run_golden_test.sh
 EXTRA_DIST += tests/sim/run_determinism_test.sh tests/sim/run_golden_test.sh \
-	tests/sim/golden/run_tiny.yaml tests/sim/golden/run_tiny.txt
+	tests/sim/golden/run_tiny.yaml tests/sim/golden/run_tiny.txt \
+	tests/sim/golden/run_tiny_profile.json
+# Service-level objectives decide the exit status: the canary gate
+# scenarios pass, a starved canary (tests/sim/canary_gate_fail.yaml) fails.
+TESTS += tests/sim/run_slo_test.sh
+EXTRA_DIST += tests/sim/run_slo_test.sh tests/sim/canary_gate_fail.yaml
+# Fuzz target (see fuzz/local.mk): scenario, the scenario file parser and
+# the --slo expression parser; corpus: the committed scenarios and a few
+# expressions in fuzz/corpus/scenario/.
+FUZZ_TARGETS += scenario
+check_PROGRAMS += fuzz/scenario_replay
+TESTS += fuzz/scenario_replay
+fuzz_scenario_replay_SOURCES = fuzz/scenario.c fuzz/replay_main.c
+fuzz_scenario_replay_CFLAGS = $(AM_CFLAGS) $(SCENARIO_CFLAGS)
+fuzz_scenario_replay_LDADD = libscenario.a $(SLO_LIBS) libload.a $(VRT_LIBS) \
+	$(LOADGEN_LIBS) $(LEAVES_LIBS) $(YAML_LIBS)
+if FUZZING
+noinst_PROGRAMS += fuzz/scenario_fuzzer
+fuzz_scenario_fuzzer_SOURCES = fuzz/scenario.c
+fuzz_scenario_fuzzer_CFLAGS = $(AM_CFLAGS) $(SCENARIO_CFLAGS)
+fuzz_scenario_fuzzer_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LIBFUZZER)
+fuzz_scenario_fuzzer_LDADD = $(fuzz_scenario_replay_LDADD)
+endif
+
+# The simulator follows the chart values files: an HPA switched on and its
+# maxReplicas edited in a copy of k8s/charts are what the run does.
+TESTS += tests/sim/run_charts_test.sh
+EXTRA_DIST += tests/sim/run_charts_test.sh
+
+# `meshsim capacity` as a whole: a short search on a shop with a starved
+# product catalog, its answer checked with `meshsim run`, the same seed
+# giving the same result, bad and unreachable SLOs (exit 2 and 1).
+TESTS += tests/sim/capacity_test.sh
+EXTRA_DIST += tests/sim/capacity_test.sh
 
 # bench-des: the PHOLD microbenchmark of the engine against a bare binary
 # heap in the same run (and SimGrid's engine when libsimgrid-dev is
@@ -204,3 +276,16 @@ bench-sim: meshsim$(EXEEXT)
 	  $${SIM_BENCH_RATE:-$(SIM_BENCH_RATE)} $${SIM_BENCH_DURATION:-$(SIM_BENCH_DURATION)}
 SIM_BENCH_RATE = 1000
 SIM_BENCH_DURATION = 1h
+
+# bench-metrics: the cost of one Istio metrics record (ms_obs_record) in the
+# steady state, with a check that it allocates nothing, and the
+# exposition's size and time. Never part of `make check`. METRICS_BENCH_RECORDS
+# (default 5000000).
+noinst_PROGRAMS += bench/metrics_bench
+bench_metrics_bench_SOURCES = bench/metrics_bench.c
+bench_metrics_bench_CFLAGS = $(AM_CFLAGS) $(METRICS_CFLAGS) -I$(top_srcdir)/services
+bench_metrics_bench_LDADD = $(METRICS_LIBS)
+
+.PHONY: bench-metrics
+bench-metrics: bench/metrics_bench$(EXEEXT)
+	@bench/metrics_bench$(EXEEXT) $${METRICS_BENCH_RECORDS:-5000000}

@@ -37,6 +37,18 @@ for w in 'ROUTE' 'SERVICE / METHOD' 'POD' 'bottleneck:' 'GET /product/\[id\]'; d
 done
 [ -s "$tmp/err" ] && fail "--quiet still wrote: $(cat "$tmp/err")"
 
+# The README's main job exactly: no argument, from another directory (the
+# charts and the cost profile are found next to the binary or in its
+# source tree): a virtual hour of the default scenario.
+B_ABS=$(cd "$B" && pwd)
+(cd "$tmp" && "$B_ABS/meshsim" run >"$tmp/main.out" 2>"$tmp/main.err") ||
+  fail "meshsim run (the main job): $(cat "$tmp/main.err")"
+grep -q '^meshsim run: done: 01:00:00 / 01:00:00 virtual' "$tmp/main.err" ||
+  fail "main job: no final progress line: $(tail -3 "$tmp/main.err")"
+grep -q '^meshsim run: default, seed 1: 3600 virtual seconds' "$tmp/main.out" ||
+  fail "main job: not the default scenario: $(head -3 "$tmp/main.out")"
+grep -q '^bottleneck: ' "$tmp/main.out" || fail "main job: no bottleneck line"
+
 # Usage errors: exit 2, the culprit named.
 "$B/meshsim" run --bogus 2>"$tmp/err"; [ $? = 2 ] || fail "--bogus not exit 2"
 grep -q -- '--bogus' "$tmp/err" || fail "--bogus not named"

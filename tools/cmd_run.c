@@ -37,9 +37,12 @@
 #include "productcatalog/productcatalog.h"
 #include "recommendation/recommendation.h"
 #include "report.h"
+#include "run_metrics.h"
 #include "scenario.h"
 #include "shipping/shipping.h"
 #include "sidecar.h"
+#include "simrun.h"
+#include "slo.h"
 #include "vrt.h"
 
 #ifndef MESHSIM_SRCDIR
@@ -79,6 +82,7 @@ typedef struct run {
 	uint64_t seed;
 	des_time_t duration;
 	int json, quiet;
+	FILE *out; /* the report's stream: stdout, or msim_run_argv's */
 	sc_load_kind_t load_kind;
 	unsigned users;
 	double spawn_rate;
@@ -92,10 +96,13 @@ typedef struct run {
 	int no_mesh;
 	const char *istio; /* the mesh's manifests (NULL with no_mesh) */
 	int istio_opt;     /* --istio given: wins over the scenario's mesh: off */
+	rm_opts_t mopts; /* --metrics-*, --pace, --serve-for */
+	const char *link; /* --link: NULL, "profile" or a latency */
 	/* state */
 	mesh_config_t mesh;
 	int mesh_init;
 	dp_sidecars_t *dp;
+	run_metrics_t *metrics;
 	vrt_world_t *w;
 	cl_cluster_t *cl;
 	rp_report_t *rp;
@@ -111,6 +118,11 @@ typedef struct run {
 	size_t actions_len;
 	char actions_text[4096];
 	size_t actions_text_len;
+	/* service-level objectives: the scenario's, then --slo's (names
+	 * point into the scenario); their outcomes after the run */
+	slo_assert_t *slo;
+	size_t n_slo;
+	slo_result_t *slo_res;
 } run_t;
 
 static volatile sig_atomic_t interrupted;
@@ -445,6 +457,66 @@ static void mesh_report_json(const run_t *r, FILE *f)
 	fprintf(f, "}},\n");
 }
 
+/* ---- service-level objectives ------------------------------------------- */
+
+/* A scope names a chart's service, or its Deployment (stable or canary). */
+static int slo_check_names(const run_t *r)
+{
+	for (size_t i = 0; i < r->n_slo; i++) {
+		const slo_assert_t *a = &r->slo[i];
+		if (a->scope != SLO_SCOPE_SERVICE && a->scope != SLO_SCOPE_WORKLOAD)
+			continue;
+		int ok = 0;
+		for (size_t k = 0; shop_charts[k] && !ok; k++) {
+			size_t n = strlen(shop_charts[k]);
+			ok = !strcmp(a->name, shop_charts[k]) ||
+			     (a->scope == SLO_SCOPE_WORKLOAD &&
+			      !strncmp(a->name, shop_charts[k], n) &&
+			      !strcmp(a->name + n, "-canary"));
+		}
+		if (!ok) {
+			fprintf(stderr,
+			        "meshsim run: %s:%d: slo.%s: no %s \"%s\" (%s)\n",
+			        r->scenario_path, a->line, slo_scope_name(a->scope),
+			        a->scope == SLO_SCOPE_SERVICE ? "service"
+			                                      : "Deployment",
+			        a->name,
+			        a->scope == SLO_SCOPE_SERVICE
+			            ? "a chart's name: frontend, cartservice, ..."
+			            : "a chart's name, or it and -canary");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Before the window opens: the report sums the Deployments named. */
+static int slo_watch(run_t *r)
+{
+	for (size_t i = 0; i < r->n_slo; i++)
+		if (r->slo[i].scope == SLO_SCOPE_WORKLOAD &&
+		    rp_watch_workload(r->rp, r->slo[i].name) != 0)
+			return -1;
+	return 0;
+}
+
+/* After the window: each objective against the report's figures. The
+ * number that failed. */
+static size_t slo_check(run_t *r)
+{
+	static const rp_scope_t scopes[] = {
+	    [SLO_SCOPE_ALL] = RP_ALL, [SLO_SCOPE_ROUTE] = RP_ROUTE,
+	    [SLO_SCOPE_SERVICE] = RP_SERVICE, [SLO_SCOPE_WORKLOAD] = RP_WORKLOAD};
+	size_t failed = 0;
+	r->slo_res = calloc(r->n_slo + 1, sizeof *r->slo_res);
+	for (size_t i = 0; r->slo_res && i < r->n_slo; i++) {
+		slo_figures_t f;
+		rp_figures(r->rp, scopes[r->slo[i].scope], r->slo[i].name, &f);
+		failed += !slo_eval(&r->slo[i], &f, &r->slo_res[i]);
+	}
+	return r->slo_res ? failed : r->n_slo;
+}
+
 /* ---- the run ------------------------------------------------------------- */
 
 static int all_ready(run_t *r)
@@ -597,7 +669,29 @@ static int simulate(run_t *r)
 			fprintf(stderr, "meshsim run: %s\n", err);
 			return 1;
 		}
+		if (r->link && !strcmp(r->link, "profile")) {
+			vrt_link_t l;
+			if (vrt_profile_link(p, &l) != 0) {
+				fprintf(stderr, "meshsim run: --link profile: %s has "
+				        "no \"link\" (made by meshsim calibrate)\n",
+				        r->profile_path);
+				vrt_profile_free(p);
+				return 1;
+			}
+			vrt_world_set_link_default(r->w, l);
+		}
 		vrt_world_set_profile(r->w, p);
+	} else if (r->link && !strcmp(r->link, "profile")) {
+		fprintf(stderr, "meshsim run: --link profile: no profile\n");
+		return 1;
+	}
+	if (r->link && strcmp(r->link, "profile")) {
+		vrt_link_t l = VRT_LINK_DEFAULT;
+		rt_time_t d = 0;
+		const char *why;
+		loadgen_parse_duration(r->link, &d, &why);
+		l.latency = (des_time_t)d;
+		vrt_world_set_link_default(r->w, l);
 	}
 	vrt_world_set_obs(r->w, rp_obs, r->rp);
 	cl_config_t cfg;
@@ -628,20 +722,33 @@ static int simulate(run_t *r)
 			return 1;
 		}
 	}
+	if (rm_enabled(&r->mopts) &&
+	    rm_start(&r->mopts, r->w, r->cl, rp_obs, r->rp, r->seed,
+	             &r->metrics, err, sizeof err) != 0) {
+		fprintf(stderr, "meshsim run: %s\n", err);
+		return 1;
+	}
 	for (size_t i = 0; shop_charts[i]; i++)
 		if (apply_chart(r, shop_charts[i], NULL) != 0)
-			return 1;
+			return 2; /* the charts' values: bad input */
 
 	/* Start-up: until every Deployment is ready (the frontend's
 	 * readiness probe waits 10 s), at most WARMUP_MAX. */
-	while (!all_ready(r) && des_now(des) < WARMUP_MAX && !interrupted)
+	while (!all_ready(r) && des_now(des) < WARMUP_MAX && !interrupted) {
 		vrt_run(r->w, des_now(des) + DES_S(1));
+		if (r->metrics)
+			rm_tick(r->metrics);
+	}
 	if (!all_ready(r))
 		fprintf(stderr,
 		        "meshsim run: not every Deployment was ready after %lld "
 		        "virtual seconds; starting the load anyway\n",
 		        (long long)(des_now(des) / DES_S(1)));
 	r->warmup = r->load_start = des_now(des);
+	if (slo_watch(r) != 0) {
+		fprintf(stderr, "meshsim run: out of memory\n");
+		return 1;
+	}
 	rp_begin(r->rp);
 	if (start_load(r) != 0)
 		return 1;
@@ -662,6 +769,8 @@ static int simulate(run_t *r)
 	while (des_now(des) < end && !interrupted) {
 		des_time_t next = des_now(des) + DES_S(1);
 		vrt_run(r->w, next < end ? next : end);
+		if (r->metrics)
+			rm_tick(r->metrics);
 		progress(r, 0);
 	}
 	if (interrupted)
@@ -684,6 +793,7 @@ static int simulate(run_t *r)
 	                     : 0,
 	    .engine_events = des_events_run(des),
 	};
+	size_t slo_failed = slo_check(r);
 	int rc;
 	if (r->json) {
 		/* The report's object, with the scenario's actions spliced in
@@ -697,25 +807,43 @@ static int simulate(run_t *r)
 		fclose(mf);
 		const char *b = buf ? strstr(buf, "\n  \"bottleneck\"") : NULL;
 		if (rc == 0 && b) {
-			fwrite(buf, 1, (size_t)(b - buf) + 1, stdout);
-			printf("  \"actions\": [%.*s%s],\n", (int)r->actions_len,
+			fwrite(buf, 1, (size_t)(b - buf) + 1, r->out);
+			fprintf(r->out, "  \"actions\": [%.*s%s],\n", (int)r->actions_len,
 			       r->actions_json, r->actions_len ? "\n  " : "");
-			mesh_report_json(r, stdout);
-			fputs(b + 1, stdout);
+			mesh_report_json(r, r->out);
+			if (r->n_slo && r->slo_res) {
+				fputs("  \"slo\": ", r->out);
+				slo_write_json(r->out, r->slo, r->slo_res,
+				               r->n_slo, 4);
+				fputs(",\n", r->out);
+			}
+			fputs(b + 1, r->out);
 		} else if (buf) {
-			fputs(buf, stdout);
+			fputs(buf, r->out);
 		}
 		free(buf);
 	} else {
-		rc = rp_write_text(r->rp, &m, stdout);
-		mesh_report(r, stdout);
+		rc = rp_write_text(r->rp, &m, r->out);
+		mesh_report(r, r->out);
 		if (r->actions_text_len)
-			printf("\nactions:\n%.*s", (int)r->actions_text_len,
+			fprintf(r->out, "\nactions:\n%.*s", (int)r->actions_text_len,
 			       r->actions_text);
+		if (r->n_slo && r->slo_res) {
+			fputc('\n', r->out);
+			slo_write_text(r->out, r->slo, r->slo_res, r->n_slo);
+		}
 	}
-	if (fflush(stdout) != 0 || rc != 0) {
+	if (fflush(r->out) != 0 || rc != 0) {
 		fprintf(stderr, "meshsim run: cannot write the report: %s\n",
 		        strerror(errno));
+		return 1;
+	}
+	if (r->metrics && rm_finish(r->metrics, &interrupted) != 0)
+		return 1;
+	if (slo_failed) {
+		fprintf(stderr, "meshsim run: %zu of %zu service-level "
+		                "objectives failed\n",
+		        slo_failed, r->n_slo);
 		return 1;
 	}
 	return 0;
@@ -735,13 +863,15 @@ __attribute__((format(printf, 1, 2))) static int usage_err(const char *fmt,
 	return 2;
 }
 
-static int run_exec(int argc, char **argv)
+int msim_run_argv(int argc, char **argv, FILE *out)
 {
-	run_t r = {.route = -1};
+	run_t r = {.route = -1, .out = out};
 /* Until the run is set up, leaving frees what parsing allocated. */
-#define EARLY(code) do { sc_free(r.sc); free(r.sets); return (code); } while (0)
+#define EARLY(code) \
+	do { sc_free(r.sc); free(r.sets); free(r.slo); return (code); } while (0)
 #define USAGE(...) \
-	do { sc_free(r.sc); free(r.sets); return usage_err(__VA_ARGS__); } while (0)
+	do { sc_free(r.sc); free(r.sets); free(r.slo); \
+	     return usage_err(__VA_ARGS__); } while (0)
 	char charts_buf[PATH_MAX], prof_buf[PATH_MAX], istio_buf[PATH_MAX];
 	int have_seed = 0, have_duration = 0, have_users = 0, have_rate = 0;
 	double rate = 0;
@@ -753,7 +883,14 @@ static int run_exec(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		char *end;
+		char *end, merr[256];
+		int mr = rm_parse_opt(&r.mopts, a, v, merr, sizeof merr);
+		if (mr < 0)
+			USAGE("%s", merr);
+		if (mr == 2) {
+			i++;
+			continue;
+		}
 		if (!strcmp(a, "--json")) {
 			r.json = 1;
 		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
@@ -766,7 +903,7 @@ static int run_exec(int argc, char **argv)
 			static const char *const valued[] = {
 			    "--seed", "--duration", "--users", "--spawn-rate",
 			    "--rate", "--route", "--charts", "--profile", "--set",
-			    "--event-log", "--istio", NULL};
+			    "--event-log", "--istio", "--slo", "--link", NULL};
 			int known = 0;
 			for (const char *const *o = valued; *o; o++)
 				known |= !strcmp(a, *o);
@@ -820,7 +957,7 @@ static int run_exec(int argc, char **argv)
 				USAGE("--route: no route '%s'%s", v,
 				                 " (GET /, POST /setCurrency, GET "
 				                 "/product/[id], POST /cart, GET "
-				                 "/cart, POST /cart/checkout)");
+				                 "/cart, POST /cart/checkout, GET /business)");
 			i++;
 		} else if (!strcmp(a, "--charts")) {
 			charts_opt = v;
@@ -838,6 +975,31 @@ static int run_exec(int argc, char **argv)
 			r.istio = v;
 			r.istio_opt = 1;
 			i++;
+		} else if (!strcmp(a, "--slo")) {
+			/* Every route (the aggregate); added to the scenario's. */
+			slo_bound_t b[16];
+			size_t n;
+			char why[256];
+			if (slo_parse_expr(v, b, 16, &n, why, sizeof why) != 0)
+				USAGE("--slo: %s", why);
+			slo_assert_t *na =
+			    realloc(r.slo, (r.n_slo + n) * sizeof *na);
+			if (!na)
+				EARLY(1);
+			r.slo = na;
+			for (size_t k = 0; k < n; k++)
+				r.slo[r.n_slo++] =
+				    (slo_assert_t){SLO_SCOPE_ALL, NULL, b[k], 0};
+			i++;
+		} else if (!strcmp(a, "--link")) {
+			rt_time_t d;
+			const char *why;
+			if (strcmp(v, "profile") &&
+			    (loadgen_parse_duration(v, &d, &why) != 0 || d < 0))
+				USAGE("--link: '%s' is neither \"profile\" nor a "
+				      "duration (%s)", v, "e.g. 20us, 0.2ms");
+			r.link = v;
+			i++;
 		} else if (a[0] == '-') {
 			USAGE("unknown option '%s'%s", a, "");
 		} else if (!r.scenario_path) {
@@ -850,6 +1012,7 @@ static int run_exec(int argc, char **argv)
 	if (have_users && have_rate)
 		USAGE("--users (closed loop) and --rate (open loop) "
 		                 "exclude each other%s%s", "", "");
+	size_t n_cli_slo = r.n_slo;
 
 	char err[1024];
 	if (r.scenario_path &&
@@ -942,6 +1105,24 @@ static int run_exec(int argc, char **argv)
 	}
 	if (check_sets(&r) != 0)
 		EARLY(2);
+	if (r.sc && r.sc->n_slo) {
+		/* The scenario's objectives first, then the command line's. */
+		slo_assert_t *na =
+		    realloc(r.slo, (r.sc->n_slo + n_cli_slo) * sizeof *na);
+		if (!na)
+			EARLY(1);
+		memmove(na + r.sc->n_slo, na, n_cli_slo * sizeof *na);
+		memcpy(na, r.sc->slo, r.sc->n_slo * sizeof *na);
+		r.slo = na;
+		r.n_slo = r.sc->n_slo + n_cli_slo;
+	}
+	if (slo_check_names(&r) != 0)
+		EARLY(2);
+	{
+		char merr[256];
+		if (rm_check(&r.mopts, merr, sizeof merr) != 0)
+			USAGE("%s", merr);
+	}
 	describe_load(&r);
 
 	if (r.event_log) {
@@ -973,7 +1154,9 @@ static int run_exec(int argc, char **argv)
 
 	int rc = simulate(&r);
 
-	/* The sidecars first (they unhook themselves from the world), then
+	/* Metrics first: its hook resolves pods through the cluster. */
+	rm_free(r.metrics);
+	/* The sidecars next (they unhook themselves from the world), then
 	 * the cluster (its volume directory goes), then the world
 	 * (pending requests end, with their callbacks), then what those
 	 * callbacks touch. */
@@ -991,14 +1174,39 @@ static int run_exec(int argc, char **argv)
 	}
 	sc_free(r.sc);
 	free(r.sets);
+	free(r.slo);
+	free(r.slo_res);
 	return rc;
+}
+
+static int run_exec(int argc, char **argv)
+{
+	return msim_run_argv(argc, argv, stdout);
+}
+
+int msim_run_interrupted(void)
+{
+	return interrupted != 0;
+}
+
+const char *const *msim_run_charts(void)
+{
+	return shop_charts;
+}
+
+int msim_find_data(const char *rel, int dir, char *out, size_t size)
+{
+	return find_data(rel, dir, out, size);
 }
 
 const msim_cmd_t msim_cmd_run = {
     .name = "run",
     .args = "[SCENARIO] [--seed N] [--duration D] [--json] [--users N | "
             "--rate R] [--charts DIR] [--set chart.key=value ...] "
-            "[--event-log FILE] [--istio DIR | --no-mesh] [--quiet]",
+            "[--event-log FILE] [--istio DIR | --no-mesh] [--slo EXPR ...] "
+            "[--link profile|LATENCY] "
+            "[--quiet] [--metrics-db FILE] [--metrics-out FILE] "
+            "[--metrics-listen HOST:PORT [--pace X] [--serve-for D]]",
     .summary = "simulate the whole shop in virtual time and report",
     .help =
         "Runs the Online Boutique from its Helm chart values in virtual time\n"
@@ -1010,8 +1218,9 @@ const msim_cmd_t msim_cmd_run = {
         "Without SCENARIO: the default scenario, the whole shop with the\n"
         "loadgenerator chart's closed-loop users for one virtual hour. SCENARIO is\n"
         "a YAML file (see scenarios/README.md): duration, seed, charts, overrides,\n"
-        "load, and timed actions (kill a pod, scale a Deployment, ...). Options\n"
-        "given here win over the scenario's.\n"
+        "load, timed actions (kill a pod, scale a Deployment, ...) and service-level\n"
+        "objectives (slo:, checked after the report; they decide the exit status).\n"
+        "Options given here win over the scenario's.\n"
         "\n"
         "The load starts once every Deployment is ready; --duration and the\n"
         "actions' times count from then.\n"
@@ -1033,6 +1242,10 @@ const msim_cmd_t msim_cmd_run = {
         "                      was built from: " MESHSIM_SRCDIR "/k8s/charts)\n"
         "  --profile FILE      the cost profile (default: data/cost-profile.json,\n"
         "                      looked for in the same places)\n"
+        "  --link L            the network's one-way latency instead of the 200 us\n"
+        "                      cluster hop: a duration (20us), or \"profile\": the\n"
+        "                      loopback link `meshsim calibrate` measured (the\n"
+        "                      profile's \"link\"), to compare with the live shop\n"
         "  --set C.K=V         helm --set K=V for chart C (repeatable), e.g.\n"
         "                      --set cartservice.replicaCount=2\n"
         "  --istio DIR         the mesh's Istio manifests (default: k8s/istio,\n"
@@ -1042,7 +1255,14 @@ const msim_cmd_t msim_cmd_run = {
         "  --no-mesh           no sidecars: calls go straight from pod to pod\n"
         "  --event-log FILE    write every engine event, Kubernetes event and\n"
         "                      scenario action with its virtual time\n"
+        "  --slo EXPR          service-level objectives over every route, e.g.\n"
+        "                      p99<300ms,errors<1% (figures p50 p95 p99 max mean\n"
+        "                      errors success; < and > strict, <= and >= not;\n"
+        "                      repeatable, added to the scenario's slo: entries).\n"
+        "                      The report then lists each with its measured value\n"
+        "                      and PASS or FAIL (JSON: \"slo\": [...])\n"
         "  --quiet, -q         no progress line\n"
+        RM_HELP
         "\n"
         "Progress goes to stderr: virtual time, speed-up over real time, events\n"
         "per second, requests so far (redrawn on a terminal, else a line every ten\n"
@@ -1050,6 +1270,9 @@ const msim_cmd_t msim_cmd_run = {
         "virtual time so far. Pods' volumes live in a temporary directory under\n"
         "$TMPDIR (or /dev/shm when TMPDIR is unset, else /tmp), removed at exit.\n"
         "\n"
-        "Exit status: 0 done, 1 the run failed, 2 bad usage or scenario.\n",
+        "Exit status: 0 done and every service-level objective met, 1 an\n"
+        "objective failed (or the run itself did: out of memory, the report not\n"
+        "written; stderr says which), 2 bad usage or input (options, scenario,\n"
+        "chart values).\n",
     .exec = run_exec,
 };

@@ -56,12 +56,12 @@ static const char *const loadgen_env[][2] = {
     {NULL, NULL},
 };
 
-/* The shop `up` runs, in start order: upstream's container ports and the
+/* The shop `up` (and `calibrate`) runs, in start order: upstream's container ports and the
  * environment their Kubernetes manifests give them. The frontend listens on
  * 127.0.0.1 so the shop's URL is the familiar one; the others each get their
  * own loopback address, as pods get their own IPs. */
-enum { SHOP_FRONTEND = 9, SHOP_LOADGEN = 11 };
-static const sup_spec_t shop_template[] = {
+enum { SHOP_FRONTEND = MSIM_SHOP_FRONTEND, SHOP_LOADGEN = MSIM_SHOP_LOADGEN };
+const sup_spec_t msim_shop[MSIM_SHOP_LEN] = {
     {.name = "productcatalogservice",
      .health = "hipstershop.ProductCatalogService",
      .port = 3550,
@@ -97,7 +97,7 @@ static const sup_spec_t shop_template[] = {
      .env = (const char *const[]){"BUSINESS_DB_PATH={state}/business.db", NULL}},
     {.name = "loadgenerator", .port = 0, .addr_env = loadgen_env},
 };
-#define N_SHOP (sizeof shop_template / sizeof *shop_template)
+#define N_SHOP MSIM_SHOP_LEN
 
 typedef struct up {
   uv_loop_t *loop;
@@ -359,7 +359,7 @@ static int up_exec(int argc, char **argv) {
   /* The shop with this run's settings: the frontend's port, and the load
    * generator's users (none: no load generator). */
   sup_spec_t shop[N_SHOP];
-  memcpy(shop, shop_template, sizeof shop);
+  memcpy(shop, msim_shop, sizeof shop);
   size_t n_shop = users > 0 ? N_SHOP : N_SHOP - 1;
   shop[SHOP_FRONTEND].port = (int)port;
   char users_env[32], rate_env[32];

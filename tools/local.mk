@@ -1,7 +1,9 @@
 # tools/: the meshsim command (a table of subcommands) and its modules.
 bin_PROGRAMS += meshsim
 meshsim_SOURCES = tools/meshsim.c tools/meshsim.h tools/cmd_up.c tools/cmd_down.c \
-	tools/cmd_run.c tools/cmd_analyze.c \
+	tools/cmd_run.c tools/simrun.h tools/cmd_analyze.c tools/cmd_calibrate.c \
+	tools/run_metrics.c tools/run_metrics.h tools/cmd_metrics.c \
+	tools/cmd_capacity.c \
 	tools/statedir.c tools/statedir.h \
 	tools/supervisor.c tools/supervisor.h
 # cmd_run finds k8s/charts and data/cost-profile.json next to the binary, in
@@ -15,5 +17,8 @@ meshsim_LDADD = libsidecar.a $(MESHPOLICY_LIBS) $(SIMRUN_LIBS) \
 	$(SIDECAR_LIBS) $(LIVE_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS) -lm
 $(meshsim_OBJECTS): $(PROTO_GEN)
 
-TESTS += tests/test_up.sh tests/test_run.sh
-EXTRA_DIST += tests/test_up.sh tests/test_run.sh
+TESTS += tests/test_up.sh tests/test_run.sh tests/test_calibrate.sh
+EXTRA_DIST += tests/test_up.sh tests/test_run.sh tests/test_calibrate.sh
+
+# `meshsim capacity`: its design notes.
+EXTRA_DIST += tools/capacity.md

@@ -10,9 +10,12 @@
 
 static const msim_cmd_t *const commands[] = {
     &msim_cmd_run,
+    &msim_cmd_capacity,
     &msim_cmd_up,
     &msim_cmd_down,
     &msim_cmd_analyze,
+    &msim_cmd_metrics,
+    &msim_cmd_calibrate,
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 

@@ -8,6 +8,8 @@
 #ifndef MESHSIM_TOOLS_MESHSIM_H
 #define MESHSIM_TOOLS_MESHSIM_H
 
+#include "supervisor.h"
+
 typedef struct msim_cmd {
   const char *name;    /* "up" */
   const char *args;    /* "[--once] [--state-dir DIR]" */
@@ -19,8 +21,17 @@ typedef struct msim_cmd {
 } msim_cmd_t;
 
 extern const msim_cmd_t msim_cmd_run;
+extern const msim_cmd_t msim_cmd_capacity;
 extern const msim_cmd_t msim_cmd_up;
 extern const msim_cmd_t msim_cmd_down;
 extern const msim_cmd_t msim_cmd_analyze;
+extern const msim_cmd_t msim_cmd_metrics;
+extern const msim_cmd_t msim_cmd_calibrate;
+
+/* The shop `meshsim up` runs (tools/cmd_up.c), in start order: the twelve
+ * services, the frontend at MSIM_SHOP_FRONTEND (on 127.0.0.1), the load
+ * generator last. `meshsim calibrate` runs the same specs. */
+enum { MSIM_SHOP_FRONTEND = 9, MSIM_SHOP_LOADGEN = 11, MSIM_SHOP_LEN = 12 };
+extern const sup_spec_t msim_shop[MSIM_SHOP_LEN];
 
 #endif /* MESHSIM_TOOLS_MESHSIM_H */

@@ -68,6 +68,37 @@ grep -q "type: Recreate" "$tmp/pvc.yaml" || fail "cartservice: PVC without the R
 grep -q "claimName: cartservice-data" "$tmp/pvc.yaml" || fail "cartservice: PVC not mounted"
 "$RENDER" -n default "$K/charts/common" >/dev/null 2>&1 && fail "the library chart rendered on its own"
 
+# Autoscaling: off by default (no HPA; the Deployment keeps replicaCount);
+# on, an autoscaling/v2 HPA on the stable Deployment with the values' bounds,
+# target and scale-down window, and the Deployment leaves replicas to it.
+for c in $(charts); do
+  grep -q "^kind: HorizontalPodAutoscaler" "$tmp/$c.yaml" && fail "$c: an HPA with autoscaling.enabled=false"
+done
+render frontend --set autoscaling.enabled=true --set autoscaling.maxReplicas=7 \
+  --set autoscaling.targetCPUUtilizationPercentage=55 > "$tmp/hpa.yaml" || fail "frontend: does not render with autoscaling"
+sed -n '/^kind: HorizontalPodAutoscaler/,/^---/p' "$tmp/hpa.yaml" > "$tmp/hpa"
+grep -q "^apiVersion: autoscaling/v2$" "$tmp/hpa.yaml" || fail "HPA: not autoscaling/v2"
+for want in "^    name: frontend$" "^  minReplicas: 1$" "^  maxReplicas: 7$" "^          averageUtilization: 55$" \
+            "^      stabilizationWindowSeconds: 300$"; do
+  grep -q "$want" "$tmp/hpa" || fail "HPA: no line $want: $(cat "$tmp/hpa")"
+done
+sed -n '/^kind: Deployment/,/^---/p' "$tmp/hpa.yaml" | sed -n '/^  name: frontend$/,/^---/p' | grep -q "^  replicas:" &&
+  fail "HPA: the stable Deployment still sets replicas"
+grep -q "^  replicas: 1$" "$tmp/hpa.yaml" || fail "HPA: the canary lost its replicas"
+render cartservice --set autoscaling.enabled=true --set autoscaling.scaleDownStabilizationWindowSeconds=null |
+  grep -q "stabilizationWindowSeconds" && fail "HPA: a window without the key"
+
+# Strategy: the values' rolling-update bounds, Recreate when asked, and
+# Recreate whatever they say with a persistentVolumeClaim.
+grep -q "^      maxSurge: 25%$" "$tmp/cartservice.yaml" || fail "cartservice: default maxSurge not rendered"
+render frontend --set strategy.rollingUpdate.maxSurge=2 --set strategy.rollingUpdate.maxUnavailable=0 > "$tmp/st.yaml"
+grep -q "^      maxSurge: 2$" "$tmp/st.yaml" && grep -q "^      maxUnavailable: 0$" "$tmp/st.yaml" ||
+  fail "strategy.rollingUpdate not followed: $(grep -A4 'strategy:' "$tmp/st.yaml")"
+render frontend --set strategy.type=Recreate --set strategy.rollingUpdate=null > "$tmp/st.yaml"
+[ "$(grep -c '^    type: Recreate$' "$tmp/st.yaml")" = 2 ] && ! grep -q "rollingUpdate" "$tmp/st.yaml" ||
+  fail "strategy.type=Recreate not followed"
+grep -q "rollingUpdate" "$tmp/pvc.yaml" && fail "cartservice: rollingUpdate beside a PVC's Recreate"
+
 # yamllint: rendered output (templates themselves are not YAML), and every
 # YAML source that is.
 cat "$tmp"/*.yaml > /dev/null

@@ -169,6 +169,18 @@ for (const d of deployments) {
     }
   }
 }
+// An HPA must scale a Deployment of its namespace whose containers request
+// CPU (utilisation is a share of the requests), within sane bounds.
+for (const h of of("HorizontalPodAutoscaler")) {
+  const ref = h.spec.scaleTargetRef ?? {};
+  const d = deployments.find((x) => nsOf(x) === nsOf(h) && x.metadata.name === ref.name);
+  if (ref.kind !== "Deployment" || !d) { problem(where(h), `scaleTargetRef ${ref.kind}/${ref.name} is no Deployment in ${nsOf(h)}`); continue; }
+  if ((h.spec.minReplicas ?? 1) > h.spec.maxReplicas) problem(where(h), `minReplicas ${h.spec.minReplicas} above maxReplicas ${h.spec.maxReplicas}`);
+  if ((h.spec.metrics ?? []).some((m) => m.resource?.name === "cpu" && m.resource?.target?.type === "Utilization"))
+    for (const c of d.spec.template.spec.containers)
+      if (!c.resources?.requests?.cpu) problem(where(h), `${c.name} of ${d.metadata.name} requests no CPU: no utilisation to scale on`);
+  if (d.spec.replicas !== undefined) problem(where(h), `${d.metadata.name} sets replicas too: each helm upgrade would undo the HPA`);
+}
 for (const s of services) {
   const pods = podsOf(nsOf(s), s.spec.selector);
   if (!pods.length) { problem(where(s), "selects no Deployment's pods"); continue; }

@@ -17,7 +17,9 @@ $V objects "$tmp"/chart-*.json "$tmp/istio.json" "$tmp/monitoring.json" --promet
   fail "k8s objects do not validate"
 # With every option switched on, too (persistent volumes, more replicas).
 render cartservice -o json --set storage.type=persistentVolumeClaim > "$tmp/chart-cartservice.json"
-render frontend -o json --set replicaCount=3 --set canary.replicaCount=2 > "$tmp/chart-frontend.json"
+render frontend -o json --set replicaCount=3 --set canary.replicaCount=2 --set autoscaling.enabled=true \
+  --set strategy.rollingUpdate.maxSurge=1 > "$tmp/chart-frontend.json"
+grep -q '"HorizontalPodAutoscaler"' "$tmp/chart-frontend.json" || fail "no HPA rendered with autoscaling.enabled=true"
 $V objects "$tmp"/chart-*.json "$tmp/istio.json" > "$tmp/out" || { cat "$tmp/out"; fail "options do not validate"; }
 
 # 2. Values against the schema: the defaults, overrides, and bad values.
@@ -38,11 +40,19 @@ bad "a root container" --set securityContext.runAsNonRoot=false
 bad "a writable root filesystem" --set securityContext.readOnlyRootFilesystem=false
 bad "a numeric env value" --set env.USERS=10
 bad "an unknown key" --set replcaCount=2
+bad "autoscaling on without maxReplicas" --set autoscaling.enabled=true --set autoscaling.maxReplicas=null
+bad "autoscaling.minReplicas 0" --set autoscaling.minReplicas=0
+bad "an unknown autoscaling key" --set autoscaling.targetMemoryUtilizationPercentage=80
+bad "a maxSurge that is no count or percentage" --set strategy.rollingUpdate.maxSurge=many
+bad "maxSurge and maxUnavailable both 0" --set strategy.rollingUpdate.maxSurge=0 --set strategy.rollingUpdate.maxUnavailable=0
+bad "Recreate with rollingUpdate" --set strategy.type=Recreate
+bad "an unknown strategy type" --set strategy.type=BlueGreen
 bad "a PVC with 2 replicas" --set storage.enabled=true --set storage.type=persistentVolumeClaim \
   --set storage.mountPath=/data --set storage.size=1Gi --set replicaCount=2
 $V values "$S_" "$tmp"/bad-*.json --expect-invalid > "$tmp/out" ||
   { cat "$tmp/out" "$tmp/bad"; fail "the schema accepted bad values (see above)"; }
-render currencyservice -o values --set replicaCount=3 --set image.tag=1.2.3 > "$tmp/good.json"
+render currencyservice -o values --set replicaCount=3 --set image.tag=1.2.3 --set autoscaling.enabled=true \
+  --set strategy.rollingUpdate.maxSurge=1 --set strategy.rollingUpdate.maxUnavailable=0 > "$tmp/good.json"
 $V values "$S_" "$tmp/good.json" >/dev/null || fail "schema refused a good override"
 
 # 3. The seed's faults are named.

@@ -103,10 +103,37 @@ struct tconn {
   tconn_t *pprev, *pnext; /* in the pool */
 };
 
+/* Where a channel or an HTTP/1.1 pool connects: the address as the
+ * service gave it ("cartservice:7070") and its halves for getaddrinfo.
+ * The three strings are owned (peer_init, peer_free). */
+typedef struct peer {
+  char *addr, *host, *port;
+} peer_t;
+
+static void peer_free(peer_t *p) {
+  free(p->addr);
+  free(p->host);
+  free(p->port);
+  p->addr = p->host = p->port = NULL;
+}
+
+/* Copies the three strings into |p|: 0, or -1 (out of memory; |p| then
+ * holds nothing). */
+static int peer_init(peer_t *p, const char *addr, const char *host,
+                     const char *port) {
+  p->addr = strdup(addr);
+  p->host = strdup(host);
+  p->port = strdup(port);
+  if (p->addr && p->host && p->port)
+    return 0;
+  peer_free(p);
+  return -1;
+}
+
 /* Keep-alive HTTP/1.1 connections to one "host:port". */
 struct h1pool {
   live_t *rt;
-  char *addr, *host, *port;
+  peer_t peer;
   tconn_t *conns;
   size_t nconns, nconnecting;
   linv_t *whead, *wtail; /* waiting for a connection */
@@ -125,7 +152,7 @@ enum { CH_IDLE, CH_CONNECTING, CH_READY, CH_BACKOFF };
 /* All client connections to one "host:port". */
 struct channel {
   live_t *rt;
-  char *addr, *host, *port;
+  peer_t peer;
   int state;
   tconn_t *conn;
   linv_t *whead, *wtail; /* waiting for a connection */
@@ -310,9 +337,7 @@ static void maybe_free(live_t *rt) {
     rt->channels = ch->next;
     if (ch->ai)
       uv_freeaddrinfo(ch->ai);
-    free(ch->addr);
-    free(ch->host);
-    free(ch->port);
+    peer_free(&ch->peer);
     free(ch);
   }
   while (rt->pools) {
@@ -320,9 +345,7 @@ static void maybe_free(live_t *rt) {
     rt->pools = pl->next;
     if (pl->ai)
       uv_freeaddrinfo(pl->ai);
-    free(pl->addr);
-    free(pl->host);
-    free(pl->port);
+    peer_free(&pl->peer);
     free(pl);
   }
   free(rt->name);
@@ -750,7 +773,7 @@ static void ka_cb(uv_timer_t *h) {
       else
         rt_log(&rt->base, RT_WARNING,
                "keepalive ping not acknowledged, closing", "address",
-               t->ch ? t->ch->addr : "", NULL);
+               t->ch ? t->ch->peer.addr : "", NULL);
       tconn_close(t);
       return;
     }
@@ -1150,7 +1173,7 @@ static void channel_failed(channel_t *ch, const char *why) {
     uv_freeaddrinfo(ch->ai);
     ch->ai = ch->ai_next = NULL;
   }
-  snprintf(msg, sizeof msg, "cannot connect to %s: %s", ch->addr, why);
+  snprintf(msg, sizeof msg, "cannot connect to %s: %s", ch->peer.addr, why);
   while (ch->whead)
     invoke_complete(ch->whead, RT_UNAVAILABLE, msg, NULL);
   if (rt->freeing)
@@ -1186,7 +1209,7 @@ static void connect_cb(uv_connect_t *req, int status) {
     uv_freeaddrinfo(ch->ai);
     ch->ai = ch->ai_next = NULL;
   }
-  t->h2c = h2cli_new(&cli_cbs, t, ch->addr);
+  t->h2c = h2cli_new(&cli_cbs, t, ch->peer.addr);
   if (!t->h2c) {
     t->ch = NULL;
     ch->conn = NULL;
@@ -1247,7 +1270,7 @@ static void gai_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res) {
   }
   if (status < 0) {
     char why[160];
-    snprintf(why, sizeof why, "cannot resolve %s: %s", ch->host,
+    snprintf(why, sizeof why, "cannot resolve %s: %s", ch->peer.host,
              uv_strerror(status));
     channel_failed(ch, why);
     return;
@@ -1269,7 +1292,7 @@ static void channel_connect(channel_t *ch) {
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   ch->gai.data = ch;
-  int r = uv_getaddrinfo(rt->loop, &ch->gai, gai_cb, ch->host, ch->port,
+  int r = uv_getaddrinfo(rt->loop, &ch->gai, gai_cb, ch->peer.host, ch->peer.port,
                          &hints);
   if (r != 0) {
     channel_failed(ch, uv_strerror(r));
@@ -1316,18 +1339,12 @@ static int split_addr(const char *addr, char *host, size_t hostcap,
 static channel_t *channel_get(live_t *rt, const char *addr, const char *host,
                               const char *port) {
   for (channel_t *ch = rt->channels; ch; ch = ch->next)
-    if (strcmp(ch->addr, addr) == 0)
+    if (strcmp(ch->peer.addr, addr) == 0)
       return ch;
   channel_t *ch = calloc(1, sizeof *ch);
   if (!ch)
     return NULL;
-  ch->addr = strdup(addr);
-  ch->host = strdup(host);
-  ch->port = strdup(port);
-  if (!ch->addr || !ch->host || !ch->port) {
-    free(ch->addr);
-    free(ch->host);
-    free(ch->port);
+  if (peer_init(&ch->peer, addr, host, port) != 0) {
     free(ch);
     return NULL;
   }
@@ -1418,7 +1435,7 @@ static void h1c_make_idle(tconn_t *t) {
 
 static void pool_fail_waiting(h1pool_t *pool, const char *why) {
   char msg[320];
-  snprintf(msg, sizeof msg, "cannot connect to %s: %s", pool->addr, why);
+  snprintf(msg, sizeof msg, "cannot connect to %s: %s", pool->peer.addr, why);
   while (pool->whead)
     h1_invoke_complete(pool->whead, RT_UNAVAILABLE, msg, NULL);
 }
@@ -1497,7 +1514,7 @@ static void pool_gai_cb(uv_getaddrinfo_t *req, int status,
   }
   if (status < 0 || ai_count(res) == 0) {
     char why[200];
-    snprintf(why, sizeof why, "cannot resolve %s: %s", pool->host,
+    snprintf(why, sizeof why, "cannot resolve %s: %s", pool->peer.host,
              status < 0 ? uv_strerror(status) : "no address");
     if (res)
       uv_freeaddrinfo(res);
@@ -1551,8 +1568,8 @@ static void pool_pump(h1pool_t *pool) {
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     pool->gai.data = pool;
-    int r = uv_getaddrinfo(rt->loop, &pool->gai, pool_gai_cb, pool->host,
-                           pool->port, &hints);
+    int r = uv_getaddrinfo(rt->loop, &pool->gai, pool_gai_cb, pool->peer.host,
+                           pool->peer.port, &hints);
     if (r != 0) {
       pool_fail_waiting(pool, uv_strerror(r));
       return;
@@ -1657,18 +1674,12 @@ static void h1c_read(tconn_t *t, ssize_t nread, const uv_buf_t *buf) {
 static h1pool_t *pool_get(live_t *rt, const char *addr, const char *host,
                           const char *port) {
   for (h1pool_t *pl = rt->pools; pl; pl = pl->next)
-    if (strcmp(pl->addr, addr) == 0)
+    if (strcmp(pl->peer.addr, addr) == 0)
       return pl;
   h1pool_t *pl = calloc(1, sizeof *pl);
   if (!pl)
     return NULL;
-  pl->addr = strdup(addr);
-  pl->host = strdup(host);
-  pl->port = strdup(port);
-  if (!pl->addr || !pl->host || !pl->port) {
-    free(pl->addr);
-    free(pl->host);
-    free(pl->port);
+  if (peer_init(&pl->peer, addr, host, port) != 0) {
     free(pl);
     return NULL;
   }

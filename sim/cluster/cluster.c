@@ -1799,6 +1799,23 @@ vrt_endpoints_t *cl_cluster_endpoints(const cl_cluster_t *cl, const char *ns,
 	return s ? s->eps : NULL;
 }
 
+int cl_pod_meta(const cl_cluster_t *cl, const vrt_pod_t *vp,
+                cl_pod_meta_t *out)
+{
+	const cl_pod_t *p = vp ? vrt_pod_data(vp) : NULL;
+	/* vrt_pod_data is the cluster's only while the container is linked
+	 * (start_container sets it, and clears it on the old container). */
+	if (!p || p->cl != cl || p->vp != vp || !p->d)
+		return CL_ENOENT;
+	out->ns = p->d->ns;
+	out->workload = p->d->name;
+	out->app = p->rs && p->rs->tmpl ? p->rs->tmpl->name : p->d->name;
+	out->version = p->d->track;
+	out->service_account = out->app;
+	out->service = p->d->service ? p->d->service->name : NULL;
+	return 0;
+}
+
 vrt_pod_t *cl_pod_container(const cl_cluster_t *cl, const char *pod)
 {
 	cl_pod_t *p = find_pod(cl, pod);

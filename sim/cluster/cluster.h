@@ -250,6 +250,22 @@ void cl_snapshot_free(cl_snapshot_t *s);
 vrt_endpoints_t *cl_cluster_endpoints(const cl_cluster_t *cl, const char *ns,
                                       const char *name);
 
+/* What Istio's telemetry reads from a pod: its namespace, its workload
+ * (the Deployment's name), its labels app (the chart's name) and version
+ * (the track, "stable" or "canary"), its ServiceAccount (the chart's name,
+ * as the charts' serviceAccountName) and the Service selecting it (NULL:
+ * none). Strings belong to the cluster, valid until the Deployment goes or
+ * the cluster is freed: copy them. */
+typedef struct cl_pod_meta {
+	const char *ns, *workload, *app, *version, *service_account, *service;
+} cl_pod_meta_t;
+
+/* Fills |out| for |vp| when it is the current container of a pod of |cl|
+ * and returns 0; CL_ENOENT for any other vrt pod, an earlier container of
+ * a restarted pod included (nothing written). Safe from observation hooks. */
+int cl_pod_meta(const cl_cluster_t *cl, const vrt_pod_t *vp,
+                cl_pod_meta_t *out);
+
 /* The current vrt pod of pod |pod| (NULL while none runs). */
 vrt_pod_t *cl_pod_container(const cl_cluster_t *cl, const char *pod);
 

@@ -1246,7 +1246,9 @@ static int read_values(pctx_t *c, const vn_t *root, cl_values_t *v)
 			get(m, "type", &kn);
 			int bad = strcmp(type, "Recreate") &&
 			          strcmp(type, "RollingUpdate");
-			v->strategy.recreate = strcmp(type, "Recreate") == 0;
+			/* A persistentVolumeClaim forces Recreate, as the
+			 * chart's template does. */
+			v->strategy.recreate |= strcmp(type, "Recreate") == 0;
 			if (bad) {
 				fail(c, kn, "strategy.type",
 				     "\"%s\" is not RollingUpdate or Recreate", type);

@@ -345,6 +345,9 @@ static void arrive(des_t *des, void *user)
 		case LD_ROUTE_VIEW_CART:
 			rc = send_req(o, q, "GET", "/cart", NULL, NULL);
 			break;
+		case LD_ROUTE_BUSINESS:
+			rc = send_req(o, q, "GET", "/business", NULL, NULL);
+			break;
 		case LD_ROUTE_ADD_TO_CART:
 		case LD_ROUTE_CHECKOUT: {
 			char qty[8];

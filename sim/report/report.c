@@ -7,6 +7,7 @@
 
 #include "arrivals.h"
 #include "loadgenerator/loadgen_stats.h"
+#include "slo.h"
 
 /* Distinct statuses kept per entry; later ones count as "other". */
 #define RP_MAX_STATUS 12
@@ -48,6 +49,13 @@ typedef struct rp_pod_fig {
  * the serving pod's service name (static in the rt_service_t) and copies
  * of the gRPC service and method, so most observations cost three short
  * compares instead of formatting and hashing a key. */
+/* A watched workload (rp_watch_workload): its name and figures. */
+typedef struct rp_watch {
+	char *name;
+	size_t len;
+	rp_stat_t st;
+} rp_watch_t;
+
 #define RP_CACHE 256
 typedef struct rp_cache {
 	const char *pod_svc;
@@ -71,6 +79,8 @@ struct rp_report {
 	size_t n_starts, cap_starts;
 	rp_pod_fig_t *pods;
 	size_t n_pods;
+	rp_watch_t *watch;
+	size_t n_watch;
 };
 
 static uint64_t hash(const char *s)
@@ -194,6 +204,10 @@ static void clear(rp_report_t *r)
 	free(r->pods);
 	r->pods = NULL;
 	r->n_pods = 0;
+	for (size_t i = 0; i < r->n_watch; i++) {
+		memset(&r->watch[i].st, 0, sizeof r->watch[i].st);
+		stat_init(&r->watch[i].st);
+	}
 }
 
 void rp_free(rp_report_t *r)
@@ -201,6 +215,9 @@ void rp_free(rp_report_t *r)
 	if (!r)
 		return;
 	clear(r);
+	for (size_t i = 0; i < r->n_watch; i++)
+		free(r->watch[i].name);
+	free(r->watch);
 	free(r->starts);
 	free(r);
 }
@@ -211,12 +228,68 @@ static int is_entry(const vrt_obs_t *o)
 	       strcmp(vrt_pod_service(o->client), "loadgenerator") == 0;
 }
 
+int rp_watch_workload(rp_report_t *r, const char *workload)
+{
+	for (size_t i = 0; i < r->n_watch; i++)
+		if (strcmp(r->watch[i].name, workload) == 0)
+			return 0;
+	rp_watch_t *w = realloc(r->watch, (r->n_watch + 1) * sizeof *w);
+	if (!w)
+		return -1;
+	r->watch = w;
+	w += r->n_watch;
+	memset(w, 0, sizeof *w);
+	stat_init(&w->st);
+	if (!(w->name = strdup(workload)))
+		return -1;
+	w->len = strlen(workload);
+	r->n_watch++;
+	return 0;
+}
+
+/* The watched workload |pod| belongs to: its name is "<workload>-<hash>-
+ * <suffix>", with "#<restarts>" after it for a restarted container. */
+static rp_stat_t *watched(rp_report_t *r, const vrt_pod_t *pod)
+{
+	const char *n = vrt_pod_name(pod);
+	size_t nl = strcspn(n, "#");
+	for (size_t i = 0; i < r->n_watch; i++) {
+		const rp_watch_t *w = &r->watch[i];
+		if (nl <= w->len + 1 || n[w->len] != '-' ||
+		    memcmp(n, w->name, w->len) != 0)
+			continue;
+		const char *rest = n + w->len + 1, *end = n + nl;
+		const char *dash = memchr(rest, '-', (size_t)(end - rest));
+		if (dash && dash > rest && dash + 1 < end &&
+		    !memchr(dash + 1, '-', (size_t)(end - dash - 1)))
+			return &r->watch[i].st;
+	}
+	return NULL;
+}
+
+static void watch_obs(rp_report_t *r, const vrt_obs_t *o, rt_time_t d)
+{
+	rp_stat_t *s = watched(r, o->server);
+	if (!s)
+		return;
+	if (o->proto == VRT_PROTO_HTTP)
+		stat_add(s, d,
+		         o->status == RT_OK && o->http_status
+		             ? o->http_status
+		             : 1000 + (int)o->status,
+		         o->status != RT_OK || o->http_status >= 400);
+	else
+		stat_add(s, d, 1000 + (int)o->status, o->status != RT_OK);
+}
+
 void rp_obs(void *user, const vrt_obs_t *o)
 {
 	rp_report_t *r = user;
 	if (!r->open)
 		return;
 	rt_time_t d = o->end - o->start;
+	if (r->n_watch && o->reporter == VRT_REPORT_CLIENT && o->server)
+		watch_obs(r, o, d);
 	char key[320];
 	if (o->proto == VRT_PROTO_HTTP) {
 		ld_route_of(o->method, key, sizeof key);
@@ -452,6 +525,40 @@ static void json_figures(const rp_report_t *r, const rp_stat_t *s, FILE *f)
 	        q_ms(s, 0.50), q_ms(s, 0.95), q_ms(s, 0.99),
 	        (double)s->max / 1e6);
 	json_status(s, f);
+}
+
+static const rp_stat_t *table_find(const rp_table_t *t, const char *key)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->items[i]->key, key) == 0)
+			return t->items[i];
+	return NULL;
+}
+
+void rp_figures(const rp_report_t *r, rp_scope_t scope, const char *name,
+                slo_figures_t *out)
+{
+	const rp_stat_t *s = NULL;
+	memset(out, 0, sizeof *out);
+	if (scope == RP_ALL)
+		s = &r->total;
+	else if (scope == RP_ROUTE && name)
+		s = table_find(&r->routes, name);
+	else if (scope == RP_SERVICE && name)
+		s = table_find(&r->services, name);
+	else if (scope == RP_WORKLOAD && name)
+		for (size_t i = 0; i < r->n_watch && !s; i++)
+			if (strcmp(r->watch[i].name, name) == 0)
+				s = &r->watch[i].st;
+	if (!s || !s->n)
+		return;
+	out->requests = s->n;
+	out->errors = s->errors;
+	out->p50_ms = q_ms(s, 0.50);
+	out->p95_ms = q_ms(s, 0.95);
+	out->p99_ms = q_ms(s, 0.99);
+	out->max_ms = (double)s->max / 1e6;
+	out->mean_ms = (double)s->total / (double)s->n / 1e6;
 }
 
 /* The index in r->pods of the busiest pod, or -1. */

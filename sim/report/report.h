@@ -63,6 +63,30 @@ void rp_pod_started(rp_report_t *r, const vrt_pod_t *pod);
 uint64_t rp_requests(const rp_report_t *r);
 uint64_t rp_errors(const rp_report_t *r);
 
+/* Also gathers the calls sent to the pods of Deployment |workload|
+ * ("frontend-canary"), as their callers saw them (failed connections
+ * included), for rp_figures(RP_WORKLOAD, ...). A pod belongs to it when
+ * its name is "<workload>-<replicaset hash>-<suffix>" (Kubernetes' names;
+ * a restart's "#N" ignored). Call before rp_begin(); costs nothing when
+ * never called. 0, or -1 when out of memory. */
+int rp_watch_workload(rp_report_t *r, const char *workload);
+
+/* What rp_figures() sums up. */
+typedef enum rp_scope {
+	RP_ALL,      /* every entry request |name| unused */
+	RP_ROUTE,    /* entry requests of route |name| ("GET /") */
+	RP_SERVICE,  /* calls served by service |name| ("cartservice") */
+	RP_WORKLOAD  /* calls sent to Deployment |name| (rp_watch_workload) */
+} rp_scope_t;
+
+/* The figures of a scope in the window (after rp_end()) into |*out|:
+ * requests, errors, p50/p95/p99/max/mean latency in ms (as the report
+ * prints them). A name nothing was measured for (or an unwatched workload)
+ * gives zero requests. */
+struct slo_figures;
+void rp_figures(const rp_report_t *r, rp_scope_t scope, const char *name,
+                struct slo_figures *out);
+
 /* What the report says about the run besides its measurements. Strings
  * are the caller's; NULL ones are left out. */
 typedef struct rp_meta {

@@ -257,7 +257,7 @@ static int load_pair(ps_t *p, const char *key, yaml_node_t *k, yaml_node_t *v,
 			return fail(p, v, "load.route",
 			            "no route \"%s\" (one of: GET /, POST "
 			            "/setCurrency, GET /product/[id], POST /cart, "
-			            "GET /cart, POST /cart/checkout)",
+			            "GET /cart, POST /cart/checkout, GET /business)",
 			            s->load.route);
 		return 0;
 	}
@@ -451,6 +451,91 @@ static int parse_actions(ps_t *p, yaml_node_t *v)
 	return 0;
 }
 
+/* ---- slo ----------------------------------------------------------------- */
+
+typedef struct slo_arg {
+	slo_scope_t scope;
+	const char *name;
+	yaml_node_t *scope_node;
+	size_t first; /* this entry's first objective */
+	char field[32];
+} slo_arg_t;
+
+static int slo_pair(ps_t *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+                    void *arg)
+{
+	slo_arg_t *x = arg;
+	sc_scenario_t *s = p->s;
+	char f[96], why[192];
+	snprintf(f, sizeof f, "%s.%s", x->field, key);
+	static const char *const scopes[] = {"route", "service", "workload"};
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(key, scopes[i])) {
+			const char *n = scalar(v);
+			if (x->name)
+				return fail(p, k, x->field,
+				            "one scope per entry (%s and %s)",
+				            slo_scope_name(x->scope), key);
+			if (!n || !*n)
+				return fail(p, v, f, "expected a non-empty string");
+			if (i == 0 && (!strchr(n, ' ') || strchr(n, ' ')[1] != '/'))
+				return fail(p, v, f,
+				            "\"%s\" is not METHOD /path (\"GET /\", "
+				            "\"GET /product/[id]\", ...)",
+				            n);
+			x->scope = (slo_scope_t)(SLO_SCOPE_ROUTE + i);
+			x->name = n;
+			x->scope_node = v;
+			return 0;
+		}
+	int m = slo_metric_find(key);
+	if (m < 0)
+		return fail(p, k, x->field,
+		            "unknown key \"%s\" (route, service, workload, p50, "
+		            "p95, p99, max, mean, errors, success)",
+		            key);
+	slo_bound_t b = {(slo_metric_t)m, 0, 0};
+	const char *val = scalar(v);
+	if (!val || slo_parse_value(b.metric, val, &b.limit, why, sizeof why))
+		return fail(p, v, f, "%s", val ? why : "expected a value");
+	slo_assert_t *na = realloc(s->slo, (s->n_slo + 1) * sizeof *na);
+	if (!na)
+		return fail(p, v, f, "out of memory");
+	s->slo = na;
+	na[s->n_slo++] = (slo_assert_t){SLO_SCOPE_ALL, NULL, b,
+	                                (int)v->start_mark.line + 1};
+	return 0;
+}
+
+static int parse_slo(ps_t *p, yaml_node_t *v)
+{
+	if (!v || v->type != YAML_SEQUENCE_NODE)
+		return fail(p, v, "slo",
+		            "expected a list of {[route|service|workload], "
+		            "p99: 300ms, errors: 1%%, ...}");
+	int i = 0;
+	for (yaml_node_item_t *it = v->data.sequence.items.start;
+	     it < v->data.sequence.items.top; it++, i++) {
+		yaml_node_t *en = node(p, *it);
+		slo_arg_t x = {.first = p->s->n_slo};
+		snprintf(x.field, sizeof x.field, "slo[%d]", i);
+		if (each_pair(p, en, x.field, slo_pair, &x) != 0)
+			return -1;
+		if (p->s->n_slo == x.first)
+			return fail(p, en, x.field,
+			            "needs an objective (p50, p95, p99, max, "
+			            "mean, errors, success)");
+		/* The scope may come after the bounds: give it to each. */
+		for (size_t j = x.first; j < p->s->n_slo; j++) {
+			p->s->slo[j].scope = x.scope;
+			if (x.name && !(p->s->slo[j].name = strdup(x.name)))
+				return fail(p, x.scope_node, x.field,
+				            "out of memory");
+		}
+	}
+	return 0;
+}
+
 /* ---- the file ------------------------------------------------------------ */
 
 static char *resolve(const char *file, const char *path)
@@ -552,9 +637,11 @@ static int top_pair(ps_t *p, const char *key, yaml_node_t *k, yaml_node_t *v,
 		return parse_load(p, v);
 	if (!strcmp(key, "actions"))
 		return parse_actions(p, v);
+	if (!strcmp(key, "slo"))
+		return parse_slo(p, v);
 	return fail(p, k, key,
 	            "unknown key (name, duration, seed, charts, istio, mesh, "
-	            "set, load, actions)");
+	            "set, load, actions, slo)");
 }
 
 int sc_parse(const char *file, const char *buf, size_t len,
@@ -668,5 +755,8 @@ void sc_free(sc_scenario_t *s)
 	for (size_t i = 0; i < s->n_actions; i++)
 		free(s->actions[i].target);
 	free(s->actions);
+	for (size_t i = 0; i < s->n_slo; i++)
+		free(s->slo[i].name);
+	free(s->slo);
 	free(s);
 }

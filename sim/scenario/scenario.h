@@ -4,7 +4,8 @@
  * scenarios/README.md): how long to run, the seed, which charts and
  * overrides, the load (closed-loop users or open-loop arrivals with a rate
  * profile) and timed actions (kill or delete a pod, scale a Deployment,
- * hang a pod, drain a node). Every key is optional; unknown keys are
+ * hang a pod, drain a node), and service-level objectives the run must
+ * meet (sim/report/slo.h). Every key is optional; unknown keys are
  * errors. Errors name the place: "FILE:LINE: FIELD: why", e.g.
  * "scenarios/x.yaml:7: load.rate: \"fast\" is not a number".
  *
@@ -19,6 +20,7 @@
 
 #include "arrivals.h"
 #include "des.h"
+#include "slo.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -84,6 +86,11 @@ typedef struct sc_scenario {
 	} load;
 	sc_action_t *actions;   /* in time order (stable) */
 	size_t n_actions;
+	/* slo: one objective per bound, in file order; each entry's scope
+	 * (route, service or workload; else every route) on each of its
+	 * bounds, |line| the bound's. */
+	slo_assert_t *slo;
+	size_t n_slo;
 } sc_scenario_t;
 
 /* Reads |path|. On success stores a new scenario (the caller's; sc_free)

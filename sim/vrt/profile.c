@@ -17,6 +17,8 @@ typedef struct pentry {
 
 struct vrt_profile {
 	vrt_cost_t def;
+	int has_link;    /* the file had "link" */
+	vrt_link_t link; /* measured by meshsim calibrate; not applied here */
 	pentry_t *a;
 	size_t n, cap;
 };
@@ -262,6 +264,45 @@ static int parse_cost(const loader_t *L, vrt_profile_t *p, json_t *o,
 	return rc;
 }
 
+/* "link": {"latency_us": L} (one way, >= 0; bandwidth stays the default's). */
+static int parse_link(const loader_t *L, vrt_profile_t *p, json_t *o)
+{
+	if (!json_is_object(o))
+		return fail(L, NULL, "link", "link",
+		            "must be an object {\"latency_us\"}");
+	const char *k;
+	json_t *v;
+	json_object_foreach(o, k, v)
+	{
+		if (strcmp(k, "latency_us")) {
+			char f[300];
+			snprintf(f, sizeof f, "link.%s", k);
+			return fail(L, "link", k, f,
+			            "unknown field (expected latency_us)");
+		}
+	}
+	double lat = 0;
+	int rc = parse_num(L, o, "link", "latency_us", "link.latency_us", &lat, 1);
+	if (rc < 0)
+		return rc;
+	if (!(lat >= 0) || lat > 1e7)
+		return fail(L, "link", "latency_us", "link.latency_us",
+		            "must be from 0 to 1e7 (got %g)", lat);
+	p->has_link = 1;
+	p->link = VRT_LINK_DEFAULT;
+	p->link.latency = (des_time_t)llround(lat * 1e3);
+	return 0;
+}
+
+int vrt_profile_link(const vrt_profile_t *p, vrt_link_t *out)
+{
+	if (!p || !p->has_link)
+		return VRT_ENOENT;
+	if (out)
+		*out = p->link;
+	return 0;
+}
+
 static int load_json(const loader_t *L, json_t *root, vrt_profile_t *p)
 {
 	if (!json_is_object(root))
@@ -271,10 +312,11 @@ static int load_json(const loader_t *L, json_t *root, vrt_profile_t *p)
 	json_object_foreach(root, k, v)
 	{
 		if (strcmp(k, "version") && strcmp(k, "default") &&
-		    strcmp(k, "methods") && strcmp(k, "comment"))
+		    strcmp(k, "methods") && strcmp(k, "comment") &&
+		    strcmp(k, "link"))
 			return fail(L, NULL, k, k,
 			            "unknown field (expected version, default, "
-			            "methods, comment)");
+			            "methods, link, comment)");
 	}
 	json_t *ver = json_object_get(root, "version");
 	if (!ver)
@@ -284,6 +326,9 @@ static int load_json(const loader_t *L, json_t *root, vrt_profile_t *p)
 	json_t *def = json_object_get(root, "default");
 	int rc;
 	if (def && (rc = parse_cost(L, p, def, "default", "default", NULL)) < 0)
+		return rc;
+	json_t *link = json_object_get(root, "link");
+	if (link && (rc = parse_link(L, p, link)) < 0)
 		return rc;
 	json_t *methods = json_object_get(root, "methods");
 	if (!methods)

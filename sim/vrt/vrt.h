@@ -149,6 +149,15 @@ typedef struct vrt_link {
 /* The transit time of |bytes| over |l|. */
 des_time_t vrt_link_transit(const vrt_link_t *l, size_t bytes);
 
+/* The optional top-level "link": {"latency_us": L} of a loaded profile:
+ * the one-way link `meshsim calibrate` measured on its machine (the
+ * default link's bandwidth, latency L >= 0). Loading a profile never
+ * applies it (vrt_world_set_profile does not); a caller that wants the
+ * simulated network to match that machine passes it to
+ * vrt_world_set_link_default(). 0 with |*out| set (|out| may be NULL), or
+ * VRT_ENOENT when the profile has none (or |p| is NULL). */
+int vrt_profile_link(const vrt_profile_t *p, vrt_link_t *out);
+
 /* The network model: how long |bytes| take from |from| to |to| (either is
  * NULL for the outside world, e.g. vrt_client_call()). |bytes| is the gRPC
  * message with its 5-byte length prefix, or the whole serialised HTTP/1.1

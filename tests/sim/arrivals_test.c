@@ -196,6 +196,7 @@ START_TEST(test_route_names)
 	ck_assert_str_eq(b, "GET /pr");
 	ck_assert_int_eq(ld_route_find("GET /cart"), LD_ROUTE_VIEW_CART);
 	ck_assert_int_eq(ld_route_find("GET /nope"), -1);
+	ck_assert_int_eq(ld_route_find("GET /business"), LD_ROUTE_BUSINESS);
 	ck_assert_str_eq(ld_route_name(LD_ROUTE_PRODUCT), "GET /product/[id]");
 	ck_assert_ptr_null(ld_route_name(LD_N_ROUTES));
 }

@@ -189,6 +189,20 @@ static const char *pod_of(h_t *h, const char *deploy, int i)
 	return name;
 }
 
+/* The namespace of Deployment |deploy|, from a snapshot. */
+static const char *s_ns_of(h_t *h, const char *deploy)
+{
+	static char ns[128];
+	cl_snapshot_t *s = cl_cluster_snapshot(h->cl);
+	ns[0] = '\0';
+	for (size_t j = 0; j < s->n_deploys; j++)
+		if (!strcmp(s->deploys[j].name, deploy))
+			snprintf(ns, sizeof ns, "%s", s->deploys[j].ns);
+	cl_snapshot_free(s);
+	ck_assert_msg(ns[0], "no deployment %s", deploy);
+	return ns;
+}
+
 static size_t eps(h_t *h, const char *svc)
 {
 	vrt_endpoints_t *e = cl_cluster_endpoints(h->cl, svc, svc);
@@ -362,6 +376,21 @@ START_TEST(canary_deployment_joins_the_service)
 	ck_assert_str_eq(s->deploys[1].track, "canary");
 	ck_assert_str_eq(s->deploys[1].image_tag, "0.2.0");
 	cl_snapshot_free(s);
+	/* What Istio's metrics read of a pod: workload, labels, account. */
+	cl_pod_meta_t m;
+	vrt_pod_t *cvp = cl_pod_container(h->cl, pod_of(h, "currencyservice-canary", 0));
+	ck_assert_int_eq(cl_pod_meta(h->cl, cvp, &m), 0);
+	ck_assert_str_eq(m.workload, "currencyservice-canary");
+	ck_assert_str_eq(m.app, "currencyservice");
+	ck_assert_str_eq(m.version, "canary");
+	ck_assert_str_eq(m.service_account, "currencyservice");
+	ck_assert_str_eq(m.service, "currencyservice");
+	ck_assert_str_eq(m.ns, s_ns_of(h, "currencyservice"));
+	vrt_pod_t *svp = cl_pod_container(h->cl, pod_of(h, "currencyservice", 0));
+	ck_assert_int_eq(cl_pod_meta(h->cl, svp, &m), 0);
+	ck_assert_str_eq(m.workload, "currencyservice");
+	ck_assert_str_eq(m.version, "stable");
+	ck_assert_int_eq(cl_pod_meta(h->cl, NULL, &m), CL_ENOENT);
 	/* Switching the canary off removes its pods. */
 	apply(h, "currencyservice", NULL);
 	run_to(h, DES_S(10));

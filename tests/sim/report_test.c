@@ -12,6 +12,7 @@
 #include "currency/currency.h"
 #include "proto/demo.pb-c.h"
 #include "report.h"
+#include "slo.h"
 
 static int idle_init(rt_t *rt)
 {
@@ -157,6 +158,70 @@ START_TEST(test_services_group_by_pod_service)
 }
 END_TEST
 
+/* rp_watch_workload: a Deployment's pods by Kubernetes' names (a restarted
+ * container's "#N" too), as their callers saw the calls, failures included;
+ * "frontend" is not "frontend-canary". rp_figures for every scope. */
+START_TEST(test_workloads_and_figures)
+{
+	vrt_world_t *w = vrt_world_new(1, 0);
+	static const char *const names[] = {
+	    "frontend-6646d75796-8zncg", "frontend-canary-6646d75796-58v9x",
+	    "frontend-canary-6646d75796-58v9x#1", "frontend-x"};
+	vrt_pod_t *p[4];
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(
+		    vrt_pod_start(w, &cart_stub, names[i], NULL, 1, &p[i]), 0);
+	rp_report_t *r = rp_new(w);
+	ck_assert_int_eq(rp_watch_workload(r, "frontend"), 0);
+	ck_assert_int_eq(rp_watch_workload(r, "frontend-canary"), 0);
+	ck_assert_int_eq(rp_watch_workload(r, "frontend"), 0); /* once */
+	rp_begin(r);
+	for (int i = 0; i < 40; i++) {
+		/* 10 calls to each pod; the canary's restarted container
+		 * refuses 5 of its 10. */
+		vrt_obs_t o = http_obs(0, DES_MS(1 + i / 4), "GET /cart",
+		                       i % 4 == 2 && i % 8 == 2 ? RT_UNAVAILABLE
+		                                                : RT_OK,
+		                       200);
+		o.server = p[i % 4];
+		rp_obs(r, &o);
+		o.reporter = VRT_REPORT_SERVER; /* counted once, as the caller
+		                                   saw it */
+		rp_obs(r, &o);
+	}
+	vrt_run(w, DES_S(1));
+	rp_end(r);
+	slo_figures_t f;
+	rp_figures(r, RP_WORKLOAD, "frontend", &f);
+	ck_assert_uint_eq(f.requests, 10);
+	ck_assert_uint_eq(f.errors, 0);
+	rp_figures(r, RP_WORKLOAD, "frontend-canary", &f);
+	ck_assert_uint_eq(f.requests, 20);
+	ck_assert_uint_eq(f.errors, 5);
+	ck_assert_double_eq_tol(f.max_ms, 10, 1e-9);
+	ck_assert_double_eq_tol(f.mean_ms, 5.5, 1e-9);
+	rp_figures(r, RP_WORKLOAD, "frontend-x", &f); /* not watched */
+	ck_assert_uint_eq(f.requests, 0);
+	rp_figures(r, RP_ALL, NULL, &f);
+	ck_assert_uint_eq(f.requests, 40);
+	ck_assert_uint_eq(f.errors, 5);
+	ck_assert_double_eq_tol(f.p50_ms, 5, 0.05);
+	ck_assert_double_eq_tol(f.p99_ms, 10, 0.1);
+	rp_figures(r, RP_ROUTE, "GET /cart", &f);
+	ck_assert_uint_eq(f.requests, 40);
+	rp_figures(r, RP_ROUTE, "GET /", &f);
+	ck_assert_uint_eq(f.requests, 0);
+	rp_figures(r, RP_SERVICE, "cartservice", &f);
+	ck_assert_uint_eq(f.requests, 40);
+	/* The report's JSON and table do not change with watches. */
+	char *j = json_of(r, 1);
+	ck_assert_ptr_null(strstr(j, "canary\""));
+	free(j);
+	rp_free(r);
+	vrt_world_free(w);
+}
+END_TEST
+
 /* A closed loop of Convert calls on one currency pod of 0.5 core. */
 typedef struct loop {
 	vrt_world_t *w;
@@ -273,6 +338,7 @@ static Suite *report_suite(void)
 	TCase *tc = tcase_create("report");
 	tcase_add_test(tc, test_percentiles_and_status);
 	tcase_add_test(tc, test_services_group_by_pod_service);
+	tcase_add_test(tc, test_workloads_and_figures);
 	tcase_add_test(tc, test_cpu_and_bottleneck);
 	tcase_add_test(tc, test_pod_started_late);
 	suite_add_tcase(s, tc);

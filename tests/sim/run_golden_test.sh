@@ -4,7 +4,10 @@
 # killed at 4 s) gives exactly the committed report and event log (with
 # virtual timestamps) in tests/sim/golden/run_tiny.txt. After an intended
 # change (to the services, the charts, the runtime, the cluster model),
-# rewrite it with RUN_GOLDEN_UPDATE=1 and read the diff.
+# rewrite it with RUN_GOLDEN_UPDATE=1 and read the diff. The cost profile is
+# a frozen copy (golden/run_tiny_profile.json, the provisional one of
+# 2026-11-25), so that `meshsim calibrate` rewriting data/cost-profile.json
+# on another machine does not change the golden output.
 set -u
 B=${MESHSIM_BUILDDIR:-.}
 S=${MESHSIM_SRCDIR:-.}
@@ -13,7 +16,7 @@ trap 'rm -rf "$tmp"' EXIT
 golden="$S/tests/sim/golden/run_tiny.txt"
 
 "$B/meshsim" run "$S/tests/sim/golden/run_tiny.yaml" --json --quiet \
-  --charts "$S/k8s/charts" --profile "$S/data/cost-profile.json" \
+  --charts "$S/k8s/charts" --profile "$S/tests/sim/golden/run_tiny_profile.json" \
   --event-log "$tmp/log" >"$tmp/json" 2>"$tmp/err" ||
   { echo "FAIL: exit $?: $(cat "$tmp/err")"; exit 1; }
 {

@@ -126,7 +126,7 @@ START_TEST(test_errors_name_the_place)
 	          "t.yaml:3: load.rate: \"fast\" is not a number");
 	parse_err("duraton: 10m\n",
 	          "t.yaml:1: duraton: unknown key (name, duration, seed, "
-	          "charts, istio, mesh, set, load, actions)");
+	          "charts, istio, mesh, set, load, actions, slo)");
 	parse_err("mesh: maybe\n",
 	          "t.yaml:1: mesh: \"maybe\" is not on or off");
 	parse_err("duration: soon\n",
@@ -141,7 +141,7 @@ START_TEST(test_errors_name_the_place)
 	parse_err("load:\n  rate: 5\n  route: GET /nope\n",
 	          "t.yaml:3: load.route: no route \"GET /nope\" (one of: GET /, "
 	          "POST /setCurrency, GET /product/[id], POST /cart, GET "
-	          "/cart, POST /cart/checkout)");
+	          "/cart, POST /cart/checkout, GET /business)");
 	parse_err("actions:\n  - at: 1m\n    kill: a\n  - at: 2m\n    scale: b\n",
 	          "t.yaml:4: actions[1]: scale needs replicas:");
 	parse_err("actions:\n  - {at: 1m, kill: a, drain: b}\n",
@@ -165,6 +165,66 @@ START_TEST(test_errors_name_the_place)
 }
 END_TEST
 
+START_TEST(test_slo)
+{
+	sc_scenario_t *s = parse_ok("slo:\n"
+	                            "  - p99: 300ms\n"
+	                            "    errors: 1%\n"
+	                            "  - errors: 0.5%\n"
+	                            "    route: GET /cart\n"
+	                            "  - {service: cartservice, p50: 2s}\n"
+	                            "  - workload: frontend-canary\n"
+	                            "    success: 99%\n");
+	ck_assert_uint_eq(s->n_slo, 5);
+	ck_assert_int_eq(s->slo[0].scope, SLO_SCOPE_ALL);
+	ck_assert_ptr_null(s->slo[0].name);
+	ck_assert_int_eq(s->slo[0].bound.metric, SLO_P99);
+	ck_assert_double_eq(s->slo[0].bound.limit, 300);
+	ck_assert_int_eq(s->slo[0].bound.strict, 0);
+	ck_assert_int_eq(s->slo[0].line, 2);
+	ck_assert_int_eq(s->slo[1].bound.metric, SLO_ERRORS);
+	ck_assert_double_eq(s->slo[1].bound.limit, 1);
+	ck_assert_int_eq(s->slo[1].line, 3);
+	/* The scope may follow the bounds. */
+	ck_assert_int_eq(s->slo[2].scope, SLO_SCOPE_ROUTE);
+	ck_assert_str_eq(s->slo[2].name, "GET /cart");
+	ck_assert_double_eq(s->slo[2].bound.limit, 0.5);
+	ck_assert_int_eq(s->slo[3].scope, SLO_SCOPE_SERVICE);
+	ck_assert_str_eq(s->slo[3].name, "cartservice");
+	ck_assert_double_eq(s->slo[3].bound.limit, 2000);
+	ck_assert_int_eq(s->slo[4].scope, SLO_SCOPE_WORKLOAD);
+	ck_assert_str_eq(s->slo[4].name, "frontend-canary");
+	ck_assert_int_eq(s->slo[4].bound.metric, SLO_SUCCESS);
+	ck_assert_double_eq(s->slo[4].bound.limit, 99);
+	sc_free(s);
+	s = parse_ok("duration: 1m\n");
+	ck_assert_uint_eq(s->n_slo, 0);
+	sc_free(s);
+
+	parse_err("slo:\n  - p99: 300\n",
+	          "t.yaml:2: slo[0].p99: \"300\" needs a unit: us, ms or s");
+	parse_err("slo:\n  - {p99: 1s}\n  - errors: 1\n",
+	          "t.yaml:3: slo[1].errors: \"1\" is not a percentage (write "
+	          "it with %: 1%)");
+	parse_err("slo:\n  - p98: 1s\n",
+	          "t.yaml:2: slo[0]: unknown key \"p98\" (route, service, "
+	          "workload, p50, p95, p99, max, mean, errors, success)");
+	parse_err("slo:\n  - route: GET /\n",
+	          "t.yaml:2: slo[0]: needs an objective (p50, p95, p99, max, "
+	          "mean, errors, success)");
+	parse_err("slo:\n  - {route: GET /, service: frontend, p99: 1s}\n",
+	          "t.yaml:2: slo[0]: one scope per entry (route and service)");
+	parse_err("slo:\n  - {route: /cart, p99: 1s}\n",
+	          "t.yaml:2: slo[0].route: \"/cart\" is not METHOD /path "
+	          "(\"GET /\", \"GET /product/[id]\", ...)");
+	parse_err("slo:\n  - {success: 101%}\n",
+	          "t.yaml:2: slo[0].success: \"101%\" is more than 100%");
+	parse_err("slo: {p99: 1s}\n",
+	          "t.yaml:1: slo: expected a list of {[route|service|workload], "
+	          "p99: 300ms, errors: 1%, ...}");
+}
+END_TEST
+
 START_TEST(test_missing_file)
 {
 	sc_scenario_t *s;
@@ -178,7 +238,8 @@ START_TEST(test_committed_scenarios_parse)
 {
 	const char *src = getenv("MESHSIM_SRCDIR");
 	static const char *const files[] = {"default", "cart-pod-dies", "spike",
-	                                    "ramp"};
+	                                    "ramp", "canary-frontend",
+	                                    "canary-business", "autoscale"};
 	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
 		char path[4096], err[512];
 		snprintf(path, sizeof path, "%s/scenarios/%s.yaml",
@@ -198,6 +259,7 @@ static Suite *scenario_suite(void)
 	tcase_add_test(tc, test_full);
 	tcase_add_test(tc, test_open_loop_forms);
 	tcase_add_test(tc, test_errors_name_the_place);
+	tcase_add_test(tc, test_slo);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_committed_scenarios_parse);
 	suite_add_tcase(s, tc);

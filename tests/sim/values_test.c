@@ -358,6 +358,40 @@ END_TEST
 
 /* ---- --set ---------------------------------------------------------------- */
 
+/* The charts spell out autoscaling (off) and the rolling-update bounds
+ * (Kubernetes' defaults), and the model reads them from the files. */
+START_TEST(autoscaling_and_strategy_from_the_charts)
+{
+	for (size_t i = 0; i < N_CHARTS; i++) {
+		cl_values_t *v = load(charts[i].name, NULL);
+		ck_assert_msg(v->hpa.enabled == 0, "%s", charts[i].name);
+		ck_assert_int_ge(v->hpa.max_replicas, v->hpa.min_replicas);
+		ck_assert_int_eq(v->strategy.max_surge.value, 25);
+		ck_assert_int_eq(v->strategy.max_surge.percent, 1);
+		ck_assert_int_eq(v->strategy.max_unavailable.value, 25);
+		ck_assert_int_eq(v->strategy.max_unavailable.percent, 1);
+		ck_assert_int_eq(v->strategy.recreate, 0);
+		cl_values_free(v);
+	}
+	cl_values_t *v = load("frontend", NULL);
+	ck_assert_int_eq(v->hpa.min_replicas, 1);
+	ck_assert_int_eq(v->hpa.max_replicas, 5);
+	ck_assert_int_eq(v->hpa.target_cpu_percent, 70);
+	ck_assert_int_eq(v->hpa.scale_down_window_s, 300);
+	cl_values_free(v);
+	/* A persistentVolumeClaim forces Recreate, whatever strategy says. */
+	const char *pvc[] = {"storage.type=persistentVolumeClaim",
+	                     "strategy.type=RollingUpdate", NULL};
+	v = load("cartservice", pvc);
+	ck_assert_int_eq(v->strategy.recreate, 1);
+	cl_values_free(v);
+	const char *rec[] = {"strategy.type=Recreate", NULL};
+	v = load("currencyservice", rec);
+	ck_assert_int_eq(v->strategy.recreate, 1);
+	cl_values_free(v);
+}
+END_TEST
+
 START_TEST(set_overrides_like_helm)
 {
 	const char *ov[] = {
@@ -408,7 +442,8 @@ START_TEST(set_overrides_like_helm)
 	                                sizeof err), CL_EVALUES);
 	ck_assert_str_eq(err, "--set service.prot=1: service.prot: unknown key "
 	                      "(did you mean \"port\"?)");
-	const char *hpa[] = {"autoscaling.enabled=true", NULL};
+	const char *hpa[] = {"autoscaling.enabled=true",
+	                     "autoscaling.maxReplicas=null", NULL};
 	ck_assert_int_eq(cl_values_load(chart_path("cartservice"), hpa, &v, err,
 	                                sizeof err), CL_EVALUES);
 	ck_assert_ptr_nonnull(strstr(err, "autoscaling.maxReplicas: required"));
@@ -431,6 +466,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, quantities_exact);
 	tcase_add_test(tc, addresses_split);
 	tcase_add_test(tc, errors_name_file_line_column_and_field);
+	tcase_add_test(tc, autoscaling_and_strategy_from_the_charts);
 	tcase_add_test(tc, set_overrides_like_helm);
 	suite_add_tcase(s, tc);
 	return s;

@@ -918,6 +918,45 @@ START_TEST(profile_file_loads_and_errors_name_the_place)
 	ck_assert_int_eq(rc, VRT_EPROFILE);
 	ck_assert_msg(strstr(err, "methods.a.B/C.mean: unknown field") != NULL,
 	              "%s", err);
+
+	/* "link": the calibrated machine's one-way latency, only reported. */
+	vrt_link_t l = {0, 0};
+	ck_assert_int_eq(vrt_profile_link(NULL, &l), VRT_ENOENT);
+	f = fopen(tmp, "w");
+	fputs("{\"version\": 1, \"link\": {\"latency_us\": 12.5}}\n", f);
+	fclose(f);
+	rc = vrt_profile_load(tmp, &p, err, sizeof err);
+	ck_assert_msg(rc == 0, "%s", err);
+	ck_assert_int_eq(vrt_profile_link(p, &l), 0);
+	ck_assert_int_eq(l.latency, DES_NS(12500));
+	ck_assert_uint_eq(l.bits_per_sec, VRT_LINK_DEFAULT.bits_per_sec);
+	vrt_profile_free(p);
+	f = fopen(tmp, "w");
+	fputs("{\"version\": 1, \"default\": {\"mean_us\": 5}}\n", f);
+	fclose(f);
+	rc = vrt_profile_load(tmp, &p, err, sizeof err);
+	ck_assert_msg(rc == 0, "%s", err);
+	ck_assert_int_eq(vrt_profile_link(p, NULL), VRT_ENOENT);
+	vrt_profile_free(p);
+	f = fopen(tmp, "w");
+	fputs("{\"version\": 1,\n \"link\": {\"latency_us\": 3, \"bw\": 1}}\n", f);
+	fclose(f);
+	rc = vrt_profile_load(tmp, &p, err, sizeof err);
+	ck_assert_int_eq(rc, VRT_EPROFILE);
+	ck_assert_msg(strstr(err, "vrt_test_profile.json:2:") != NULL, "%s", err);
+	ck_assert_msg(strstr(err, "link.bw: unknown field") != NULL, "%s", err);
+	f = fopen(tmp, "w");
+	fputs("{\"version\": 1, \"link\": {\"latency_us\": -1}}\n", f);
+	fclose(f);
+	rc = vrt_profile_load(tmp, &p, err, sizeof err);
+	ck_assert_int_eq(rc, VRT_EPROFILE);
+	ck_assert_msg(strstr(err, "link.latency_us: must be from 0") != NULL, "%s", err);
+	f = fopen(tmp, "w");
+	fputs("{\"version\": 1, \"lnk\": {\"latency_us\": 1}}\n", f);
+	fclose(f);
+	rc = vrt_profile_load(tmp, &p, err, sizeof err);
+	ck_assert_int_eq(rc, VRT_EPROFILE);
+	ck_assert_msg(strstr(err, "lnk: unknown field") != NULL, "%s", err);
 	remove(tmp);
 }
 END_TEST

@@ -64,4 +64,8 @@ spec:
 ---
 {{ include "common.deployment" (dict "root" . "track" "canary") }}
 {{- end }}
+{{- if $v.autoscaling.enabled }}
+---
+{{ include "common.hpa" . }}
+{{- end }}
 {{- end -}}

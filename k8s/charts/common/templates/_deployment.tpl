@@ -17,11 +17,25 @@ metadata:
     {{- include "common.labels" $root | nindent 4 }}
     version: {{ .track }}
 spec:
-  replicas: {{ if $canary }}{{ $v.canary.replicaCount }}{{ else }}{{ $v.replicaCount }}{{ end }}
+  {{- if $canary }}
+  replicas: {{ $v.canary.replicaCount }}
+  {{- else if not $v.autoscaling.enabled }}
+  replicas: {{ $v.replicaCount }}
+  {{- end }}
   {{- if and $v.storage.enabled (eq $v.storage.type "persistentVolumeClaim") }}
   strategy:
     # One ReadWriteOnce volume: the old pod must let go before the new one mounts it.
     type: Recreate
+  {{- else if eq ($v.strategy.type | default "RollingUpdate") "Recreate" }}
+  strategy:
+    type: Recreate
+  {{- else }}
+  strategy:
+    type: RollingUpdate
+    {{- with $v.strategy.rollingUpdate }}
+    rollingUpdate:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
   {{- end }}
   selector:
     matchLabels:

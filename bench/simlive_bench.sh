@@ -1,0 +1,197 @@
+#!/bin/bash
+# simlive_bench.sh BUILDDIR SRCDIR -- the body of `make bench-simlive`
+# (never run by `make check`).
+#
+# The virtual-versus-live check: the same closed-loop load on the live shop
+# and in the simulator, and how far apart their latencies are.
+#
+#   1. The load: BENCH_USERS virtual users of the load generator (upstream's
+#      Locust task mix and 1-10 s think times; the same code, services/
+#      loadgenerator, drives both), started at BENCH_SPAWN_RATE per second,
+#      for BENCH_SECONDS seconds.
+#   2. Live: `meshsim up --users 0` on its own loopback net (127.0.13.x, the
+#      frontend on 127.0.0.1:BENCH_PORT), state on /dev/shm (as `meshsim
+#      run` keeps its volumes), then the `loadgenerator` program with that
+#      load; its --json has each route's median and 99th percentile.
+#   3. Virtual: `meshsim run --users N --spawn-rate R --duration D` with the
+#      cost profile (BENCH_PROFILE, default data/cost-profile.json, as
+#      measured by `meshsim calibrate`), its loopback link (`--link
+#      profile`), and every chart's CPU limit set to one core: on the live
+#      machine each service is one single-threaded process with no limit.
+#   4. The table: p50 and p99 of GET / and POST /cart/checkout, live and
+#      virtual, the ratio virtual/live, and whether it is within 25 %.
+#
+# Writes SRCDIR/bench/results/simlive-latest.md and replaces the generated
+# part of BENCHMARKS.md's sim-vs-live section (unless BENCH_NO_DOC=1).
+#
+# Environment:
+#   BENCH_USERS       users (default 300: about 55 requests/s)
+#   BENCH_SPAWN_RATE  users started per second (default 50)
+#   BENCH_SECONDS     seconds of load (default 60)
+#   BENCH_PROFILE     cost profile (default SRCDIR/data/cost-profile.json)
+#   BENCH_LINK        meshsim run --link value (default "profile")
+#   BENCH_PORT        the live frontend's port on 127.0.0.1 (default 18113)
+#   BENCH_NET         the live shop's loopback /24 (default 127.0.13)
+#   BENCH_RESULTS     results directory (default SRCDIR/bench/results)
+#   BENCH_NO_DOC=1    do not touch BENCHMARKS.md
+#   BENCH_KEEP=1      keep the scratch directory (logs, JSON)
+#   BENCH_ENFORCE=1   exit 1 when a figure is not within 25 %
+set -u
+
+me=simlive_bench
+say() { printf '%s: %s\n' "$me" "$*" >&2; }
+die() { say "$*"; exit 2; }
+
+builddir=$(cd "${1:-.}" && pwd) || die "no build directory ${1:-.}"
+srcdir=$(cd "${2:-$(dirname "$0")/..}" && pwd) || die "no source directory ${2:-}"
+
+USERS=${BENCH_USERS:-300}
+SPAWN=${BENCH_SPAWN_RATE:-50}
+SECS=${BENCH_SECONDS:-60}
+PROFILE=${BENCH_PROFILE:-$srcdir/data/cost-profile.json}
+LINK=${BENCH_LINK:-profile}
+PORT=${BENCH_PORT:-18113}
+NET=${BENCH_NET:-127.0.13}
+results=${BENCH_RESULTS:-$srcdir/bench/results}
+for v in USERS SECS PORT; do
+    eval "x=\$$v"
+    case $x in ''|0|*[!0-9]*) die "BENCH_$v must be a positive whole number";; esac
+done
+[ "$SECS" -le 3600 ] || die "BENCH_SECONDS is at most 3600"
+[ -r "$PROFILE" ] || die "no cost profile $PROFILE (make one with: meshsim calibrate --out FILE)"
+meshsim="$builddir/meshsim"
+loadgen="$builddir/loadgenerator"
+for b in "$meshsim" "$loadgen"; do
+    [ -x "$b" ] || die "$b is not built (make $(basename "$b"))"
+done
+command -v python3 >/dev/null || die "python3 is needed to read the JSON reports"
+
+base=/dev/shm
+[ -d "$base" ] && [ -w "$base" ] || base=${TMPDIR:-/tmp}
+scratch=$(mktemp -d "$base/simlive.XXXXXX") || die "cannot create a scratch directory"
+up_pid=
+cleanup() {
+    if [ -n "$up_pid" ] && kill -0 "$up_pid" 2>/dev/null; then
+        kill -TERM "$up_pid" 2>/dev/null
+        for _ in $(seq 1 100); do kill -0 "$up_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$up_pid" 2>/dev/null
+    fi
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then say "kept $scratch"; else rm -rf "$scratch"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+when=$(date -u '+%Y-%m-%d %H:%M UTC')
+machine="$(uname -sm), $(nproc) vCPU ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1))"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- live -----------------------------------------------------------------
+say "live: starting the shop on $NET.x (frontend 127.0.0.1:$PORT)"
+"$meshsim" up --users 0 --net "$NET" --port "$PORT" --state-dir "$scratch/shop" \
+    --grace 2 >"$scratch/up.log" 2>&1 &
+up_pid=$!
+ok=0
+for _ in $(seq 1 600); do
+    if grep -q 'services are serving' "$scratch/up.log"; then ok=1; break; fi
+    kill -0 "$up_pid" 2>/dev/null || break
+    sleep 0.1
+done
+if [ $ok != 1 ]; then
+    cat "$scratch/up.log" >&2
+    die "the live shop did not become ready within 60 s"
+fi
+say "live: $USERS users at $SPAWN/s for ${SECS}s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+"$loadgen" --frontend-addr "127.0.0.1:$PORT" --users "$USERS" --rate "$SPAWN" \
+    --duration "${SECS}s" --stats-interval 0 --max-failure-ratio 0.05 \
+    --json "$scratch/live.json" >"$scratch/live.txt" 2>&1
+lrc=$?
+load_live=$(cut -d' ' -f1-3 /proc/loadavg)
+[ -s "$scratch/live.json" ] || { cat "$scratch/live.txt" >&2; die "the load generator wrote no report (exit $lrc)"; }
+[ $lrc = 0 ] || say "live: the load generator exited $lrc (failures above 5 %?); see the table"
+kill -TERM "$up_pid"
+wait "$up_pid" 2>/dev/null
+up_pid=
+
+# ---- virtual --------------------------------------------------------------
+sets=()
+for c in productcatalogservice currencyservice shippingservice paymentservice \
+         emailservice adservice recommendationservice cartservice \
+         checkoutservice frontend business; do
+    sets+=(--set "$c.resources.limits.cpu=1000m")
+done
+say "virtual: meshsim run --users $USERS --spawn-rate $SPAWN --duration ${SECS}s --link $LINK"
+TMPDIR=$scratch "$meshsim" run --users "$USERS" --spawn-rate "$SPAWN" --duration "${SECS}s" \
+    --json --quiet --profile "$PROFILE" --link "$LINK" "${sets[@]}" \
+    >"$scratch/sim.json" 2>"$scratch/sim.err" || { cat "$scratch/sim.err" >&2; die "meshsim run failed"; }
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- the table ------------------------------------------------------------
+mkdir -p "$results"
+python3 - "$scratch/live.json" "$scratch/sim.json" "$results/simlive-latest.md" \
+    "$when" "$machine" "$USERS" "$SPAWN" "$SECS" "$PROFILE" "$LINK" \
+    "$load_before" "$load_live" "$load_after" <<'EOF'
+import json, sys
+live_p, sim_p, out_p, when, machine, users, spawn, secs, prof, link, lb, ll, la = sys.argv[1:]
+live = json.load(open(live_p))
+sim = json.load(open(sim_p))
+def lroute(method, name):
+    for r in live["routes"]:
+        if r["method"] == method and r["name"] == name:
+            return r
+    return None
+def sroute(key):
+    for r in sim["routes"]:
+        if r["route"] == key:
+            return r
+    return None
+rows, all_ok = [], True
+for method, name in (("GET", "/"), ("POST", "/cart/checkout")):
+    l, s = lroute(method, name), sroute(method + " " + name)
+    if not l or not s:
+        print("simlive_bench: no %s %s in %s" % (method, name,
+              "the live report" if not l else "the simulator's report"), file=sys.stderr)
+        sys.exit(2)
+    for q, lk, sk in (("p50", "median_ms", "p50_ms"), ("p99", "p99_ms", "p99_ms")):
+        lv, sv = l[lk], s[sk]
+        ratio = sv / lv if lv > 0 else float("inf")
+        ok = abs(ratio - 1) <= 0.25
+        all_ok &= ok
+        rows.append((method + " " + name, q, lv, sv, ratio, ok, l["requests"], s["requests"]))
+tot_l, tot_s = live["total"], sim["total"]
+lines = []
+lines.append("Measured %s on %s; load average %s before, %s after the live run, %s after the simulation." % (when, machine, lb, ll, la))
+lines.append("")
+lines.append("Load: %s users of the load generator (Locust mix, 1-10 s think time), %s started per second, %s s. "
+             "Live: %d requests (%.1f req/s), %d failures. Virtual: %d requests (%.1f req/s), %d errors. "
+             "Profile: `%s`, `--link %s`, every chart's CPU limit 1000m." % (
+             users, spawn, secs, tot_l["requests"], tot_l["rps"], tot_l["failures"],
+             tot_s["requests"], tot_s["rps"], tot_s["errors"], prof.split("/")[-1] if "/" in prof else prof, link))
+lines.append("")
+lines.append("| route | quantile | live ms | virtual ms | virtual/live | within 25 % | samples live / virtual |")
+lines.append("|---|---|---:|---:|---:|---|---:|")
+for r in rows:
+    lines.append("| %s | %s | %.2f | %.2f | %.2f | %s | %d / %d |" % (r[0], r[1], r[2], r[3], r[4], "yes" if r[5] else "**no**", r[6], r[7]))
+text = "\n".join(lines) + "\n"
+open(out_p, "w").write(text)
+print(text)
+sys.exit(0 if all_ok else 3)
+EOF
+prc=$?
+[ $prc = 2 ] && exit 2
+if [ "${BENCH_NO_DOC:-0}" != 1 ] && [ -w "$srcdir/BENCHMARKS.md" ]; then
+    python3 - "$srcdir/BENCHMARKS.md" "$results/simlive-latest.md" <<'EOF'
+import sys
+doc_p, res_p = sys.argv[1:]
+doc = open(doc_p).read()
+begin, end = "<!-- simlive:begin (generated by bench/simlive_bench.sh) -->", "<!-- simlive:end -->"
+if begin in doc and end in doc:
+    head, rest = doc.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    open(doc_p, "w").write(head + begin + "\n" + open(res_p).read() + end + tail)
+EOF
+fi
+if [ $prc = 3 ]; then
+    say "not every figure is within 25 % (see the table)"
+    [ "${BENCH_ENFORCE:-0}" = 1 ] && exit 1
+fi
+exit 0

@@ -1,0 +1,100 @@
+#!/bin/sh
+# `meshsim calibrate` end to end, on two leaf services (about 10 s):
+# the profile it writes loads in `meshsim run` (with its link; --link's
+# errors), has every
+# method of the measured services with a positive mean, and says how it was
+# made; bad usage is exit 2; a missing program and a taken port are exit 1
+# with the culprit named; SIGINT stops it with nothing left running.
+set -u
+B=${MESHSIM_BUILDDIR:-.}
+B=$(cd "$B" && pwd)
+NET=127.0.11
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"; [ -n "${lpid:-}" ] && kill "$lpid" 2>/dev/null' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+# Service processes started from this build directory still alive (the
+# supervisor runs each by its full path).
+leftovers() { pgrep -f "^$B/(currencyservice|shippingservice)" ; }
+
+leftovers >/dev/null && fail "service processes of $B already running: $(leftovers)"
+
+"$B/meshsim" calibrate --services currencyservice,shippingservice --calls 30 --rounds 2 \
+  --warmup 5 --net $NET --out "$tmp/p.json" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc = 0 ] || fail "exit $rc: $(cat "$tmp/err")"
+[ -s "$tmp/out" ] && fail "wrote to stdout: $(cat "$tmp/out")"
+grep -q 'measuring currencyservice' "$tmp/err" || fail "no progress: $(cat "$tmp/err")"
+python3 - "$tmp/p.json" <<'PY' || fail "bad profile: $(cat "$tmp/p.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["version"] == 1
+assert "meshsim calibrate --services" in d["comment"], "comment lacks the command"
+assert "load average" in d["comment"], "comment lacks the machine's load"
+m = d["methods"]
+want = ["grpc.health.v1.Health/Check",
+        "hipstershop.CurrencyService/Convert",
+        "hipstershop.CurrencyService/GetSupportedCurrencies",
+        "hipstershop.ShippingService/GetQuote",
+        "hipstershop.ShippingService/ShipOrder"]
+assert sorted(m) == sorted(want), sorted(m)
+for k in want:
+    assert m[k]["mean_us"] > 0 and m[k]["sd_us"] >= 0, (k, m[k])
+    assert m[k]["mean_us"] < 100000, (k, m[k])  # 0.1 s per call: not a measurement
+assert d["link"]["latency_us"] >= 0, d["link"]
+assert d["default"]["mean_us"] > 0
+PY
+leftovers >/dev/null && fail "left running: $(leftovers)"
+"$B/meshsim" run --profile "$tmp/p.json" --link profile --duration 10s --rate 5 \
+  --quiet >"$tmp/run" 2>"$tmp/err" || fail "meshsim run with the profile: $(cat "$tmp/err")"
+grep -q 'GET /' "$tmp/run" || fail "no report: $(cat "$tmp/run")"
+# --link: the profile's must exist; a latency must be a duration.
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); del d["link"]; json.dump(d, open(sys.argv[2], "w"))' \
+  "$tmp/p.json" "$tmp/nolink.json"
+"$B/meshsim" run --profile "$tmp/nolink.json" --link profile --duration 1s --quiet \
+  >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 1 ] && grep -q 'nolink.json has no "link"' "$tmp/err" || fail "--link profile without one: exit $rc: $(cat "$tmp/err")"
+"$B/meshsim" run --link fast --duration 1s --quiet >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q "\-\-link: 'fast'" "$tmp/err" || fail "--link fast: exit $rc: $(cat "$tmp/err")"
+
+# Usage: exit 2, the culprit named.
+"$B/meshsim" calibrate --calls 0 >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q -- "--calls: '0'" "$tmp/err" || fail "--calls 0: exit $rc: $(cat "$tmp/err")"
+"$B/meshsim" calibrate --services nosuchservice >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q "no service 'nosuchservice'" "$tmp/err" || fail "--services: exit $rc: $(cat "$tmp/err")"
+"$B/meshsim" calibrate --net 10.0.0 >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] || fail "--net 10.0.0: exit $rc"
+
+# A missing program: exit 1, its path named, nothing started.
+"$B/meshsim" calibrate --services currencyservice --bin-dir "$tmp" --out "$tmp/x.json" \
+  >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 1 ] && grep -q "$tmp/currencyservice" "$tmp/err" || fail "missing binary: exit $rc: $(cat "$tmp/err")"
+[ -e "$tmp/x.json" ] && [ -s "$tmp/x.json" ] && fail "wrote a profile after failing"
+
+# A taken port: currencyservice gets $NET.11:7000; hold it first.
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 7000)); s.listen(1); print("ok", flush=True); time.sleep(60)
+' "$NET.11" >"$tmp/hold" 2>&1 &
+lpid=$!
+for _ in $(seq 1 100); do grep -q ok "$tmp/hold" && break; sleep 0.1; done
+grep -q ok "$tmp/hold" || fail "cannot hold $NET.11:7000: $(cat "$tmp/hold")"
+"$B/meshsim" calibrate --services currencyservice --calls 10 --net $NET --out "$tmp/y.json" \
+  >/dev/null 2>"$tmp/err"; rc=$?
+kill "$lpid"; lpid=
+[ $rc = 1 ] && grep -q "currencyservice stopped" "$tmp/err" ||
+  fail "port taken: exit $rc: $(cat "$tmp/err")"
+grep -qi "address already in use\|bind" "$tmp/err" || fail "port taken: no reason shown: $(cat "$tmp/err")"
+leftovers >/dev/null && fail "left running after a failure: $(leftovers)"
+
+# SIGINT while measuring: exit 1, every service stopped, no profile.
+"$B/meshsim" calibrate --services currencyservice --calls 1000000 --net $NET \
+  --out "$tmp/z.json" >/dev/null 2>"$tmp/err" &
+cpid=$!
+for _ in $(seq 1 100); do grep -q 'measuring currencyservice' "$tmp/err" && break; sleep 0.1; done
+grep -q 'measuring currencyservice' "$tmp/err" || { kill "$cpid"; fail "never measured: $(cat "$tmp/err")"; }
+kill -INT "$cpid"
+wait "$cpid"; rc=$?
+[ $rc = 1 ] && grep -q interrupted "$tmp/err" || fail "SIGINT: exit $rc: $(cat "$tmp/err")"
+[ -s "$tmp/z.json" ] && fail "wrote a profile after SIGINT"
+leftovers >/dev/null && fail "left running after SIGINT: $(leftovers)"
+echo "ok"

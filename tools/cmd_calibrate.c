@@ -1,0 +1,1454 @@
+/*
+ * cmd_calibrate.c — `meshsim calibrate`: measures what one call costs the
+ * live services' processes and writes the simulator's cost profile
+ * (sim/vrt/README.md, "Cost profile").
+ *
+ * The shop runs as `meshsim up` runs it (the same specs, tools/cmd_up.c),
+ * supervised, on a private loopback net (127.0.11.x by default). Once every
+ * service is serving, each method (gRPC) and route (HTTP) is called
+ * sequentially, one call at a time, from a live client on this process's
+ * loop, in R rounds over every method: each round a few warm-up calls, then
+ * N/R measured ones; each figure is the median of its rounds (a burst of
+ * other tenants' load spoils a round, not the figure). The serving process's CPU
+ * time (the sum over its threads of /proc/PID/task/TID/schedstat's
+ * run time, in ns) is read before each call; a call's cost is the
+ * difference to the next reading, so it covers everything the process did
+ * for it: decoding, the handler, encoding, the transport, its log line, and
+ * the calls it made as a client (the downstream services are other
+ * processes). The mean is the total over the batch, less the process's idle
+ * rate (health probes every 250 ms) times the batch's wall time; the sd is
+ * the per-call readings' spread. One call at a time is what the shop sees
+ * at the loads we compare with (a few dozen requests per second): no
+ * batching of syscalls between calls.
+ *
+ * The loopback link: for every call to a leaf (a server that calls nobody)
+ * the wall time, less the server's and this client's CPU for it, halved, is
+ * one hop's one-way transit. The profile's "link" is the mean over the gRPC
+ * leaf calls (a chain of n calls waits n times the mean; the median is 0 on
+ * a 2-vCPU VM, where the waits are rare, long scheduling delays): the
+ * latency the simulator's link should have to match this machine (`meshsim
+ * run --link profile`).
+ *
+ * Not measured: business's POST /business (a seller's upload: rare, and it
+ * creates listings). Processes are not pinned; a SIGKILL of calibrate itself
+ * leaves the services running (the supervisor has no parent-death signal).
+ *
+ * Every load loop is bounded: N calls per probe, a timeout per call, and
+ * --timeout for the whole run. Children are stopped (SIGTERM, then SIGKILL)
+ * on every exit path, including SIGINT/SIGTERM.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "demo.pb-c.h"
+#include "health.pb-c.h"
+#include "live/live.h"
+#include "loadgenerator/loadgen.h"
+#include "loadgenerator/loadgen_fake.h"
+#include "meshsim.h"
+#include "supervisor.h"
+
+/* protobuf-c's string fields are char *; ours are literals. */
+#define STR(s) ((char *)(uintptr_t)(s))
+
+#define CAL_WARMUP 20          /* unmeasured calls per probe */
+#define CAL_CALL_TIMEOUT (5 * RT_SEC)
+#define CAL_SETTLE_MS 30       /* after a batch, before the last reading */
+#define CAL_IDLE_MS 1000       /* idle-rate window, once per run */
+
+typedef struct cal cal_t;
+
+/* One thing to measure: a gRPC method or an HTTP route of one process. */
+typedef struct probe {
+	const char *proc; /* the supervised process: "currencyservice" */
+	const char *key;  /* the profile's key */
+	/* Sends call |i| (0 .. warmup + n - 1). 0, or -1 (errno). */
+	int (*send)(cal_t *c, size_t i);
+	/* 1: a leaf (the server calls nobody): each call is one hop, and its
+	 * wall time less both ends' CPU is the hop's transit */
+	int link;
+} probe_t;
+
+typedef struct result {
+	const probe_t *probe;
+	double mean_us, sd_us;
+	int has_link;   /* link_us is this probe's one-way transit: the mean */
+	double link_us; /* of (wall - client CPU - server CPU) / 2, >= 0 */
+	double wall_p50_us; /* the median call's wall time, seen by the client */
+	size_t n;
+} result_t;
+
+struct cal {
+	uv_loop_t *loop;
+	sup_t *sup;
+	rt_t *cli;
+	uv_signal_t sigint, sigterm;
+	uv_timer_t timer, overall;
+	/* options */
+	const char *out;
+	size_t calls, warmup;
+	size_t rounds, batch; /* calls = rounds x batch measured calls */
+	int quiet;
+	double timeout_s, ready_timeout_s;
+	char cmdline[512];
+	/* the run */
+	const probe_t **probes;
+	size_t n_probes, cur;
+	size_t i;               /* call index in the current probe */
+	int phase;              /* 0 idle-rate, 1 warm-up, 2 measuring, 3 settle */
+	double *idle_rate;      /* ns of CPU per ns of wall, per shop entry */
+	uint64_t *idle_cpu0;
+	uint64_t idle_wall0;
+	uint64_t cpu_start, cpu_prev, wall_start, call_wall0, call_cli0;
+	double *samples, *lsamples, *walls;
+	size_t n_samples, n_lsamples;
+	double hop_sum, hop_http_sum; /* one-way transits of the leaf calls, ns */
+	size_t hop_n, hop_http_n;
+	result_t *results;    /* one per probe: the medians over the rounds */
+	result_t *by_round;   /* [probe * rounds + round] */
+	size_t n_results, round;
+	int inflight; /* a call of the current probe is under way */
+	int started, stopping, failed, measured;
+	char year[8];
+	char form[1024];
+};
+
+
+static void say(cal_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(cal_t *c, const char *fmt, ...)
+{
+	if (c->quiet)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("meshsim calibrate: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* ---- CPU time of a process ------------------------------------------- */
+
+/* The CPU time of every thread of |pid| in ns: the first field of
+ * /proc/PID/task/TID/schedstat (exact, unlike the tick-based /proc/PID/stat).
+ * 0, or -1 when the process is gone or schedstat is unavailable. */
+static int proc_cpu_ns(int pid, uint64_t *ns)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task", pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	uint64_t sum = 0;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char p[96];
+		snprintf(p, sizeof p, "/proc/%d/task/%.16s/schedstat", pid, e->d_name);
+		FILE *f = fopen(p, "r");
+		if (!f)
+			continue; /* a thread that just ended */
+		unsigned long long run = 0;
+		if (fscanf(f, "%llu", &run) == 1) {
+			sum += run;
+			n++;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	if (n == 0)
+		return -1;
+	*ns = sum;
+	return 0;
+}
+
+static uint64_t wall_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static uint64_t self_cpu_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* ---- the shop -------------------------------------------------------- */
+
+static size_t shop_index(const char *name)
+{
+	for (size_t i = 0; i < MSIM_SHOP_LEN; i++)
+		if (!strcmp(msim_shop[i].name, name))
+			return i;
+	return (size_t)-1;
+}
+
+static sup_proc_t *find_proc(cal_t *c, const char *name)
+{
+	for (size_t i = 0; i < sup_count(c->sup); i++)
+		if (!strcmp(sup_proc_name(sup_proc(c->sup, i)), name))
+			return sup_proc(c->sup, i);
+	return NULL;
+}
+
+static const char *addr_of(cal_t *c, const char *name)
+{
+	sup_proc_t *p = find_proc(c, name);
+	return p ? sup_proc_addr(p) : "";
+}
+
+/* ---- the calls ------------------------------------------------------- */
+
+static void next_step(cal_t *c);
+static void fail_run(cal_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void grpc_done(void *user, rt_status_t st, const char *msg,
+                      ProtobufCMessage *resp)
+{
+	cal_t *c = user;
+	rt_msg_free(resp);
+	if (c->stopping)
+		return;
+	if (st != RT_OK) {
+		fail_run(c, "%s: call %zu failed: %s: %s", c->probes[c->cur]->key,
+		         c->i, rt_status_name(st), msg);
+		return;
+	}
+	next_step(c);
+}
+
+static void http_done(void *user, rt_status_t st, const char *msg,
+                      const rt_http_response_t *resp)
+{
+	cal_t *c = user;
+	if (c->stopping)
+		return;
+	if (st != RT_OK) {
+		fail_run(c, "%s: call %zu failed: %s: %s", c->probes[c->cur]->key,
+		         c->i, rt_status_name(st), msg);
+		return;
+	}
+	if (resp->status >= 400) {
+		fail_run(c, "%s: call %zu answered HTTP %d: %.*s",
+		         c->probes[c->cur]->key, c->i, resp->status,
+		         (int)(resp->body_len > 200 ? 200 : resp->body_len),
+		         (const char *)resp->body);
+		return;
+	}
+	next_step(c);
+}
+
+static int grpc(cal_t *c, const char *proc, const char *svc, const char *method,
+                const ProtobufCMessage *req, const ProtobufCMessageDescriptor *out)
+{
+	rt_invoke_opts_t o = {.timeout = CAL_CALL_TIMEOUT};
+	return rt_invoke(c->cli, addr_of(c, proc), svc, method, req, out, &o,
+	                 grpc_done, c) ? 0 : -1;
+}
+
+/* Session |i| of the frontend's probes: the same i is the same shopper in
+ * every probe, so POST /cart fills the cart GET /cart shows and
+ * POST /cart/checkout buys. */
+static int http(cal_t *c, const char *proc, const char *method,
+                const char *target, size_t i, const char *body)
+{
+	char cookie[160];
+	snprintf(cookie, sizeof cookie,
+	         "shop_session-id=0ca1b0a7-0000-4000-8000-%012zx; shop_currency=%s",
+	         i, loadgen_currencies[i % 6]);
+	rt_http_header_t h[3];
+	size_t n = 0;
+	h[n++] = (rt_http_header_t){"Cookie", cookie};
+	h[n++] = (rt_http_header_t){"Accept", "text/html,*/*"};
+	if (body)
+		h[n++] = (rt_http_header_t){"Content-Type",
+		                            "application/x-www-form-urlencoded"};
+	rt_invoke_opts_t o = {.timeout = CAL_CALL_TIMEOUT};
+	return rt_http_invoke(c->cli, addr_of(c, proc), method, target, h, n, body,
+	                      body ? strlen(body) : 0, &o, http_done, c) ? 0 : -1;
+}
+
+static const char *product(size_t i) { return loadgen_products[i % 9]; }
+
+static void user_id(char *buf, size_t size, size_t i)
+{
+	snprintf(buf, size, "calibrate-user-%zu", i);
+}
+
+static Hipstershop__Address *address(Hipstershop__Address *a)
+{
+	hipstershop__address__init(a);
+	a->street_address = STR("1600 Amphitheatre Parkway");
+	a->city = STR("Mountain View");
+	a->state = STR("CA");
+	a->country = STR("United States");
+	a->zip_code = 94043;
+	return a;
+}
+
+static Hipstershop__CreditCardInfo *card(cal_t *c, Hipstershop__CreditCardInfo *k)
+{
+	hipstershop__credit_card_info__init(k);
+	k->credit_card_number = STR("4432801561520454");
+	k->credit_card_cvv = 672;
+	k->credit_card_expiration_year = atoi(c->year) + 2;
+	k->credit_card_expiration_month = 1;
+	return k;
+}
+
+static int s_health(cal_t *c, size_t i)
+{
+	(void)i;
+	Grpc__Health__V1__HealthCheckRequest r = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+	r.service = STR("");
+	return grpc(c, "currencyservice", "grpc.health.v1.Health", "Check",
+	            &r.base, &grpc__health__v1__health_check_response__descriptor);
+}
+
+static int s_convert(cal_t *c, size_t i)
+{
+	Hipstershop__Money m = HIPSTERSHOP__MONEY__INIT;
+	m.currency_code = STR("USD");
+	m.units = 10 + (int64_t)(i % 90);
+	m.nanos = 990000000;
+	Hipstershop__CurrencyConversionRequest r = HIPSTERSHOP__CURRENCY_CONVERSION_REQUEST__INIT;
+	r.from = &m;
+	r.to_code = (char *)loadgen_currencies[i % 6];
+	return grpc(c, "currencyservice", "hipstershop.CurrencyService", "Convert",
+	            &r.base, &hipstershop__money__descriptor);
+}
+
+static int s_currencies(cal_t *c, size_t i)
+{
+	(void)i;
+	Hipstershop__Empty r = HIPSTERSHOP__EMPTY__INIT;
+	return grpc(c, "currencyservice", "hipstershop.CurrencyService",
+	            "GetSupportedCurrencies", &r.base,
+	            &hipstershop__get_supported_currencies_response__descriptor);
+}
+
+static int s_list_products(cal_t *c, size_t i)
+{
+	(void)i;
+	Hipstershop__Empty r = HIPSTERSHOP__EMPTY__INIT;
+	return grpc(c, "productcatalogservice", "hipstershop.ProductCatalogService",
+	            "ListProducts", &r.base, &hipstershop__list_products_response__descriptor);
+}
+
+static int s_get_product(cal_t *c, size_t i)
+{
+	Hipstershop__GetProductRequest r = HIPSTERSHOP__GET_PRODUCT_REQUEST__INIT;
+	r.id = (char *)product(i);
+	return grpc(c, "productcatalogservice", "hipstershop.ProductCatalogService",
+	            "GetProduct", &r.base, &hipstershop__product__descriptor);
+}
+
+static int s_search(cal_t *c, size_t i)
+{
+	static const char *const q[] = {"kitchen", "vintage", "glass", "watch"};
+	Hipstershop__SearchProductsRequest r = HIPSTERSHOP__SEARCH_PRODUCTS_REQUEST__INIT;
+	r.query = (char *)q[i % 4];
+	return grpc(c, "productcatalogservice", "hipstershop.ProductCatalogService",
+	            "SearchProducts", &r.base, &hipstershop__search_products_response__descriptor);
+}
+
+static int shipping(cal_t *c, size_t i, const char *method,
+                    const ProtobufCMessageDescriptor *out)
+{
+	Hipstershop__Address a;
+	Hipstershop__CartItem it = HIPSTERSHOP__CART_ITEM__INIT;
+	it.product_id = (char *)product(i);
+	it.quantity = 1 + (int32_t)(i % 3);
+	Hipstershop__CartItem *items[1] = {&it};
+	/* GetQuoteRequest and ShipOrderRequest have the same fields. */
+	Hipstershop__GetQuoteRequest q = HIPSTERSHOP__GET_QUOTE_REQUEST__INIT;
+	Hipstershop__ShipOrderRequest s = HIPSTERSHOP__SHIP_ORDER_REQUEST__INIT;
+	q.address = address(&a);
+	s.address = q.address;
+	q.n_items = s.n_items = 1;
+	q.items = items;
+	s.items = items;
+	return grpc(c, "shippingservice", "hipstershop.ShippingService", method,
+	            !strcmp(method, "GetQuote") ? &q.base : &s.base, out);
+}
+
+static int s_quote(cal_t *c, size_t i)
+{
+	return shipping(c, i, "GetQuote", &hipstershop__get_quote_response__descriptor);
+}
+
+static int s_ship(cal_t *c, size_t i)
+{
+	return shipping(c, i, "ShipOrder", &hipstershop__ship_order_response__descriptor);
+}
+
+static int s_charge(cal_t *c, size_t i)
+{
+	Hipstershop__Money m = HIPSTERSHOP__MONEY__INIT;
+	m.currency_code = STR("USD");
+	m.units = 20 + (int64_t)(i % 50);
+	Hipstershop__CreditCardInfo k;
+	Hipstershop__ChargeRequest r = HIPSTERSHOP__CHARGE_REQUEST__INIT;
+	r.amount = &m;
+	r.credit_card = card(c, &k);
+	return grpc(c, "paymentservice", "hipstershop.PaymentService", "Charge",
+	            &r.base, &hipstershop__charge_response__descriptor);
+}
+
+static int s_confirm(cal_t *c, size_t i)
+{
+	char oid[64];
+	snprintf(oid, sizeof oid, "calibrate-order-%zu", i);
+	Hipstershop__Address a;
+	Hipstershop__Money cost = HIPSTERSHOP__MONEY__INIT, ship = HIPSTERSHOP__MONEY__INIT;
+	cost.currency_code = STR("USD");
+	ship.currency_code = STR("USD");
+	cost.units = 19;
+	ship.units = 8;
+	Hipstershop__CartItem it = HIPSTERSHOP__CART_ITEM__INIT;
+	it.product_id = (char *)product(i);
+	it.quantity = 1;
+	Hipstershop__OrderItem oi = HIPSTERSHOP__ORDER_ITEM__INIT;
+	oi.item = &it;
+	oi.cost = &cost;
+	Hipstershop__OrderItem *items[1] = {&oi};
+	Hipstershop__OrderResult o = HIPSTERSHOP__ORDER_RESULT__INIT;
+	o.order_id = oid;
+	o.shipping_tracking_id = STR("CA-123-456");
+	o.shipping_cost = &ship;
+	o.shipping_address = address(&a);
+	o.n_items = 1;
+	o.items = items;
+	Hipstershop__SendOrderConfirmationRequest r =
+	    HIPSTERSHOP__SEND_ORDER_CONFIRMATION_REQUEST__INIT;
+	r.email = STR("someone@example.com");
+	r.order = &o;
+	return grpc(c, "emailservice", "hipstershop.EmailService",
+	            "SendOrderConfirmation", &r.base, &hipstershop__empty__descriptor);
+}
+
+static int s_verify(cal_t *c, size_t i)
+{
+	Hipstershop__SendVerificationRequest r = HIPSTERSHOP__SEND_VERIFICATION_REQUEST__INIT;
+	r.email = STR("seller@example.com");
+	r.product_name = (char *)product(i);
+	r.price = 12.5f;
+	return grpc(c, "emailservice", "hipstershop.EmailService",
+	            "SendVerificationEmail", &r.base,
+	            &hipstershop__send_verification_response__descriptor);
+}
+
+static int s_ads(cal_t *c, size_t i)
+{
+	static const char *const keys[] = {"kitchen", "accessories", "clothing", "footwear"};
+	Hipstershop__AdRequest r = HIPSTERSHOP__AD_REQUEST__INIT;
+	char *k[1] = {STR(keys[i % 4])};
+	r.n_context_keys = 1;
+	r.context_keys = k;
+	return grpc(c, "adservice", "hipstershop.AdService", "GetAds", &r.base,
+	            &hipstershop__ad_response__descriptor);
+}
+
+static int s_recommend(cal_t *c, size_t i)
+{
+	char uid[48];
+	user_id(uid, sizeof uid, i);
+	char *ids[1] = {(char *)product(i)};
+	Hipstershop__ListRecommendationsRequest r =
+	    HIPSTERSHOP__LIST_RECOMMENDATIONS_REQUEST__INIT;
+	r.user_id = uid;
+	r.n_product_ids = 1;
+	r.product_ids = ids;
+	return grpc(c, "recommendationservice", "hipstershop.RecommendationService",
+	            "ListRecommendations", &r.base,
+	            &hipstershop__list_recommendations_response__descriptor);
+}
+
+static int s_add_item(cal_t *c, size_t i)
+{
+	char uid[48];
+	user_id(uid, sizeof uid, i);
+	Hipstershop__CartItem it = HIPSTERSHOP__CART_ITEM__INIT;
+	it.product_id = (char *)product(i);
+	it.quantity = 1;
+	Hipstershop__AddItemRequest r = HIPSTERSHOP__ADD_ITEM_REQUEST__INIT;
+	r.user_id = uid;
+	r.item = &it;
+	return grpc(c, "cartservice", "hipstershop.CartService", "AddItem", &r.base,
+	            &hipstershop__empty__descriptor);
+}
+
+static int s_get_cart(cal_t *c, size_t i)
+{
+	char uid[48];
+	user_id(uid, sizeof uid, i);
+	Hipstershop__GetCartRequest r = HIPSTERSHOP__GET_CART_REQUEST__INIT;
+	r.user_id = uid;
+	return grpc(c, "cartservice", "hipstershop.CartService", "GetCart", &r.base,
+	            &hipstershop__cart__descriptor);
+}
+
+static int s_empty_cart(cal_t *c, size_t i)
+{
+	char uid[48];
+	user_id(uid, sizeof uid, i);
+	Hipstershop__EmptyCartRequest r = HIPSTERSHOP__EMPTY_CART_REQUEST__INIT;
+	r.user_id = uid;
+	return grpc(c, "cartservice", "hipstershop.CartService", "EmptyCart", &r.base,
+	            &hipstershop__empty__descriptor);
+}
+
+/* After AddItem for the same users: each order has one line. */
+static int s_place_order(cal_t *c, size_t i)
+{
+	char uid[48];
+	user_id(uid, sizeof uid, i);
+	Hipstershop__Address a;
+	Hipstershop__CreditCardInfo k;
+	Hipstershop__PlaceOrderRequest r = HIPSTERSHOP__PLACE_ORDER_REQUEST__INIT;
+	r.user_id = uid;
+	r.user_currency = (char *)loadgen_currencies[i % 6];
+	r.address = address(&a);
+	r.email = STR("someone@example.com");
+	r.credit_card = card(c, &k);
+	return grpc(c, "checkoutservice", "hipstershop.CheckoutService", "PlaceOrder",
+	            &r.base, &hipstershop__place_order_response__descriptor);
+}
+
+static int s_fe_home(cal_t *c, size_t i) { return http(c, "frontend", "GET", "/", i, NULL); }
+
+static int s_fe_product(cal_t *c, size_t i)
+{
+	char t[64];
+	snprintf(t, sizeof t, "/product/%s", product(i));
+	return http(c, "frontend", "GET", t, i, NULL);
+}
+
+static int s_fe_currency(cal_t *c, size_t i)
+{
+	char b[64];
+	snprintf(b, sizeof b, "currency_code=%s", loadgen_currencies[(i + 1) % 6]);
+	return http(c, "frontend", "POST", "/setCurrency", i, b);
+}
+
+static int s_fe_add(cal_t *c, size_t i)
+{
+	char b[96];
+	snprintf(b, sizeof b, "product_id=%s&quantity=%zu", product(i), 1 + i % 3);
+	return http(c, "frontend", "POST", "/cart", i, b);
+}
+
+static int s_fe_cart(cal_t *c, size_t i) { return http(c, "frontend", "GET", "/cart", i, NULL); }
+
+static int s_fe_checkout(cal_t *c, size_t i)
+{
+	return http(c, "frontend", "POST", "/cart/checkout", i, c->form);
+}
+
+static int s_fe_empty(cal_t *c, size_t i)
+{
+	return http(c, "frontend", "POST", "/cart/empty", i, "");
+}
+
+static int s_fe_logout(cal_t *c, size_t i) { return http(c, "frontend", "GET", "/logout", i, NULL); }
+
+static int s_fe_static(cal_t *c, size_t i)
+{
+	return http(c, "frontend", "GET", i % 2 ? "/static/styles.css" : "/static/favicon.svg", i, NULL);
+}
+
+static int s_fe_health(cal_t *c, size_t i) { return http(c, "frontend", "GET", "/_healthz", i, NULL); }
+
+static int s_biz_form(cal_t *c, size_t i) { return http(c, "business", "GET", "/business", i, NULL); }
+
+static int s_biz_api(cal_t *c, size_t i)
+{
+	return http(c, "business", "GET", "/business/api/listings", i, NULL);
+}
+
+/* In the order they run: carts are filled before they are read, bought
+ * from and emptied. Every key of the committed profile, except business's
+ * listing creation (POST /business: a seller's upload, rare and stateful). */
+static const probe_t all_probes[] = {
+    {"currencyservice", "grpc.health.v1.Health/Check", s_health, 1},
+    {"currencyservice", "hipstershop.CurrencyService/Convert", s_convert, 1},
+    {"currencyservice", "hipstershop.CurrencyService/GetSupportedCurrencies", s_currencies, 1},
+    {"productcatalogservice", "hipstershop.ProductCatalogService/ListProducts", s_list_products, 1},
+    {"productcatalogservice", "hipstershop.ProductCatalogService/GetProduct", s_get_product, 1},
+    {"productcatalogservice", "hipstershop.ProductCatalogService/SearchProducts", s_search, 1},
+    {"shippingservice", "hipstershop.ShippingService/GetQuote", s_quote, 1},
+    {"shippingservice", "hipstershop.ShippingService/ShipOrder", s_ship, 1},
+    {"paymentservice", "hipstershop.PaymentService/Charge", s_charge, 1},
+    {"emailservice", "hipstershop.EmailService/SendOrderConfirmation", s_confirm, 1},
+    {"emailservice", "hipstershop.EmailService/SendVerificationEmail", s_verify, 1},
+    {"adservice", "hipstershop.AdService/GetAds", s_ads, 1},
+    {"recommendationservice", "hipstershop.RecommendationService/ListRecommendations", s_recommend, 0},
+    {"cartservice", "hipstershop.CartService/AddItem", s_add_item, 1},
+    {"cartservice", "hipstershop.CartService/GetCart", s_get_cart, 1},
+    {"checkoutservice", "hipstershop.CheckoutService/PlaceOrder", s_place_order, 0},
+    {"cartservice", "hipstershop.CartService/EmptyCart", s_empty_cart, 1},
+    {"frontend", "frontend/HTTP GET /_healthz", s_fe_health, 1},
+    {"frontend", "frontend/HTTP POST /setCurrency", s_fe_currency, 1},
+    {"frontend", "frontend/HTTP GET /", s_fe_home, 0},
+    {"frontend", "frontend/HTTP GET /product/*", s_fe_product, 0},
+    {"frontend", "frontend/HTTP POST /cart", s_fe_add, 0},
+    {"frontend", "frontend/HTTP GET /cart", s_fe_cart, 0},
+    {"frontend", "frontend/HTTP POST /cart/checkout", s_fe_checkout, 0},
+    {"frontend", "frontend/HTTP POST /cart/empty", s_fe_empty, 0},
+    {"frontend", "frontend/HTTP GET /logout", s_fe_logout, 1},
+    {"frontend", "frontend/HTTP GET /static/*", s_fe_static, 1},
+    {"business", "business/HTTP GET /business", s_biz_form, 0},
+    {"business", "business/HTTP GET /business/api/listings", s_biz_api, 0},
+};
+#define N_ALL (sizeof all_probes / sizeof *all_probes)
+
+/* ---- the measurement ------------------------------------------------- */
+
+static int pid_of(cal_t *c, const char *name)
+{
+	sup_proc_t *p = find_proc(c, name);
+	return p ? sup_proc_pid(p) : 0;
+}
+
+static int read_cpu(cal_t *c, const char *name, uint64_t *ns)
+{
+	int pid = pid_of(c, name);
+	if (pid <= 0 || proc_cpu_ns(pid, ns) != 0) {
+		fail_run(c, "cannot read the CPU time of %s (pid %d) from "
+		            "/proc/PID/task/*/schedstat: %s",
+		         name, pid, pid <= 0 ? "not running" : strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void send_current(cal_t *c)
+{
+	const probe_t *p = c->probes[c->cur];
+	if (p->send(c, c->i) != 0)
+		fail_run(c, "%s: cannot send call %zu: %s", p->key, c->i, strerror(errno));
+}
+
+/* A measured call: its wall and client-CPU clocks start here. */
+static void start_call(cal_t *c)
+{
+	c->inflight = 1;
+	c->call_wall0 = wall_ns();
+	c->call_cli0 = self_cpu_ns();
+	send_current(c);
+}
+
+static void finish_probe(cal_t *c)
+{
+	const probe_t *p = c->probes[c->cur];
+	uint64_t end;
+	if (read_cpu(c, p->proc, &end) != 0)
+		return;
+	uint64_t wall = wall_ns() - c->wall_start;
+	size_t k = shop_index(p->proc);
+	double total = (double)(end - c->cpu_start) - c->idle_rate[k] * (double)wall;
+	/* The last call's reading is the settled one. */
+	c->samples[c->n_samples - 1] = (double)(end - c->cpu_prev);
+	double mean = total / (double)c->batch / 1e3;
+	if (mean < 0.1)
+		mean = 0.1; /* idle noise larger than the call: keep it positive */
+	double m = 0, v = 0;
+	for (size_t j = 0; j < c->n_samples; j++)
+		m += c->samples[j];
+	m /= (double)c->n_samples;
+	for (size_t j = 0; j < c->n_samples; j++)
+		v += (c->samples[j] - m) * (c->samples[j] - m);
+	double sd = c->n_samples > 1 ? sqrt(v / (double)(c->n_samples - 1)) / 1e3 : 0;
+	qsort(c->walls, c->n_samples, sizeof *c->walls, cmp_double);
+	result_t *r = &c->by_round[c->cur * c->rounds + c->round];
+	*r = (result_t){.probe = p, .mean_us = mean, .sd_us = sd, .n = c->batch,
+	                .wall_p50_us = c->walls[c->n_samples / 2] / 1e3};
+	if (p->link && c->n_lsamples > 0) {
+		/* The mean, not the median: a chain of n calls waits n times
+		 * the mean (scheduling delays on a busy machine are rare but
+		 * long, and the simulator's link is a constant). */
+		double sum = 0;
+		for (size_t j = 0; j < c->n_lsamples; j++)
+			sum += c->lsamples[j];
+		r->has_link = 1;
+		r->link_us = fmax(0, sum / (double)c->n_lsamples / 1e3);
+		if (strstr(p->key, "/HTTP ")) {
+			c->hop_http_sum += sum;
+			c->hop_http_n += c->n_lsamples;
+		} else {
+			c->hop_sum += sum;
+			c->hop_n += c->n_lsamples;
+		}
+	}
+	if (r->has_link)
+		say(c, "%-54s CPU mean %7.1f us sd %7.1f  wall p50 %7.1f us  transit %.1f us",
+		    p->key, r->mean_us, r->sd_us, r->wall_p50_us, r->link_us);
+	else
+		say(c, "%-54s CPU mean %7.1f us sd %7.1f  wall p50 %7.1f us", p->key, r->mean_us,
+		    r->sd_us, r->wall_p50_us);
+	c->cur++;
+	if (c->cur == c->n_probes && c->round + 1 < c->rounds) {
+		c->round++;
+		c->cur = 0;
+		say(c, "round %zu of %zu", c->round + 1, c->rounds);
+	}
+	c->i = 0;
+	c->phase = 1;
+	next_step(c);
+}
+
+static double median_of(double *v, size_t n)
+{
+	qsort(v, n, sizeof *v, cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Each probe's figures: the medians of its rounds' (a burst of other
+ * tenants' load spoils one round, not the result). */
+static void combine_rounds(cal_t *c)
+{
+	double m[64], sd[64], w[64], l[64];
+	size_t R = c->rounds < 64 ? c->rounds : 64;
+	for (size_t k = 0; k < c->n_probes; k++) {
+		const result_t *a = &c->by_round[k * c->rounds];
+		for (size_t j = 0; j < R; j++) {
+			m[j] = a[j].mean_us;
+			sd[j] = a[j].sd_us;
+			w[j] = a[j].wall_p50_us;
+			l[j] = a[j].link_us;
+		}
+		result_t *r = &c->results[k];
+		*r = a[0];
+		r->mean_us = median_of(m, R);
+		r->sd_us = median_of(sd, R);
+		r->wall_p50_us = median_of(w, R);
+		r->link_us = median_of(l, R);
+		r->n = c->batch * c->rounds;
+	}
+	c->n_results = c->n_probes;
+}
+
+static void timer_cb(uv_timer_t *t)
+{
+	cal_t *c = t->data;
+	if (c->stopping)
+		return;
+	if (c->phase == 0) {
+		/* The idle rate of every process. */
+		uint64_t wall = wall_ns() - c->idle_wall0;
+		for (size_t i = 0; i < sup_count(c->sup); i++) {
+			sup_proc_t *p = sup_proc(c->sup, i);
+			uint64_t now;
+			if (proc_cpu_ns(sup_proc_pid(p), &now) != 0) {
+				fail_run(c, "cannot read the CPU time of %s", sup_proc_name(p));
+				return;
+			}
+			size_t k = shop_index(sup_proc_name(p));
+			c->idle_rate[k] = (double)(now - c->idle_cpu0[k]) / (double)wall;
+			say(c, "idle: %-22s %.1f us of CPU per second", sup_proc_name(p),
+			    c->idle_rate[k] * 1e6);
+		}
+		c->phase = 1;
+		c->i = 0;
+		next_step(c);
+		return;
+	}
+	if (c->phase == 5)
+		fail_run(c, NULL);
+	else if (c->phase == 3)
+		finish_probe(c);
+	else if (c->phase == 4) {
+		/* Between warm-up and measurement: the warm-up's tail is done. */
+		const probe_t *p = c->probes[c->cur];
+		if (read_cpu(c, p->proc, &c->cpu_start) != 0)
+			return;
+		c->cpu_prev = c->cpu_start;
+		c->wall_start = wall_ns();
+		c->phase = 2;
+		c->n_samples = c->n_lsamples = 0;
+		start_call(c);
+	}
+}
+
+/* Called when the run is ready (phase 1, i = 0) and after every call. */
+static void next_step(cal_t *c)
+{
+	if (c->stopping || c->phase == 5)
+		return;
+	if (c->cur >= c->n_probes) {
+		combine_rounds(c);
+		c->measured = 1;
+		fail_run(c, NULL); /* done: stop the shop */
+		return;
+	}
+	const probe_t *p = c->probes[c->cur];
+	int ended = c->inflight;
+	c->inflight = 0;
+	if (c->phase == 1) {
+		if (ended)
+			c->i++;
+		else if (c->i == 0 &&
+		         (c->cur == 0 || strcmp(p->proc, c->probes[c->cur - 1]->proc)))
+			say(c, "measuring %s (pid %d)", p->proc, pid_of(c, p->proc));
+		if (c->i < c->warmup) {
+			c->inflight = 1;
+			send_current(c);
+			return;
+		}
+		c->phase = 4;
+		uv_timer_start(&c->timer, timer_cb, CAL_SETTLE_MS, 0);
+		return;
+	}
+	if (c->phase == 2 && ended) {
+		/* Call c->i just ended. */
+		uint64_t wall = wall_ns() - c->call_wall0;
+		uint64_t cli = self_cpu_ns() - c->call_cli0;
+		uint64_t now;
+		if (read_cpu(c, p->proc, &now) != 0)
+			return;
+		double srv = (double)(now - c->cpu_prev);
+		c->walls[c->n_samples] = (double)wall;
+		c->samples[c->n_samples++] = srv;
+		if (p->link)
+			c->lsamples[c->n_lsamples++] =
+			    ((double)wall - (double)cli - srv) / 2;
+
+		c->cpu_prev = now;
+		c->i++;
+		if (c->i >= c->warmup + c->batch) {
+			c->phase = 3;
+			uv_timer_start(&c->timer, timer_cb, CAL_SETTLE_MS, 0);
+			return;
+		}
+		start_call(c);
+	}
+}
+
+/* ---- stopping ------------------------------------------------------- */
+
+static void stopped(sup_t *s, void *user)
+{
+	(void)s;
+	cal_t *c = user;
+	uv_close((uv_handle_t *)&c->sigint, NULL);
+	uv_close((uv_handle_t *)&c->sigterm, NULL);
+	uv_close((uv_handle_t *)&c->timer, NULL);
+	uv_close((uv_handle_t *)&c->overall, NULL);
+	/* The supervisor's own client may still hold a connection (to a
+	 * process that took our port, say): sup_free() closes it, so leave
+	 * the loop now rather than wait for it. */
+	uv_stop(c->loop);
+}
+
+static void print_log_tail(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	char lines[5][512] = {{0}};
+	int n = 0;
+	while (fgets(lines[n % 5], sizeof lines[0], f))
+		n++;
+	fclose(f);
+	for (int i = n > 5 ? n - 5 : 0; i < n; i++)
+		fprintf(stderr, "    | %s", lines[i % 5]);
+}
+
+/* Stops the run: with a message (a failure) or NULL (done). The shop gets
+ * SIGTERM, then SIGKILL after the grace period; the loop then ends. */
+static void fail_run(cal_t *c, const char *fmt, ...)
+{
+	if (fmt) {
+		va_list ap;
+		va_start(ap, fmt);
+		fputs("meshsim calibrate: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		va_end(ap);
+		c->failed = 1;
+	}
+	if (c->stopping)
+		return;
+	c->stopping = 1;
+	uv_timer_stop(&c->timer);
+	uv_timer_stop(&c->overall);
+	if (c->cli) {
+		rt_live_client_free(c->cli);
+		c->cli = NULL;
+	}
+	if (!c->sup) {
+		stopped(NULL, c);
+		return;
+	}
+	say(c, "stopping the shop");
+	sup_stop(c->sup, stopped, c);
+}
+
+static void signal_cb(uv_signal_t *h, int signum)
+{
+	cal_t *c = h->data;
+	fail_run(c, "%s; stopping the shop", signum == SIGINT ? "interrupted" : "terminated");
+}
+
+static void overall_cb(uv_timer_t *t)
+{
+	cal_t *c = t->data;
+	if (!c->started) {
+		fail_run(c, "not every service became healthy within %.0f s:", c->ready_timeout_s);
+		sup_print_table(c->sup, stderr);
+		for (size_t i = 0; i < sup_count(c->sup); i++) {
+			sup_proc_t *p = sup_proc(c->sup, i);
+			if (sup_proc_state(p) != SUP_SERVING) {
+				fprintf(stderr, "  %s (last lines of %s):\n", sup_proc_name(p),
+				        sup_proc_log_path(p));
+				print_log_tail(sup_proc_log_path(p));
+			}
+		}
+	} else {
+		fail_run(c, "not done within --timeout %.0f s (at %s, call %zu)",
+		         c->timeout_s, c->cur < c->n_probes ? c->probes[c->cur]->key : "-",
+		         c->i);
+	}
+}
+
+static void on_event(sup_t *s, sup_proc_t *p, const char *what, void *user)
+{
+	cal_t *c = user;
+	if (c->stopping)
+		return;
+	if (!strcmp(what, "crashed") || !strcmp(what, "exited")) {
+		int64_t status;
+		int sig;
+		sup_proc_last_exit(p, &status, &sig);
+		fprintf(stderr, "meshsim calibrate: %s stopped (status %lld, signal %d); "
+		                "last lines of %s:\n",
+		        sup_proc_name(p), (long long)status, sig, sup_proc_log_path(p));
+		print_log_tail(sup_proc_log_path(p));
+		/* Stop from the loop, not from inside the supervisor's callback:
+		 * it arms the restart timer after telling us. */
+		c->failed = 1;
+		c->phase = 5;
+		uv_timer_stop(&c->timer);
+		uv_timer_start(&c->timer, timer_cb, 0, 0);
+		return;
+	}
+	if (!strcmp(what, "serving") && !c->started && sup_all_serving(s)) {
+		c->started = 1;
+		say(c, "all %zu services are serving; measuring the idle rate for %d ms",
+		    sup_count(s), CAL_IDLE_MS);
+		uv_timer_stop(&c->overall);
+		uv_timer_start(&c->overall, overall_cb, (uint64_t)(c->timeout_s * 1000), 0);
+		for (size_t i = 0; i < sup_count(s); i++) {
+			sup_proc_t *q = sup_proc(s, i);
+			size_t k = shop_index(sup_proc_name(q));
+			if (proc_cpu_ns(sup_proc_pid(q), &c->idle_cpu0[k]) != 0) {
+				fail_run(c, "cannot read /proc/%d/task/*/schedstat (%s): the "
+				            "kernel needs schedstats (CONFIG_SCHED_INFO)",
+				         sup_proc_pid(q), sup_proc_name(q));
+				return;
+			}
+		}
+		c->idle_wall0 = wall_ns();
+		c->phase = 0;
+		uv_timer_start(&c->timer, timer_cb, CAL_IDLE_MS, 0);
+	}
+}
+
+/* ---- the profile ----------------------------------------------------- */
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static void machine(char *buf, size_t size)
+{
+	struct utsname u;
+	char model[128] = "unknown CPU";
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	if (f) {
+		char line[256];
+		while (fgets(line, sizeof line, f))
+			if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
+				snprintf(model, sizeof model, "%s", strchr(line, ':') + 2);
+				model[strcspn(model, "\n")] = '\0';
+				break;
+			}
+		fclose(f);
+	}
+	double la[3] = {0, 0, 0};
+	if (getloadavg(la, 3) < 0)
+		la[0] = la[1] = la[2] = -1;
+	if (uname(&u) != 0)
+		snprintf(u.sysname, sizeof u.sysname, "?");
+	snprintf(buf, size, "%s %s %s, %ld CPUs (%s), load average %.2f %.2f %.2f at the end",
+	         u.sysname, u.release, u.machine, sysconf(_SC_NPROCESSORS_ONLN), model,
+	         la[0], la[1], la[2]);
+}
+
+static int round_us(double x) { return x < 1 ? 1 : (int)lround(x); }
+
+static int write_profile(cal_t *c)
+{
+	char tmp[PATH_MAX + 8];
+	FILE *f = stdout;
+	if (strcmp(c->out, "-")) {
+		snprintf(tmp, sizeof tmp, "%s.tmp", c->out);
+		f = fopen(tmp, "w");
+		if (!f) {
+			fprintf(stderr, "meshsim calibrate: cannot write %s: %s\n", tmp, strerror(errno));
+			return -1;
+		}
+	}
+	char when[64], mach[512];
+	time_t now = time(NULL);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime(&now));
+	machine(mach, sizeof mach);
+	double link = c->hop_n ? fmax(0, c->hop_sum / (double)c->hop_n / 1e3) : 0;
+	int n_link = c->hop_n > 0;
+	double means[N_ALL];
+	size_t n_means = 0;
+	for (size_t i = 0; i < c->n_results; i++) {
+		if (!strstr(c->results[i].probe->key, "/HTTP "))
+			means[n_means++] = c->results[i].mean_us;
+	}
+	char comment[4096];
+	snprintf(comment, sizeof comment,
+	         "CPU demand per served call, in microseconds of one core (sim/vrt), "
+	         "measured by `meshsim calibrate` on %s: %s. Command: %s. "
+	         "Each method or route was called %zu times in %zu rounds, one call at a "
+	         "time, after %zu warm-up calls per round, against the live shop (every service as its own "
+	         "process on loopback, supervised as by `meshsim up`); a call's cost is "
+	         "the serving process's CPU time (/proc/PID/task/*/schedstat) over it, "
+	         "including its transport, logging and the calls it makes as a client "
+	         "(the services it calls are other processes); mean = total over the "
+	         "batch less the process's idle rate, sd = the spread of the per-call "
+	         "readings; each figure is the median over the rounds. The default is the median of the gRPC methods. "
+	         "Not measured: business's POST /business (a listing upload). "
+	         "\"link\" is the loopback link measured from the calls to leaf services "
+	         "(gRPC; wall time less the server's and the client's CPU, halved; the "
+	         "mean over %zu calls, as a chain of calls adds up means; HTTP's: %.1f us): "
+	         "used only by `meshsim run --link profile`, to compare with the live "
+	         "shop on this machine; by default the simulator keeps its 200 us "
+	         "cluster hop. Other tenants' load on this machine makes these figures "
+	         "noisy: compare runs made together.",
+	         when, mach, c->cmdline, c->batch * c->rounds, c->rounds, c->warmup,
+	         c->hop_n, c->hop_http_n ? c->hop_http_sum / (double)c->hop_http_n / 1e3 : 0.0);
+	fprintf(f, "{\n  \"version\": 1,\n  \"comment\": ");
+	json_str(f, comment);
+	fprintf(f, ",\n");
+	if (n_link > 0)
+		fprintf(f, "  \"link\": {\"latency_us\": %.1f},\n", link);
+	if (n_means > 0) {
+		qsort(means, n_means, sizeof *means, cmp_double);
+		double med = means[n_means / 2];
+		fprintf(f, "  \"default\": {\"mean_us\": %d, \"sd_us\": %d},\n", round_us(med),
+		        round_us(0.4 * med));
+	} else {
+		fprintf(f, "  \"default\": {\"mean_us\": 50, \"sd_us\": 20},\n");
+	}
+	fprintf(f, "  \"methods\": {\n");
+	for (size_t i = 0; i < c->n_results; i++) {
+		const result_t *r = &c->results[i];
+		fprintf(f, "    ");
+		json_str(f, r->probe->key);
+		fprintf(f, ": {\"mean_us\": %d, \"sd_us\": %d}%s\n", round_us(r->mean_us),
+		        (int)lround(r->sd_us), i + 1 < c->n_results ? "," : "");
+	}
+	fprintf(f, "  }\n}\n");
+	if (f == stdout)
+		return fflush(f) == 0 ? 0 : -1;
+	if (fclose(f) != 0 || rename(tmp, c->out) != 0) {
+		fprintf(stderr, "meshsim calibrate: cannot write %s: %s\n", c->out, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	say(c, "wrote %s (%zu methods and routes; link %.1f us one way, the mean "
+	       "over %zu gRPC calls; HTTP's %.1f us)", c->out, c->n_results, link, c->hop_n,
+	    c->hop_http_n ? c->hop_http_sum / (double)c->hop_http_n / 1e3 : 0.0);
+	return 0;
+}
+
+/* ---- the command ----------------------------------------------------- */
+
+static int exe_dir(char *buf, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	char *slash = strrchr(buf, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	return 0;
+}
+
+static int rm_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return unlink(path);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char p[PATH_MAX];
+		snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+		struct stat st;
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			rm_tree(p);
+		else
+			unlink(p);
+	}
+	closedir(d);
+	return rmdir(path);
+}
+
+/* Marks |name| and every service it calls (transitively) in |want|. */
+static void want_closure(int *want, size_t k)
+{
+	if (want[k])
+		return;
+	want[k] = 1;
+	for (const char *const(*a)[2] = msim_shop[k].addr_env; a && (*a)[0]; a++) {
+		size_t j = shop_index((*a)[1]);
+		if (j != (size_t)-1)
+			want_closure(want, j);
+	}
+}
+
+#define USAGE(...)                                                            \
+	do {                                                                  \
+		fprintf(stderr, "meshsim calibrate: " __VA_ARGS__);          \
+		fprintf(stderr, " (see meshsim calibrate --help)\n");         \
+		return 2;                                                     \
+	} while (0)
+
+static int calibrate_exec(int argc, char **argv)
+{
+	cal_t c = {.out = "cost-profile.json", .calls = 1000, .warmup = CAL_WARMUP,
+	           .timeout_s = 600, .ready_timeout_s = 30, .rounds = 5};
+	const char *net = "127.0.11", *bin_dir = NULL, *only = NULL;
+	int keep = 0;
+	size_t len = 0;
+	len += (size_t)snprintf(c.cmdline, sizeof c.cmdline, "meshsim");
+	for (int i = 0; i < argc && len < sizeof c.cmdline; i++)
+		len += (size_t)snprintf(c.cmdline + len, sizeof c.cmdline - len, " %s", argv[i]);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+			c.quiet = 1;
+			continue;
+		}
+		if (!strcmp(a, "--keep-state")) {
+			keep = 1;
+			continue;
+		}
+		if (!v)
+			USAGE("unknown or incomplete option '%s'", a);
+		i++;
+		if (!strcmp(a, "--out")) {
+			c.out = v;
+		} else if (!strcmp(a, "--rounds")) {
+			char *end;
+			long n = strtol(v, &end, 10);
+			if (*end || end == v || n < 1 || n > 64)
+				USAGE("--rounds: '%s' is not a whole number from 1 to 64", v);
+			c.rounds = (size_t)n;
+		} else if (!strcmp(a, "--calls") || !strcmp(a, "--warmup")) {
+			char *end;
+			long n = strtol(v, &end, 10);
+			long min = !strcmp(a, "--calls") ? 2 : 0;
+			if (*end || end == v || n < min || n > 1000000)
+				USAGE("%s: '%s' is not a whole number from %ld to 1000000", a, v, min);
+			if (!strcmp(a, "--calls"))
+				c.calls = (size_t)n;
+			else
+				c.warmup = (size_t)n;
+		} else if (!strcmp(a, "--timeout") || !strcmp(a, "--ready-timeout")) {
+			char *end;
+			double s = strtod(v, &end);
+			if (*end || end == v || !(s > 0) || s > 86400)
+				USAGE("%s: '%s' is not a number of seconds from 0 to 86400", a, v);
+			if (!strcmp(a, "--timeout"))
+				c.timeout_s = s;
+			else
+				c.ready_timeout_s = s;
+		} else if (!strcmp(a, "--net")) {
+			unsigned b, d;
+			char tail;
+			if (sscanf(v, "127.%u.%u%c", &b, &d, &tail) != 2 || b > 255 || d > 255)
+				USAGE("--net: '%s' is not of the form 127.B.C (a loopback /24)", v);
+			net = v;
+		} else if (!strcmp(a, "--bin-dir")) {
+			bin_dir = v;
+		} else if (!strcmp(a, "--services")) {
+			only = v;
+		} else {
+			USAGE("unknown option '%s'", a);
+		}
+	}
+
+	if (c.calls / c.rounds < 2)
+		USAGE("--calls %zu is less than 2 per round (--rounds %zu)", c.calls, c.rounds);
+
+	/* Which services to measure, and which to run (with what they call). */
+	int measure[MSIM_SHOP_LEN] = {0}, run[MSIM_SHOP_LEN] = {0};
+	if (only) {
+		char list[512];
+		snprintf(list, sizeof list, "%s", only);
+		for (char *save = NULL, *t = strtok_r(list, ",", &save); t;
+		     t = strtok_r(NULL, ",", &save)) {
+			size_t k = shop_index(t);
+			if (k == (size_t)-1 || k == MSIM_SHOP_LOADGEN)
+				USAGE("--services: no service '%s' in the shop", t);
+			measure[k] = 1;
+		}
+	} else {
+		for (size_t k = 0; k < MSIM_SHOP_LEN; k++)
+			measure[k] = k != MSIM_SHOP_LOADGEN;
+	}
+	for (size_t k = 0; k < MSIM_SHOP_LEN; k++)
+		if (measure[k])
+			want_closure(run, k);
+	const probe_t *probes[N_ALL];
+	size_t n_probes = 0;
+	for (size_t i = 0; i < N_ALL; i++)
+		if (measure[shop_index(all_probes[i].proc)])
+			probes[n_probes++] = &all_probes[i];
+	/* The health check is a property of the transport, measured on
+	 * currencyservice: run it whatever is measured. */
+	run[shop_index("currencyservice")] = 1;
+	if (probes[0] != &all_probes[0]) {
+		memmove(probes + 1, probes, n_probes * sizeof *probes);
+		probes[0] = &all_probes[0];
+		n_probes++;
+	}
+
+	char bbuf[PATH_MAX];
+	if (!bin_dir) {
+		if (exe_dir(bbuf, sizeof bbuf) != 0) {
+			fprintf(stderr, "meshsim calibrate: cannot find my own directory; pass --bin-dir\n");
+			return 1;
+		}
+		bin_dir = bbuf;
+	}
+	for (size_t k = 0; k < MSIM_SHOP_LEN; k++) {
+		char p[PATH_MAX + 64];
+		snprintf(p, sizeof p, "%s/%s", bin_dir, msim_shop[k].name);
+		if (run[k] && access(p, X_OK) != 0) {
+			fprintf(stderr, "meshsim calibrate: %s: %s (build the services, or pass --bin-dir)\n",
+			        p, strerror(errno));
+			return 1;
+		}
+	}
+	if (strcmp(c.out, "-")) {
+		/* Fail now rather than after the measurement; leave no empty file. */
+		int existed = access(c.out, F_OK) == 0;
+		FILE *t = fopen(c.out, "a");
+		if (!t) {
+			fprintf(stderr, "meshsim calibrate: --out %s: %s\n", c.out, strerror(errno));
+			return 1;
+		}
+		fclose(t);
+		if (!existed)
+			unlink(c.out);
+	}
+
+	/* The shop's specs: the frontend on its own address of the net. */
+	sup_spec_t specs[MSIM_SHOP_LEN];
+	size_t n_specs = 0;
+	for (size_t k = 0; k < MSIM_SHOP_LEN; k++)
+		if (run[k]) {
+			specs[n_specs] = msim_shop[k];
+			specs[n_specs].host = NULL;
+			n_specs++;
+		}
+	/* As `meshsim run` places its pods' volumes: SQLite's fdatasync on a
+	 * disk would add I/O waits (and their CPU) the simulator never sees. */
+	struct stat shm;
+	const char *tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR")
+	                     : stat("/dev/shm", &shm) == 0 && S_ISDIR(shm.st_mode) ? "/dev/shm"
+	                                                                            : "/tmp";
+	char state[PATH_MAX];
+	snprintf(state, sizeof state, "%s/meshsim-calibrate.XXXXXX", tmpdir);
+	if (!mkdtemp(state)) {
+		fprintf(stderr, "meshsim calibrate: cannot create a directory in %s: %s\n", tmpdir,
+		        strerror(errno));
+		return 1;
+	}
+	time_t now = time(NULL);
+	strftime(c.year, sizeof c.year, "%Y", gmtime(&now));
+	loadgen_checkout_form_t form = {
+	    .email = "someone@example.com",
+	    .street_address = "1600 Amphitheatre Parkway",
+	    .zip_code = "94043",
+	    .city = "Mountain View",
+	    .state = "CA",
+	    .country = "United States",
+	    .credit_card_number = "4432801561520454",
+	    .credit_card_expiration_month = 1,
+	    .credit_card_expiration_year = atoi(c.year) + 2,
+	    .credit_card_cvv = "672",
+	};
+	loadgen_checkout_form_encode(&form, c.form, sizeof c.form);
+
+	c.probes = probes;
+	c.n_probes = n_probes;
+	c.idle_rate = calloc(MSIM_SHOP_LEN, sizeof *c.idle_rate);
+	c.idle_cpu0 = calloc(MSIM_SHOP_LEN, sizeof *c.idle_cpu0);
+	c.batch = c.calls / c.rounds;
+	c.samples = calloc(c.warmup + c.batch, sizeof *c.samples);
+	c.lsamples = calloc(c.warmup + c.batch, sizeof *c.lsamples);
+	c.walls = calloc(c.warmup + c.batch, sizeof *c.walls);
+	c.by_round = calloc(n_probes * c.rounds, sizeof *c.by_round);
+	c.results = calloc(N_ALL, sizeof *c.results);
+	if (!c.idle_rate || !c.idle_cpu0 || !c.samples || !c.lsamples || !c.walls || !c.results ||
+	    !c.by_round) {
+		fprintf(stderr, "meshsim calibrate: out of memory\n");
+		rm_tree(state);
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	c.loop = uv_default_loop();
+	/* A service that stops ends the run: no restarts meanwhile. */
+	sup_opts_t o = {.bin_dir = bin_dir, .state_dir = state, .net = net,
+	                .grace_seconds = 2, .backoff_initial_seconds = 300,
+	                .on_event = on_event, .user = &c};
+	char err[512];
+	c.sup = sup_new(c.loop, specs, n_specs, &o, err, sizeof err);
+	c.cli = rt_live_client_new(c.loop, "calibrate");
+	if (!c.sup || !c.cli) {
+		fprintf(stderr, "meshsim calibrate: %s\n", c.sup ? "out of memory" : err);
+		if (c.cli)
+			rt_live_client_free(c.cli);
+		if (c.sup)
+			sup_free(c.sup);
+		uv_run(c.loop, UV_RUN_DEFAULT);
+		rm_tree(state);
+		return 1;
+	}
+	uv_signal_init(c.loop, &c.sigint);
+	uv_signal_init(c.loop, &c.sigterm);
+	uv_timer_init(c.loop, &c.timer);
+	uv_timer_init(c.loop, &c.overall);
+	c.sigint.data = c.sigterm.data = c.timer.data = c.overall.data = &c;
+	uv_signal_start(&c.sigint, signal_cb, SIGINT);
+	uv_signal_start(&c.sigterm, signal_cb, SIGTERM);
+	say(&c, "starting %zu services on %s.x (state in %s); %zu probes, "
+	    "%zu rounds of %zu calls", n_specs, net, state, n_probes, c.rounds, c.batch);
+	if (sup_start(c.sup, err, sizeof err) != 0) {
+		fprintf(stderr, "meshsim calibrate: %s\n", err);
+		c.failed = 1;
+		c.stopping = 1;
+		rt_live_client_free(c.cli);
+		c.cli = NULL;
+		stopped(c.sup, &c);
+		sup_free(c.sup);
+		uv_run(c.loop, UV_RUN_DEFAULT); /* returns at once: uv_stop() */
+		uv_run(c.loop, UV_RUN_DEFAULT);
+		rm_tree(state);
+		return 1;
+	}
+	uv_timer_start(&c.overall, overall_cb, (uint64_t)(c.ready_timeout_s * 1000), 0);
+	uv_run(c.loop, UV_RUN_DEFAULT);
+	sup_free(c.sup);
+	uv_run(c.loop, UV_RUN_DEFAULT);
+	uv_loop_close(c.loop);
+	int rc = 1;
+	if (c.measured && !c.failed)
+		rc = write_profile(&c) == 0 ? 0 : 1;
+	if (keep)
+		fprintf(stderr, "meshsim calibrate: state and logs kept in %s\n", state);
+	else
+		rm_tree(state);
+	free(c.idle_rate);
+	free(c.idle_cpu0);
+	free(c.samples);
+	free(c.lsamples);
+	free(c.walls);
+	free(c.results);
+	free(c.by_round);
+	return rc;
+}
+
+const msim_cmd_t msim_cmd_calibrate = {
+    .name = "calibrate",
+    .args = "[--out FILE] [--calls N] [--rounds R] [--warmup N] [--services A,B,...]\n"
+            "                         [--net 127.B.C] [--bin-dir DIR] [--timeout S] [--ready-timeout S]\n"
+            "                         [--keep-state] [--quiet]",
+    .summary = "measure the live services' CPU per call and write a cost profile",
+    .help =
+        "Runs the shop's services as live processes on a private loopback net\n"
+        "(as `meshsim up` does), calls every gRPC method and HTTP route one call at\n"
+        "a time, and measures the serving process's CPU time per call (its threads'\n"
+        "/proc/PID/task/*/schedstat: handler, encoding, transport, logging and the\n"
+        "calls it makes as a client). Writes the simulator's cost profile (format:\n"
+        "sim/vrt/README.md): mean and sd per method, and the loopback link\n"
+        "measured from health checks (\"link\", used by `meshsim run --link\n"
+        "profile`). Progress and per-method figures go to stderr.\n"
+        "\n"
+        "options:\n"
+        "  --out FILE           the profile to write (default ./cost-profile.json;\n"
+        "                       \"-\": stdout). Written only when every probe\n"
+        "                       succeeded. `meshsim run --profile FILE` uses it; the\n"
+        "                       shipped one is data/cost-profile.json\n"
+        "  --calls N            measured calls per method (default 1000; about 40 s\n"
+        "                       for the whole shop)\n"
+        "  --rounds R           split them into R rounds over every method (default\n"
+        "                       5); each figure is the median of its rounds'\n"
+        "  --warmup N           unmeasured calls before each round's (default 20)\n"
+        "  --services A,B       measure only these services (the services they call\n"
+        "                       run too); default all twelve\n"
+        "  --net 127.B.C        the loopback /24 of the services (default 127.0.11)\n"
+        "  --bin-dir DIR        where the service programs are (default: beside meshsim)\n"
+        "  --timeout S          bound on the whole measurement (default 600)\n"
+        "  --ready-timeout S    how long to wait for every service to be healthy (30)\n"
+        "  --keep-state         keep the temporary state directory (logs, SQLite)\n"
+        "  --quiet, -q          no progress on stderr (errors only)\n"
+        "\n"
+        "Services run in a temporary directory under $TMPDIR (or /dev/shm when\n"
+        "TMPDIR is unset, as `meshsim run`'s volumes; else /tmp), removed at\n"
+        "exit; they are stopped (SIGTERM, then SIGKILL) on every exit, Ctrl-C\n"
+        "included. Measurements share the machine with whatever else runs: run it\n"
+        "on a quiet machine, and compare figures taken together.\n"
+        "\n"
+        "Exit status: 0 written, 1 a service or a call failed, 2 bad usage.\n",
+    .exec = calibrate_exec,
+};
