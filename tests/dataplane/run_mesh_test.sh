@@ -3,7 +3,8 @@
 # (k8s/istio) lets every call through (no "mesh:" line, no error); the same
 # manifests plus a DENY AuthorizationPolicy on currencyservice from the
 # frontend make those calls fail PERMISSION_DENIED at the server's sidecar,
-# counted in the report's "mesh:" line and in --json's "mesh" member;
+# counted in the report's "mesh:" line and in --json's "mesh" member, with
+# Istio's metric labels for them (--metrics-out);
 # --no-mesh runs without sidecars; a bad --istio is a usage error.
 set -u
 B=${MESHSIM_BUILDDIR:-.}
@@ -46,6 +47,20 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["mesh"]["denied"] > 0, d.get("mesh")
 PY
+
+# Istio's metrics of the denied calls (sim/metrics on the observations):
+# gRPC over HTTP/2 answers 200 with grpc-status 7, no response flag (the
+# RBAC filter sets none), over mutual TLS, the frontend's principal.
+run --istio "$tmp/istio" --metrics-out "$tmp/metrics" >/dev/null 2>"$tmp/err" ||
+  fail "deny --metrics-out: $(cat "$tmp/err")"
+# (Istio's client side reports connection_security_policy "unknown".)
+for reporter in source:unknown destination:mutual_tls; do
+  grep '^istio_requests_total{' "$tmp/metrics" | grep "reporter=\"${reporter%%:*}\"" |
+    grep 'source_principal="spiffe://cluster.local/ns/frontend/sa/frontend"' |
+    grep 'destination_workload="currencyservice"' |
+    grep "response_code=\"200\",grpc_response_status=\"7\",response_flags=\"-\",connection_security_policy=\"${reporter#*:}\"" |
+    grep -q . || fail "no $reporter metric of a denied call: $(grep 'grpc_response_status="7"' "$tmp/metrics" | head -2)"
+done
 
 run --no-mesh >"$tmp/off" 2>"$tmp/err" || fail "--no-mesh: $(cat "$tmp/err")"
 grep -q '^mesh:' "$tmp/off" && fail "a mesh line without a mesh"
