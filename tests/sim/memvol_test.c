@@ -112,6 +112,13 @@ START_TEST(wal_in_memory_and_kept_across_connections)
 	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
 	ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "ok");
 	sqlite3_finalize(st);
+	/* Shrinking (VACUUM truncates the file) and growing again. */
+	long long pages = scalar(db, "PRAGMA page_count");
+	exec(db, "DELETE FROM t WHERE k > 100; VACUUM");
+	ck_assert_int_lt(scalar(db, "PRAGMA page_count"), pages);
+	exec(db, "INSERT INTO t SELECT k + 100, v FROM t");
+	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM t"), 200);
+	ck_assert_int_eq(scalar(db, "SELECT count(DISTINCT v) FROM t"), 100);
 	sqlite3_close(db);
 	cl_memvol_unmount(dir);
 }
