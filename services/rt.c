@@ -76,12 +76,13 @@ void rt_invoke_cancel(rt_invoke_t *inv) {
 
 /* Free lists of small malloc() blocks by size class (16-byte steps): a
  * block sits in class min(usable / 16, N): it serves any request of that
- * class or below. */
+ * class or below. Each list is an array of pointers, not a chain through
+ * the blocks: popping one must not wait for its (often cold) first line. */
 #define MSG_POOL_CLASSES 32
 #define MSG_POOL_MAX 1024
 
 static _Thread_local struct {
-  void *head[MSG_POOL_CLASSES + 1];
+  void **stack[MSG_POOL_CLASSES + 1];
   unsigned n[MSG_POOL_CLASSES + 1];
 } msg_pool;
 
@@ -90,12 +91,8 @@ static void *msg_alloc(void *data, size_t size) {
   size_t c = size ? (size + 15) / 16 : 1;
   if (c > MSG_POOL_CLASSES)
     return malloc(size);
-  void *p = msg_pool.head[c];
-  if (p) {
-    msg_pool.head[c] = *(void **)p;
-    msg_pool.n[c]--;
-    return p;
-  }
+  if (msg_pool.n[c])
+    return msg_pool.stack[c][--msg_pool.n[c]];
   return malloc(c * 16);
 }
 
@@ -104,13 +101,13 @@ static void msg_release(void *data, void *p) {
   if (!p)
     return;
   size_t c = malloc_usable_size(p) / 16;
-  if (c == 0 || c > MSG_POOL_CLASSES || msg_pool.n[c] >= MSG_POOL_MAX) {
+  if (c == 0 || c > MSG_POOL_CLASSES || msg_pool.n[c] >= MSG_POOL_MAX ||
+      (!msg_pool.stack[c] &&
+       !(msg_pool.stack[c] = malloc(MSG_POOL_MAX * sizeof(void *))))) {
     free(p);
     return;
   }
-  *(void **)p = msg_pool.head[c];
-  msg_pool.head[c] = p;
-  msg_pool.n[c]++;
+  msg_pool.stack[c][msg_pool.n[c]++] = p;
 }
 
 static ProtobufCAllocator msg_allocator = {msg_alloc, msg_release, NULL};
