@@ -6,6 +6,7 @@
 #include "rt.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -73,9 +74,49 @@ void rt_invoke_cancel(rt_invoke_t *inv) {
     inv->ops->invoke_cancel(inv);
 }
 
+/* Free lists of small malloc() blocks by size class (16-byte steps): a
+ * block sits in class min(usable / 16, N): it serves any request of that
+ * class or below. Each list is an array of pointers, not a chain through
+ * the blocks: popping one must not wait for its (often cold) first line. */
+#define MSG_POOL_CLASSES 32
+#define MSG_POOL_MAX 1024
+
+static _Thread_local struct {
+  void **stack[MSG_POOL_CLASSES + 1];
+  unsigned n[MSG_POOL_CLASSES + 1];
+} msg_pool;
+
+static void *msg_alloc(void *data, size_t size) {
+  (void)data;
+  size_t c = size ? (size + 15) / 16 : 1;
+  if (c > MSG_POOL_CLASSES)
+    return malloc(size);
+  if (msg_pool.n[c])
+    return msg_pool.stack[c][--msg_pool.n[c]];
+  return malloc(c * 16);
+}
+
+static void msg_release(void *data, void *p) {
+  (void)data;
+  if (!p)
+    return;
+  size_t c = malloc_usable_size(p) / 16;
+  if (c == 0 || c > MSG_POOL_CLASSES || msg_pool.n[c] >= MSG_POOL_MAX ||
+      (!msg_pool.stack[c] &&
+       !(msg_pool.stack[c] = malloc(MSG_POOL_MAX * sizeof(void *))))) {
+    free(p);
+    return;
+  }
+  msg_pool.stack[c][msg_pool.n[c]++] = p;
+}
+
+static ProtobufCAllocator msg_allocator = {msg_alloc, msg_release, NULL};
+
+ProtobufCAllocator *rt__msg_allocator(void) { return &msg_allocator; }
+
 void rt_msg_free(ProtobufCMessage *msg) {
   if (msg)
-    protobuf_c_message_free_unpacked(msg, NULL);
+    protobuf_c_message_free_unpacked(msg, &msg_allocator);
 }
 
 rt_timer_t *rt_timer_start(rt_t *rt, rt_time_t delay, rt_timer_cb cb,

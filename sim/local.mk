@@ -30,11 +30,13 @@ EXTRA_DIST += sim/vrt/README.md data/cost-profile.json
 noinst_LIBRARIES += libcluster.a
 libcluster_a_SOURCES = \
 	sim/cluster/values.c sim/cluster/values.h \
-	sim/cluster/cluster.c sim/cluster/cluster.h
-CLUSTER_CFLAGS = -I$(top_srcdir)/sim/cluster $(VRT_CFLAGS) $(YAML_CFLAGS)
+	sim/cluster/cluster.c sim/cluster/cluster.h \
+	sim/cluster/memvol.c sim/cluster/memvol.h
+CLUSTER_CFLAGS = -I$(top_srcdir)/sim/cluster $(VRT_CFLAGS) $(YAML_CFLAGS) \
+	$(SQLITE_CFLAGS)
 libcluster_a_CFLAGS = $(AM_CFLAGS) $(CLUSTER_CFLAGS)
 # What a program using the cluster links, before the services' libraries.
-CLUSTER_LIBS = libcluster.a $(VRT_LIBS) $(YAML_LIBS)
+CLUSTER_LIBS = libcluster.a $(VRT_LIBS) $(YAML_LIBS) $(SQLITE_LIBS)
 EXTRA_DIST += sim/cluster/README.md
 
 # sim/load: open-loop arrivals at the frontend (rate profiles, Poisson or
@@ -106,7 +108,7 @@ SIMRUN_LIBS = libscenario.a libreport.a libslo.a libload.a libmetrics.a \
 
 # Unit tests (Check, fork mode), one per source file.
 SIM_CHECK_TESTS = tests/sim/des_test tests/sim/rng_test tests/sim/vrt_test \
-	tests/sim/values_test tests/sim/cluster_test
+	tests/sim/values_test tests/sim/cluster_test tests/sim/memvol_test
 check_PROGRAMS += $(SIM_CHECK_TESTS)
 TESTS += $(SIM_CHECK_TESTS)
 tests_sim_des_test_SOURCES = tests/sim/des_test.c
@@ -144,6 +146,9 @@ tests_sim_vrt_http_test_LDADD = $(VRT_LIBS) libfrontend.a libweb.a \
 tests_sim_values_test_SOURCES = tests/sim/values_test.c
 tests_sim_values_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(CLUSTER_CFLAGS)
 tests_sim_values_test_LDADD = libcluster.a $(YAML_LIBS) $(CHECK_LIBS)
+tests_sim_memvol_test_SOURCES = tests/sim/memvol_test.c
+tests_sim_memvol_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(CLUSTER_CFLAGS)
+tests_sim_memvol_test_LDADD = libcluster.a $(SQLITE_LIBS) $(CHECK_LIBS)
 tests_sim_cluster_test_SOURCES = tests/sim/cluster_test.c
 tests_sim_cluster_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(CLUSTER_CFLAGS) \
 	-I$(top_srcdir)/services

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cluster.h"
+#include "memvol.h"
 #include "rng.h"
 
 #define RELIST_PERIOD DES_S(1)
@@ -829,8 +830,11 @@ static int reap(cl_cluster_t *cl)
 		}
 		int pvc = p->rs->tmpl->storage.type &&
 		          !strcmp(p->rs->tmpl->storage.type, "persistentVolumeClaim");
-		if (p->voldir && !pvc)
+		if (p->voldir && !pvc) {
+			if (cl->cfg.memory_volumes)
+				cl_memvol_remove(p->voldir);
 			rm_rf(p->voldir);
+		}
 		pod_free(p);
 		any = 1;
 	}
@@ -1289,6 +1293,13 @@ int cl_cluster_new(vrt_world_t *w, const cl_config_t *cfg, cl_cluster_t **out,
 		}
 		cl->own_voldir = 1;
 	}
+	if (cl->cfg.memory_volumes && cl_memvol_mount(cl->voldir) != 0) {
+		seterr(err, errsize, "%s: cannot keep volumes in memory: %s",
+		       cl->voldir, strerror(errno));
+		cl->cfg.memory_volumes = 0;
+		cl_cluster_free(cl);
+		return CL_EIO;
+	}
 	schedule(cl, RELIST_PERIOD, "cl.relist", relist_cb, cl, &cl->ev_relist);
 	*out = cl;
 	return 0;
@@ -1349,6 +1360,8 @@ void cl_cluster_free(cl_cluster_t *cl)
 		free(cl->nodes[i].images);
 	}
 	free(cl->nodes);
+	if (cl->cfg.memory_volumes && cl->voldir)
+		cl_memvol_unmount(cl->voldir);
 	if (cl->own_voldir)
 		rm_rf(cl->voldir);
 	free(cl->voldir);

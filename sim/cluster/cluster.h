@@ -90,6 +90,10 @@ typedef struct cl_config {
 	/* A directory for pods' volumes (storage.enabled charts); NULL: a
 	 * fresh one under $TMPDIR (or /tmp), removed by cl_cluster_free(). */
 	const char *volume_dir;
+	/* Non-zero: the services' SQLite files in those volumes live in this
+	 * process's memory (memvol.h), not on the disk under volume_dir; the
+	 * services see the same paths. Default 0. */
+	int memory_volumes;
 	cl_event_cb on_event;      /* may be NULL */
 	void *event_user;
 } cl_config_t;

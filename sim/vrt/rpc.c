@@ -131,7 +131,7 @@ static void rpc_free(vrpc_t *r)
 	if (r->anext)
 		r->anext->aprev = r->aprev;
 	if (r->req)
-		protobuf_c_message_free_unpacked(r->req, NULL);
+		protobuf_c_message_free_unpacked(r->req, rt__msg_allocator());
 	if (r->http || r->hresp)
 		vrt__http_free(r->http, r->hresp);
 	free(r->req_buf);
@@ -424,7 +424,8 @@ static void deliver_ex(vrpc_t *r, int quiet)
 		if (r->status != RT_OK)
 			r->http_status = 0;
 	} else if (r->status == RT_OK) {
-		resp = protobuf_c_message_unpack(r->resp_type, NULL, r->resp_len,
+		resp = protobuf_c_message_unpack(r->resp_type, rt__msg_allocator(),
+		                                 r->resp_len,
 		                                 r->resp_buf);
 		if (!resp) {
 			char m[300];
@@ -696,7 +697,8 @@ static void ev_arrive(des_t *des, void *arg)
 		return;
 	}
 	const rt_method_t *meth = &sv->def->methods[mi];
-	r->req = protobuf_c_message_unpack(meth->input, NULL, r->req_len,
+	r->req = protobuf_c_message_unpack(meth->input, rt__msg_allocator(),
+	                                   r->req_len,
 	                                   r->req_buf);
 	free(r->req_buf);
 	r->req_buf = NULL;
@@ -998,10 +1000,14 @@ vrpc_t *vrt__rpc_new(vrt_world_t *w, vrt_pod_t *client,
 	/* addr \0 path \0 service \0 method \0 */
 	memcpy(s, addr, la + 1);
 	char *p = s + la + 1;
-	if (path)
+	if (path) {
 		memcpy(p, path, lp + 1);
-	else
-		snprintf(p, lp + 1, "/%s/%s", service, method);
+	} else { /* "/service/method": no snprintf, once per call */
+		p[0] = '/';
+		memcpy(p + 1, service, ls);
+		p[1 + ls] = '/';
+		memcpy(p + 2 + ls, method, lm + 1);
+	}
 	r->strs = s;
 	r->addr = s;
 	r->path = p;

@@ -4,6 +4,8 @@
  * builder, and the HTML builder's escaping.
  */
 #include <check.h>
+#include <stdio.h>
+#include <sys/types.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,6 +232,38 @@ START_TEST(test_html) {
 }
 END_TEST
 
+/* html_printf formats the common conversions itself and the rest with
+ * vsnprintf: byte for byte what snprintf writes, either way. */
+#define CHECK_PRINTF(...)                                   \
+  do {                                                      \
+    char want[512];                                         \
+    snprintf(want, sizeof want, __VA_ARGS__);               \
+    html_buf_t hb;                                          \
+    html_init(&hb);                                         \
+    html_printf(&hb, __VA_ARGS__);                          \
+    char *got = html_take(&hb, NULL);                       \
+    ck_assert_ptr_nonnull(got);                             \
+    ck_assert_str_eq(got, want);                            \
+    free(got);                                              \
+  } while (0)
+
+START_TEST(test_html_printf_conversions) {
+  CHECK_PRINTF("plain, no conversion");
+  CHECK_PRINTF("100%% sure");
+  CHECK_PRINTF("<option value=\"%s\"%s>%s</option>", "EUR", " selected",
+               "EUR");
+  CHECK_PRINTF("%d|%d|%d|%i", 0, -1, 2147483647, -2147483647 - 1);
+  CHECK_PRINTF("%ld|%lld|%llu|%lu", -9000000000L, -9223372036854775807LL - 1,
+               18446744073709551615ULL, 42UL);
+  CHECK_PRINTF("%u|%zu|%c%c", 4294967295u, (size_t)12345, 'o', 'k');
+  CHECK_PRINTF("%02d|%02ld|%05d|%03d|%2d|%5d|%1d", 7, 9L, -42, 1234, 3, -17,
+               55);
+  CHECK_PRINTF("%llu.%02ld", 12ULL, 5L);
+  /* Not ours: vsnprintf's. */
+  CHECK_PRINTF("%5s|%-4d|%x|%.2f|%zd", "ab", 7, 255u, 1.5, (ssize_t)-3);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("web");
   TCase *tc = tcase_create("web");
@@ -238,6 +272,7 @@ int main(void) {
   tcase_add_test(tc, test_cookie_parse);
   tcase_add_test(tc, test_cookie_build);
   tcase_add_test(tc, test_html);
+  tcase_add_test(tc, test_html_printf_conversions);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
