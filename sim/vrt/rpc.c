@@ -248,7 +248,7 @@ static void attempt_reset(vrpc_t *r)
 		r->server->outstanding--;
 	}
 	if (r->req) {
-		protobuf_c_message_free_unpacked(r->req, NULL);
+		protobuf_c_message_free_unpacked(r->req, rt__msg_allocator());
 		r->req = NULL;
 	}
 	r->server = NULL;
