@@ -12,7 +12,7 @@
 .PHONY: bench bench-grpc bench-frontend bench-simlive
 bench:
 	$(MAKE) $(AM_MAKEFLAGS) -j1 bench-grpc bench-des bench-vrt bench-frontend bench-mtls \
-	  bench-simlive bench-sidecar bench-mesh-sim
+	  bench-simlive bench-sidecar bench-mesh-sim bench-sim bench-metrics
 
 bench-grpc: currencyservice$(EXEEXT) productcatalogservice$(EXEEXT)
 	secs='$(BENCH_SECONDS)'; BENCH_SECONDS=$${secs:-10}; export BENCH_SECONDS; \

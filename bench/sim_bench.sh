@@ -5,6 +5,11 @@
 # speed-up over real time (virtual seconds / wall seconds; also per CPU
 # second, which a busy shared machine does not move), peak RSS.
 # Usage: sim_bench.sh MESHSIM [RATE] [DURATION]; BENCH_DES_CPU pins a core.
+# SIM_BENCH_SET (default frontend.replicaCount=2): chart overrides. The
+# default shop has one stable 200m frontend pod beside the canary, and the
+# mesh's 90/10 canary split sends 900 req/s to it: more than it can serve
+# (`meshsim capacity --rate 1000 --slo 'errors<1%'` sizes it), so the
+# benchmark gives it the second replica a planner would.
 set -u
 M=${1:?usage: sim_bench.sh MESHSIM [RATE] [DURATION]}
 RATE=${2:-1000}
@@ -15,8 +20,12 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pin=
 if command -v taskset >/dev/null 2>&1; then pin="taskset -c ${BENCH_DES_CPU:-0}"; fi
-echo "bench-sim: meshsim run --rate $RATE --duration $DUR --json --quiet (pinned: ${pin:-no})"
-$pin "$T" -v "$M" run --rate "$RATE" --duration "$DUR" --json --quiet --seed 1 \
+SET=${SIM_BENCH_SET-frontend.replicaCount=2}
+sets=
+for x in $SET; do sets="$sets --set $x"; done
+echo "bench-sim: meshsim run --rate $RATE --duration $DUR$sets --json --quiet (pinned: ${pin:-no})"
+# shellcheck disable=SC2086
+$pin "$T" -v "$M" run --rate "$RATE" --duration "$DUR" $sets --json --quiet --seed 1 \
   >"$tmp/json" 2>"$tmp/time" || { cat "$tmp/time"; exit 1; }
 python3 - "$tmp/json" "$tmp/time" <<'PY'
 import json, re, sys
