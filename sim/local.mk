@@ -54,10 +54,12 @@ REPORT_CFLAGS = -I$(top_srcdir)/sim/report $(LOAD_CFLAGS)
 libreport_a_CFLAGS = $(AM_CFLAGS) $(REPORT_CFLAGS)
 
 # sim/report/slo: service-level objectives ("p99<300ms,errors<1%", or a
-# scenario's slo: entries) and their check against measured figures; no
+# scenario's slo: entries) and their check against measured figures, and
+# sim/report/canary: Flagger's canary analysis over such figures; no
 # simulator in it, so any command can link it (SLO_LIBS).
 noinst_LIBRARIES += libslo.a
-libslo_a_SOURCES = sim/report/slo.c sim/report/slo.h
+libslo_a_SOURCES = sim/report/slo.c sim/report/slo.h \
+	sim/report/canary.c sim/report/canary.h
 SLO_CFLAGS = -I$(top_srcdir)/sim/report
 SLO_LIBS = libslo.a -lm
 # sim/metrics: Istio's standard metrics from the observations (names,
