@@ -108,8 +108,8 @@ void canary_step_format(const canary_t *c, const canary_step_t *s,
                         char *buf, size_t size)
 {
 	if (s->verdict == CANARY_START) {
-		snprintf(buf, size, "weight %d -> %d: start", s->weight_before,
-		         s->weight);
+		snprintf(buf, size, "weight %d -> %d: pods ready: start",
+		         s->weight_before, s->weight);
 		return;
 	}
 	char extra[48] = "";
