@@ -1398,8 +1398,11 @@ const msim_cmd_t msim_cmd_run = {
         "Without SCENARIO: the default scenario, the whole shop with the\n"
         "loadgenerator chart's closed-loop users for one virtual hour. SCENARIO is\n"
         "a YAML file (see scenarios/README.md): duration, seed, charts, overrides,\n"
-        "load, timed actions (kill a pod, scale a Deployment, ...) and service-level\n"
-        "objectives (slo:, checked after the report; they decide the exit status).\n"
+        "load, timed actions (kill a pod, scale a Deployment, ...), service-level\n"
+        "objectives (slo:, checked after the report) and a canary analysis\n"
+        "(canary:, Flagger's progressive delivery: weights shifted every interval\n"
+        "while the canary's success rate and p99 hold, then promoted or rolled\n"
+        "back); they decide the exit status.\n"
         "Options given here win over the scenario's.\n"
         "\n"
         "The load starts once every Deployment is ready; --duration and the\n"
@@ -1450,9 +1453,10 @@ const msim_cmd_t msim_cmd_run = {
         "virtual time so far. Pods' volumes live in a temporary directory under\n"
         "$TMPDIR (or /dev/shm when TMPDIR is unset, else /tmp), removed at exit.\n"
         "\n"
-        "Exit status: 0 done and every service-level objective met, 1 an\n"
-        "objective failed (or the run itself did: out of memory, the report not\n"
-        "written; stderr says which), 2 bad usage or input (options, scenario,\n"
-        "chart values).\n",
+        "Exit status: 0 done, every service-level objective met and the canary\n"
+        "(if any) promoted, 1 an objective failed, or the canary was rolled back\n"
+        "or not promoted by the end (or the run itself failed: out of memory, the\n"
+        "report not written; stderr says which), 2 bad usage or input (options,\n"
+        "scenario, chart values).\n",
     .exec = run_exec,
 };
