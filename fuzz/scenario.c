@@ -6,7 +6,8 @@
  * first NUL or newline, as an --slo expression. A parse either fails with a
  * message and no result, or gives a result whose invariants hold: actions in
  * time order, each objective with a known figure, a limit within its unit's
- * range and a name exactly when it has a scope. A crash, a sanitizer report
+ * range and a name exactly when it has a scope, a canary: block within
+ * the ranges canary_init() accepts. A crash, a sanitizer report
  * or a broken invariant is a finding.
  */
 #include <math.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "canary.h"
 #include "scenario.h"
 #include "slo.h"
 
@@ -49,6 +51,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if ((s->slo[i].scope == SLO_SCOPE_ALL) !=
 			    (s->slo[i].name == NULL))
 				abort();
+		}
+		if (s->canary.set) {
+			canary_cfg_t cc = {s->canary.interval,
+			                   s->canary.step_weight,
+			                   s->canary.max_weight,
+			                   s->canary.threshold,
+			                   s->canary.success_min,
+			                   s->canary.p99_max_ms};
+			canary_t c;
+			if (!s->canary.service || !*s->canary.service ||
+			    s->canary.interval < DES_S(1) ||
+			    canary_init(&c, &cc) != 0 ||
+			    !(cc.success_min >= 0 && cc.success_min <= 100) ||
+			    !(cc.p99_max_ms >= 0) || !isfinite(cc.p99_max_ms))
+				abort();
+			canary_free(&c);
 		}
 		sc_free(s);
 	} else if (s || !err[0]) {

@@ -56,10 +56,12 @@ REPORT_CFLAGS = -I$(top_srcdir)/sim/report $(LOAD_CFLAGS)
 libreport_a_CFLAGS = $(AM_CFLAGS) $(REPORT_CFLAGS)
 
 # sim/report/slo: service-level objectives ("p99<300ms,errors<1%", or a
-# scenario's slo: entries) and their check against measured figures; no
+# scenario's slo: entries) and their check against measured figures, and
+# sim/report/canary: Flagger's canary analysis over such figures; no
 # simulator in it, so any command can link it (SLO_LIBS).
 noinst_LIBRARIES += libslo.a
-libslo_a_SOURCES = sim/report/slo.c sim/report/slo.h
+libslo_a_SOURCES = sim/report/slo.c sim/report/slo.h \
+	sim/report/canary.c sim/report/canary.h
 SLO_CFLAGS = -I$(top_srcdir)/sim/report
 SLO_LIBS = libslo.a -lm
 # sim/metrics: Istio's standard metrics from the observations (names,
@@ -161,7 +163,7 @@ $(tests_sim_cluster_test_OBJECTS): $(PROTO_GEN)
 # frontend), the report (with the real currency service for CPU figures),
 # scenario files (the committed ones through MESHSIM_SRCDIR).
 SIMRUN_CHECK_TESTS = tests/sim/arrivals_test tests/sim/report_test \
-	tests/sim/scenario_test tests/sim/slo_test
+	tests/sim/scenario_test tests/sim/slo_test tests/sim/canary_test
 check_PROGRAMS += $(SIMRUN_CHECK_TESTS)
 TESTS += $(SIMRUN_CHECK_TESTS)
 tests_sim_arrivals_test_SOURCES = tests/sim/arrivals_test.c
@@ -180,6 +182,9 @@ tests_sim_scenario_test_LDADD = libscenario.a libslo.a libload.a $(VRT_LIBS) \
 tests_sim_slo_test_SOURCES = tests/sim/slo_test.c
 tests_sim_slo_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(SLO_CFLAGS)
 tests_sim_slo_test_LDADD = $(SLO_LIBS) $(CHECK_LIBS)
+tests_sim_canary_test_SOURCES = tests/sim/canary_test.c
+tests_sim_canary_test_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(SLO_CFLAGS)
+tests_sim_canary_test_LDADD = $(SLO_LIBS) $(CHECK_LIBS)
 
 # `meshsim run` as a whole (shell tests; they run the meshsim binary):
 # same seed, same report and event log; another seed, other bytes.
@@ -193,6 +198,19 @@ EXTRA_DIST += tests/sim/run_determinism_test.sh tests/sim/run_golden_test.sh \
 # scenarios pass, a starved canary (tests/sim/canary_gate_fail.yaml) fails.
 TESTS += tests/sim/run_slo_test.sh
 EXTRA_DIST += tests/sim/run_slo_test.sh tests/sim/canary_gate_fail.yaml
+# run_canary_test.sh: progressive delivery (canary:) promotes the gate
+# scenarios' canaries and rolls back a broken one (canary_rollback.yaml,
+# with k8s/istio plus a fault on the canary's calls: canary_rollback_istio/,
+# links to k8s/istio and one file of its own).
+TESTS += tests/sim/run_canary_test.sh
+EXTRA_DIST += tests/sim/run_canary_test.sh tests/sim/canary_rollback.yaml \
+	tests/sim/canary_rollback_istio/authorization.yaml \
+	tests/sim/canary_rollback_istio/canary-business.yaml \
+	tests/sim/canary_rollback_istio/canary-frontend.yaml \
+	tests/sim/canary_rollback_istio/gateway.yaml \
+	tests/sim/canary_rollback_istio/mesh.yaml \
+	tests/sim/canary_rollback_istio/namespaces.yaml \
+	tests/sim/canary_rollback_istio/zz-canary-fault.yaml
 # Fuzz target (see fuzz/local.mk): scenario, the scenario file parser and
 # the --slo expression parser; corpus: the committed scenarios and a few
 # expressions in fuzz/corpus/scenario/.

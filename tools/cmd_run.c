@@ -25,6 +25,7 @@
 #include "ad/ad.h"
 #include "arrivals.h"
 #include "business/business.h"
+#include "canary.h"
 #include "cart/cart.h"
 #include "checkout/checkout.h"
 #include "cluster.h"
@@ -123,6 +124,13 @@ typedef struct run {
 	slo_assert_t *slo;
 	size_t n_slo;
 	slo_result_t *slo_res;
+	/* the scenario's canary: analysis, its workload ("frontend-canary")
+	 * and the VirtualService host it shifts */
+	canary_t canary;
+	int canary_on;
+	char canary_wl[192], canary_host[320];
+	char canary_text[8192];
+	size_t canary_text_len;
 } run_t;
 
 static volatile sig_atomic_t interrupted;
@@ -517,6 +525,136 @@ static size_t slo_check(run_t *r)
 	return r->slo_res ? failed : r->n_slo;
 }
 
+/* ---- progressive delivery (the scenario's canary:) ------------------------ */
+
+/* Routes |weight| % of the canary's host to subset canary, the rest to
+ * stable. */
+static int canary_route(run_t *r, int weight)
+{
+	static const char *const subsets[2] = {"stable", "canary"};
+	int w[2] = {100 - weight, weight};
+	return dp_sidecars_set_weights(r->dp, r->canary_host, subsets, w, 2);
+}
+
+/* Logs a step: the event log and the report's canary section. */
+static void canary_log(run_t *r, const canary_step_t *st)
+{
+	char line[320];
+	canary_step_format(&r->canary, st, line, sizeof line);
+	if (r->elog) {
+		print_time(r->elog, st->t_ns);
+		fprintf(r->elog, " canary %s %s\n", r->sc->canary.service, line);
+	}
+	size_t room = sizeof r->canary_text - r->canary_text_len;
+	int k = snprintf(r->canary_text + r->canary_text_len, room,
+	                 "  at %9.3f s: %s\n",
+	                 (double)(st->t_ns - r->load_start) / 1e9, line);
+	if (k > 0 && (size_t)k < room)
+		r->canary_text_len += (size_t)k;
+}
+
+/* Every interval: the canary's figures over that interval, the verdict,
+ * the new weights; again while the analysis goes on. */
+static void canary_tick(des_t *des, void *user)
+{
+	run_t *r = user;
+	slo_figures_t f;
+	rp_window_take(r->rp, r->canary_wl, &f);
+	const canary_step_t *st = canary_check(&r->canary, des_now(des), &f);
+	if (!st)
+		return;
+	canary_route(r, st->weight);
+	canary_log(r, st);
+	if (r->canary.result == CANARY_IN_PROGRESS)
+		des_schedule_full(des, des_now(des) + r->canary.cfg.interval_ns,
+		                  DES_PRIO_MIN, "scenario.canary", canary_tick, r,
+		                  NULL);
+}
+
+/* Before the shop starts: the canary's Deployment must exist in the
+ * charts, the mesh must route its host between subsets stable and canary;
+ * weight 0 until the analysis starts. 0, or 2 (bad input: the message
+ * names the scenario's line), or 1. */
+static int canary_setup(run_t *r)
+{
+	const sc_scenario_t *sc = r->sc;
+	const char *svc = sc->canary.service;
+	int known = 0;
+	for (size_t k = 0; shop_charts[k]; k++)
+		known |= !strcmp(svc, shop_charts[k]);
+	if (!known) {
+		fprintf(stderr,
+		        "meshsim run: %s:%d: canary.service: no service \"%s\" "
+		        "(a chart's name: frontend, business, ...)\n",
+		        r->scenario_path, sc->canary.service_line, svc);
+		return 2;
+	}
+	if (!r->dp) {
+		fprintf(stderr,
+		        "meshsim run: %s:%d: canary: needs the mesh (the weights "
+		        "are its VirtualService's); drop mesh: off / --no-mesh\n",
+		        r->scenario_path, sc->canary.line);
+		return 2;
+	}
+	char ns[256];
+	if (!deploy_ns(r, svc, ns, sizeof ns)) {
+		fprintf(stderr, "meshsim run: %s:%d: canary.service: no "
+		                "Deployment \"%s\" in the charts\n",
+		        r->scenario_path, sc->canary.service_line, svc);
+		return 2;
+	}
+	snprintf(r->canary_wl, sizeof r->canary_wl, "%s-canary", svc);
+	char cns[256];
+	if (!deploy_ns(r, r->canary_wl, cns, sizeof cns)) {
+		fprintf(stderr,
+		        "meshsim run: %s:%d: canary.service: no Deployment "
+		        "\"%s\" (set %s.canary.enabled=true)\n",
+		        r->scenario_path, sc->canary.service_line, r->canary_wl,
+		        svc);
+		return 2;
+	}
+	snprintf(r->canary_host, sizeof r->canary_host,
+	         "%s.%s." MESH_DOMAIN_SUFFIX, svc, ns);
+	if (canary_route(r, 0) < 0) {
+		fprintf(stderr,
+		        "meshsim run: %s:%d: canary.service: no VirtualService "
+		        "route splits %s between subsets stable and canary (in "
+		        "%s)\n",
+		        r->scenario_path, sc->canary.service_line, r->canary_host,
+		        r->istio);
+		return 2;
+	}
+	canary_cfg_t cc = {
+	    .interval_ns = sc->canary.interval,
+	    .step_weight = sc->canary.step_weight,
+	    .max_weight = sc->canary.max_weight,
+	    .threshold = sc->canary.threshold,
+	    .success_min = sc->canary.success_min,
+	    .p99_max_ms = sc->canary.p99_max_ms,
+	};
+	if (canary_init(&r->canary, &cc) != 0) {
+		fprintf(stderr, "meshsim run: %s:%d: canary: bad settings\n",
+		        r->scenario_path, sc->canary.line);
+		return 2;
+	}
+	r->canary_on = 1;
+	return 0;
+}
+
+/* At the load's start (every pod ready): stepWeight, then a check every
+ * interval. */
+static int canary_begin(run_t *r)
+{
+	des_t *des = vrt_world_des(r->w);
+	const canary_step_t *st = canary_start(&r->canary, des_now(des));
+	if (!st || canary_route(r, st->weight) < 0)
+		return -1;
+	canary_log(r, st);
+	return des_schedule_full(des, des_now(des) + r->canary.cfg.interval_ns,
+	                         DES_PRIO_MIN, "scenario.canary", canary_tick, r,
+	                         NULL);
+}
+
 /* ---- the run ------------------------------------------------------------- */
 
 static int all_ready(run_t *r)
@@ -734,6 +872,13 @@ static int simulate(run_t *r)
 	for (size_t i = 0; shop_charts[i]; i++)
 		if (apply_chart(r, shop_charts[i], NULL) != 0)
 			return 2; /* the charts' values: bad input */
+	if (r->sc && r->sc->canary.set) {
+		int crc = canary_setup(r);
+		if (crc != 0)
+			return crc;
+		if (rp_watch_workload(r->rp, r->canary_wl) != 0)
+			return 1;
+	}
 
 	/* Start-up: until every Deployment is ready (the frontend's
 	 * readiness probe waits 10 s), at most WARMUP_MAX. */
@@ -755,6 +900,10 @@ static int simulate(run_t *r)
 	rp_begin(r->rp);
 	if (start_load(r) != 0)
 		return 1;
+	if (r->canary_on && canary_begin(r) != 0) {
+		fprintf(stderr, "meshsim run: out of memory\n");
+		return 1;
+	}
 	for (size_t i = 0; r->sc && i < r->sc->n_actions; i++) {
 		act_ev_t *e = malloc(sizeof *e);
 		if (!e)
@@ -814,6 +963,11 @@ static int simulate(run_t *r)
 			fprintf(r->out, "  \"actions\": [%.*s%s],\n", (int)r->actions_len,
 			       r->actions_json, r->actions_len ? "\n  " : "");
 			mesh_report_json(r, r->out);
+			if (r->canary_on) {
+				fputs("  \"canary\": ", r->out);
+				canary_write_json(r->out, &r->canary, r->load_start, 2);
+				fputs(",\n", r->out);
+			}
 			if (r->n_slo && r->slo_res) {
 				fputs("  \"slo\": ", r->out);
 				slo_write_json(r->out, r->slo, r->slo_res,
@@ -831,6 +985,18 @@ static int simulate(run_t *r)
 		if (r->actions_text_len)
 			fprintf(r->out, "\nactions:\n%.*s", (int)r->actions_text_len,
 			       r->actions_text);
+		if (r->canary_on)
+			fprintf(r->out,
+			        "\ncanary %s (interval %gs, stepWeight %d, "
+			        "maxWeight %d, threshold %d): %s at weight %d, %d "
+			        "failed checks\n%.*s",
+			        r->sc->canary.service,
+			        (double)r->canary.cfg.interval_ns / 1e9,
+			        r->canary.cfg.step_weight, r->canary.cfg.max_weight,
+			        r->canary.cfg.threshold,
+			        canary_result_name(r->canary.result), r->canary.weight,
+			        r->canary.failed_checks, (int)r->canary_text_len,
+			        r->canary_text);
 		if (r->n_slo && r->slo_res) {
 			fputc('\n', r->out);
 			slo_write_text(r->out, r->slo, r->slo_res, r->n_slo);
@@ -843,13 +1009,26 @@ static int simulate(run_t *r)
 	}
 	if (r->metrics && rm_finish(r->metrics, &interrupted) != 0)
 		return 1;
+	int failed = 0;
+	if (r->canary_on && r->canary.result != CANARY_PROMOTED) {
+		fprintf(stderr,
+		        "meshsim run: canary %s %s (weight %d, %d of %d failed "
+		        "checks)\n",
+		        r->sc->canary.service,
+		        r->canary.result == CANARY_ROLLED_BACK
+		            ? "rolled back"
+		            : "not promoted by the end of the run",
+		        r->canary.weight, r->canary.failed_checks,
+		        r->canary.cfg.threshold);
+		failed = 1;
+	}
 	if (slo_failed) {
 		fprintf(stderr, "meshsim run: %zu of %zu service-level "
 		                "objectives failed\n",
 		        slo_failed, r->n_slo);
-		return 1;
+		failed = 1;
 	}
-	return 0;
+	return failed;
 }
 
 /* ---- options ------------------------------------------------------------- */
@@ -1175,6 +1354,7 @@ int msim_run_argv(int argc, char **argv, FILE *out)
 		        r.event_log, strerror(errno));
 		rc = 1;
 	}
+	canary_free(&r.canary);
 	sc_free(r.sc);
 	free(r.sets);
 	free(r.slo);
@@ -1221,8 +1401,11 @@ const msim_cmd_t msim_cmd_run = {
         "Without SCENARIO: the default scenario, the whole shop with the\n"
         "loadgenerator chart's closed-loop users for one virtual hour. SCENARIO is\n"
         "a YAML file (see scenarios/README.md): duration, seed, charts, overrides,\n"
-        "load, timed actions (kill a pod, scale a Deployment, ...) and service-level\n"
-        "objectives (slo:, checked after the report; they decide the exit status).\n"
+        "load, timed actions (kill a pod, scale a Deployment, ...), service-level\n"
+        "objectives (slo:, checked after the report) and a canary analysis\n"
+        "(canary:, Flagger's progressive delivery: weights shifted every interval\n"
+        "while the canary's success rate and p99 hold, then promoted or rolled\n"
+        "back); they decide the exit status.\n"
         "Options given here win over the scenario's.\n"
         "\n"
         "The load starts once every Deployment is ready; --duration and the\n"
@@ -1274,9 +1457,10 @@ const msim_cmd_t msim_cmd_run = {
         "$TMPDIR (or /dev/shm when TMPDIR is unset, else /tmp), removed at exit;\n"
         "the services' SQLite files in them are kept in memory.\n"
         "\n"
-        "Exit status: 0 done and every service-level objective met, 1 an\n"
-        "objective failed (or the run itself did: out of memory, the report not\n"
-        "written; stderr says which), 2 bad usage or input (options, scenario,\n"
-        "chart values).\n",
+        "Exit status: 0 done, every service-level objective met and the canary\n"
+        "(if any) promoted, 1 an objective failed, or the canary was rolled back\n"
+        "or not promoted by the end (or the run itself failed: out of memory, the\n"
+        "report not written; stderr says which), 2 bad usage or input (options,\n"
+        "scenario, chart values).\n",
     .exec = run_exec,
 };

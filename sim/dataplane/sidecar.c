@@ -374,6 +374,37 @@ int dp_cluster_identify(void *user, const vrt_pod_t *pod, dp_workload_t *out)
 	return 0;
 }
 
+int dp_sidecars_set_weights(dp_sidecars_t *sc, const char *host,
+                            const char *const *subsets, const int *weights,
+                            size_t n)
+{
+	if (!sc || !host || !subsets || !weights || !n)
+		return DP_EINVAL;
+	for (size_t k = 0; k < n; k++)
+		if (!subsets[k] || weights[k] < 0 || weights[k] > 100)
+			return DP_EINVAL;
+	/* The caller's config, which the sidecars only read: routing reads
+	 * the weights afresh for every call (no route cache). */
+	mesh_config_t *cfg = (mesh_config_t *)sc->cfg.mesh;
+	int changed = 0;
+	for (size_t v = 0; v < cfg->nvs; v++)
+		for (size_t h = 0; h < cfg->vs[v]->nhttp; h++) {
+			mesh_http_route_t *hr = &cfg->vs[v]->http[h];
+			for (size_t i = 0; i < hr->nroute; i++) {
+				mesh_destination_t *d = &hr->route[i].dest;
+				const char *dh = d->fqdn ? d->fqdn : d->host;
+				if (!dh || !d->subset || strcmp(dh, host))
+					continue;
+				for (size_t k = 0; k < n; k++)
+					if (!strcmp(d->subset, subsets[k])) {
+						hr->route[i].weight = weights[k];
+						changed++;
+					}
+			}
+		}
+	return changed ? changed : DP_EINVAL;
+}
+
 const char *dp_sidecars_principal(dp_sidecars_t *sc, const vrt_pod_t *pod)
 {
 	dp_wl_t *wl = wl_of(sc, pod);

@@ -137,6 +137,22 @@ void dp_sidecars_free(dp_sidecars_t *sc);
  * or renewed. */
 void dp_sidecars_set_ca(dp_sidecars_t *sc, int up);
 
+/* Traffic shifting at run time (a canary's progressive delivery): sets
+ * the weight of every HTTP route destination naming host |host| (as
+ * resolved: "frontend.frontend.svc.cluster.local") and subset
+ * |subsets[i]| to |weights[i]| (0..100), for i < |n|, in every
+ * VirtualService of the mesh config, mesh-bound and gateway-bound alike
+ * (as `k8s/deploy weights` edits both). Calls routed from then on follow
+ * them (attempts already routed keep their destination); the draw per
+ * call is the same "mesh/route" one, so runs replay. This edits the
+ * config given to dp_sidecars_new() in place: it must not be a const
+ * object. Returns the number of destinations changed (> 0), or DP_EINVAL
+ * when an argument is bad or no route destination names |host| with one
+ * of |subsets|. */
+int dp_sidecars_set_weights(dp_sidecars_t *sc, const char *host,
+                            const char *const *subsets, const int *weights,
+                            size_t n);
+
 /* The principal ("cluster.local/ns/NS/sa/SA") |pod| presents (NULL: the
  * ingress gateway's, for calls from outside), or NULL when it has no
  * sidecar (or calls from outside do not pass a gateway). Valid while the

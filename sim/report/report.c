@@ -54,6 +54,7 @@ typedef struct rp_watch {
 	char *name;
 	size_t len;
 	rp_stat_t st;
+	rp_stat_t win; /* since the last rp_window_take(); errors: 5xx */
 } rp_watch_t;
 
 #define RP_CACHE 256
@@ -207,6 +208,8 @@ static void clear(rp_report_t *r)
 	for (size_t i = 0; i < r->n_watch; i++) {
 		memset(&r->watch[i].st, 0, sizeof r->watch[i].st);
 		stat_init(&r->watch[i].st);
+		memset(&r->watch[i].win, 0, sizeof r->watch[i].win);
+		stat_init(&r->watch[i].win);
 	}
 }
 
@@ -240,6 +243,7 @@ int rp_watch_workload(rp_report_t *r, const char *workload)
 	w += r->n_watch;
 	memset(w, 0, sizeof *w);
 	stat_init(&w->st);
+	stat_init(&w->win);
 	if (!(w->name = strdup(workload)))
 		return -1;
 	w->len = strlen(workload);
@@ -249,7 +253,7 @@ int rp_watch_workload(rp_report_t *r, const char *workload)
 
 /* The watched workload |pod| belongs to: its name is "<workload>-<hash>-
  * <suffix>", with "#<restarts>" after it for a restarted container. */
-static rp_stat_t *watched(rp_report_t *r, const vrt_pod_t *pod)
+static rp_watch_t *watched(rp_report_t *r, const vrt_pod_t *pod)
 {
 	const char *n = vrt_pod_name(pod);
 	size_t nl = strcspn(n, "#");
@@ -262,24 +266,28 @@ static rp_stat_t *watched(rp_report_t *r, const vrt_pod_t *pod)
 		const char *dash = memchr(rest, '-', (size_t)(end - rest));
 		if (dash && dash > rest && dash + 1 < end &&
 		    !memchr(dash + 1, '-', (size_t)(end - dash - 1)))
-			return &r->watch[i].st;
+			return &r->watch[i];
 	}
 	return NULL;
 }
 
 static void watch_obs(rp_report_t *r, const vrt_obs_t *o, rt_time_t d)
 {
-	rp_stat_t *s = watched(r, o->server);
-	if (!s)
+	rp_watch_t *w = watched(r, o->server);
+	if (!w)
 		return;
-	if (o->proto == VRT_PROTO_HTTP)
-		stat_add(s, d,
-		         o->status == RT_OK && o->http_status
-		             ? o->http_status
-		             : 1000 + (int)o->status,
+	if (o->proto == VRT_PROTO_HTTP) {
+		int key = o->status == RT_OK && o->http_status
+		              ? o->http_status
+		              : 1000 + (int)o->status;
+		stat_add(&w->st, d, key,
 		         o->status != RT_OK || o->http_status >= 400);
-	else
-		stat_add(s, d, 1000 + (int)o->status, o->status != RT_OK);
+		stat_add(&w->win, d, key,
+		         o->status != RT_OK || o->http_status >= 500);
+	} else {
+		stat_add(&w->st, d, 1000 + (int)o->status, o->status != RT_OK);
+		stat_add(&w->win, d, 1000 + (int)o->status, o->status != RT_OK);
+	}
 }
 
 void rp_obs(void *user, const vrt_obs_t *o)
@@ -533,6 +541,33 @@ static const rp_stat_t *table_find(const rp_table_t *t, const char *key)
 		if (strcmp(t->items[i]->key, key) == 0)
 			return t->items[i];
 	return NULL;
+}
+
+static void stat_figures(const rp_stat_t *s, slo_figures_t *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!s || !s->n)
+		return;
+	out->requests = s->n;
+	out->errors = s->errors;
+	out->p50_ms = q_ms(s, 0.50);
+	out->p95_ms = q_ms(s, 0.95);
+	out->p99_ms = q_ms(s, 0.99);
+	out->max_ms = (double)s->max / 1e6;
+	out->mean_ms = (double)s->total / (double)s->n / 1e6;
+}
+
+void rp_window_take(rp_report_t *r, const char *workload, slo_figures_t *out)
+{
+	rp_watch_t *w = NULL;
+	for (size_t i = 0; i < r->n_watch && !w; i++)
+		if (strcmp(r->watch[i].name, workload) == 0)
+			w = &r->watch[i];
+	stat_figures(w ? &w->win : NULL, out);
+	if (w) {
+		memset(&w->win, 0, sizeof w->win);
+		stat_init(&w->win);
+	}
 }
 
 void rp_figures(const rp_report_t *r, rp_scope_t scope, const char *name,

@@ -87,6 +87,16 @@ struct slo_figures;
 void rp_figures(const rp_report_t *r, rp_scope_t scope, const char *name,
                 struct slo_figures *out);
 
+/* The calls sent to watched workload |workload| since the previous
+ * rp_window_take() for it (or since rp_begin()), inside the window, into
+ * |*out| as rp_figures(RP_WORKLOAD) gives them, except that an error is
+ * what Flagger's request success rate counts against: a transport failure
+ * or HTTP status >= 500 (a gRPC call: any status but OK); then starts the
+ * next interval. For a canary analysis's per-interval checks
+ * (sim/report/canary.h). An unwatched workload gives zero requests. */
+void rp_window_take(rp_report_t *r, const char *workload,
+                    struct slo_figures *out);
+
 /* What the report says about the run besides its measurements. Strings
  * are the caller's; NULL ones are left out. */
 typedef struct rp_meta {

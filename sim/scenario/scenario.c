@@ -536,6 +536,108 @@ static int parse_slo(ps_t *p, yaml_node_t *v)
 	return 0;
 }
 
+/* ---- canary ------------------------------------------------------------- */
+
+typedef struct can_arg {
+	int has_service;
+	yaml_node_t *step_node, *max_node;
+} can_arg_t;
+
+static int metrics_pair(ps_t *p, const char *key, yaml_node_t *k,
+                        yaml_node_t *v, void *arg)
+{
+	(void)arg;
+	char f[64], why[192];
+	snprintf(f, sizeof f, "canary.metrics.%s", key);
+	int m = !strcmp(key, "success") ? SLO_SUCCESS
+	        : !strcmp(key, "p99")   ? SLO_P99
+	                                : -1;
+	if (m < 0)
+		return fail(p, k, "canary.metrics",
+		            "unknown key \"%s\" (success, p99)", key);
+	const char *val = scalar(v);
+	double lim;
+	if (!val || slo_parse_value((slo_metric_t)m, val, &lim, why, sizeof why))
+		return fail(p, v, f, "%s", val ? why : "expected a value");
+	if (m == SLO_SUCCESS)
+		p->s->canary.success_min = lim;
+	else
+		p->s->canary.p99_max_ms = lim;
+	return 0;
+}
+
+static int canary_pair(ps_t *p, const char *key, yaml_node_t *k,
+                       yaml_node_t *v, void *arg)
+{
+	can_arg_t *a = arg;
+	sc_scenario_t *s = p->s;
+	long n;
+	if (!strcmp(key, "service")) {
+		a->has_service = 1;
+		s->canary.service_line = v ? (int)v->start_mark.line + 1 : 0;
+		return get_str(p, v, "canary.service", &s->canary.service);
+	}
+	if (!strcmp(key, "interval")) {
+		if (get_duration(p, v, "canary.interval", &s->canary.interval))
+			return -1;
+		if (s->canary.interval < DES_S(1))
+			return fail(p, v, "canary.interval",
+			            "must be at least 1s");
+		return 0;
+	}
+	if (!strcmp(key, "stepWeight")) {
+		a->step_node = v;
+		if (get_int(p, v, "canary.stepWeight", 1, 100, &n) != 0)
+			return -1;
+		s->canary.step_weight = (int)n;
+		return 0;
+	}
+	if (!strcmp(key, "maxWeight")) {
+		a->max_node = v;
+		if (get_int(p, v, "canary.maxWeight", 1, 100, &n) != 0)
+			return -1;
+		s->canary.max_weight = (int)n;
+		return 0;
+	}
+	if (!strcmp(key, "threshold")) {
+		if (get_int(p, v, "canary.threshold", 1, 1000, &n) != 0)
+			return -1;
+		s->canary.threshold = (int)n;
+		return 0;
+	}
+	if (!strcmp(key, "metrics"))
+		return each_pair(p, v, "canary.metrics", metrics_pair, NULL);
+	return fail(p, k, "canary",
+	            "unknown key \"%s\" (service, interval, stepWeight, "
+	            "maxWeight, threshold, metrics)",
+	            key);
+}
+
+static int parse_canary(ps_t *p, yaml_node_t *k, yaml_node_t *v)
+{
+	sc_scenario_t *s = p->s;
+	can_arg_t a = {0};
+	s->canary.set = 1;
+	s->canary.line = (int)k->start_mark.line + 1;
+	s->canary.interval = DES_S(60);
+	s->canary.step_weight = 10;
+	s->canary.max_weight = 50;
+	s->canary.threshold = 5;
+	s->canary.success_min = 99;
+	s->canary.p99_max_ms = 500;
+	if (each_pair(p, v, "canary", canary_pair, &a) != 0)
+		return -1;
+	if (!a.has_service)
+		return fail(p, v, "canary.service",
+		            "needs the canaried service (e.g. frontend)");
+	if (s->canary.max_weight < s->canary.step_weight)
+		return fail(p, a.max_node ? a.max_node : a.step_node,
+		            "canary.maxWeight",
+		            "%d is less than stepWeight %d",
+		            s->canary.max_weight, s->canary.step_weight);
+	return 0;
+}
+
 /* ---- the file ------------------------------------------------------------ */
 
 static char *resolve(const char *file, const char *path)
@@ -584,7 +686,6 @@ static int top_pair(ps_t *p, const char *key, yaml_node_t *k, yaml_node_t *v,
 		if (get_str(p, v, "charts", &c) != 0)
 			return -1;
 		free(s->charts);
-	free(s->istio);
 		s->charts = resolve(p->file, c);
 		free(c);
 		return s->charts ? 0 : fail(p, v, "charts", "out of memory");
@@ -639,9 +740,11 @@ static int top_pair(ps_t *p, const char *key, yaml_node_t *k, yaml_node_t *v,
 		return parse_actions(p, v);
 	if (!strcmp(key, "slo"))
 		return parse_slo(p, v);
+	if (!strcmp(key, "canary"))
+		return parse_canary(p, k, v);
 	return fail(p, k, key,
 	            "unknown key (name, duration, seed, charts, istio, mesh, "
-	            "set, load, actions, slo)");
+	            "set, load, actions, slo, canary)");
 }
 
 int sc_parse(const char *file, const char *buf, size_t len,
@@ -747,6 +850,8 @@ void sc_free(sc_scenario_t *s)
 	free(s->file);
 	free(s->name);
 	free(s->charts);
+	free(s->istio);
+	free(s->canary.service);
 	for (size_t i = 0; i < s->n_set; i++)
 		free(s->set[i]);
 	free(s->set);

@@ -4,8 +4,8 @@
  * scenarios/README.md): how long to run, the seed, which charts and
  * overrides, the load (closed-loop users or open-loop arrivals with a rate
  * profile) and timed actions (kill or delete a pod, scale a Deployment,
- * hang a pod, drain a node), and service-level objectives the run must
- * meet (sim/report/slo.h). Every key is optional; unknown keys are
+ * hang a pod, drain a node), service-level objectives the run must
+ * meet (sim/report/slo.h), and a canary analysis (sim/report/canary.h). Every key is optional; unknown keys are
  * errors. Errors name the place: "FILE:LINE: FIELD: why", e.g.
  * "scenarios/x.yaml:7: load.rate: \"fast\" is not a number".
  *
@@ -91,6 +91,25 @@ typedef struct sc_scenario {
 	 * bounds, |line| the bound's. */
 	slo_assert_t *slo;
 	size_t n_slo;
+	/* canary: progressive delivery as Flagger does it (scenarios/README.md,
+	 * "Progressive delivery"); set 0 when the key is absent. */
+	struct {
+		int set;
+		char *service;        /* the canaried pair: Deployments
+		                         <service> and <service>-canary, and
+		                         the VirtualService routes splitting
+		                         its host between subsets stable and
+		                         canary */
+		des_time_t interval;  /* between checks; default 60 s */
+		int step_weight;      /* 1..100; default 10 */
+		int max_weight;       /* step_weight..100; default 50 */
+		int threshold;        /* failed checks before rollback; 5 */
+		double success_min;   /* percent (non-5xx share); default 99 */
+		double p99_max_ms;    /* default 500 */
+		int line;             /* of the canary: key; service_line of
+		                         its service: value */
+		int service_line;
+	} canary;
 } sc_scenario_t;
 
 /* Reads |path|. On success stores a new scenario (the caller's; sc_free)

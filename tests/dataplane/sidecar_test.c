@@ -566,6 +566,74 @@ START_TEST(weights_split_to_canary)
 }
 END_TEST
 
+/* dp_sidecars_set_weights: the next calls follow the new weights; 0/100
+ * sends every call to one subset; bad arguments and unknown hosts are
+ * DP_EINVAL and change nothing. */
+START_TEST(set_weights_at_run_time)
+{
+	char yaml[8192];
+	snprintf(yaml, sizeof yaml,
+	         "%s%s---\n"
+	         "apiVersion: networking.istio.io/v1\n"
+	         "kind: VirtualService\n"
+	         "metadata: {name: currency, namespace: currencyservice}\n"
+	         "spec:\n"
+	         "  hosts: [" CUR_HOST "]\n"
+	         "  http:\n"
+	         "  - route:\n"
+	         "    - {destination: {host: " CUR_HOST ", subset: v1}, weight: 90}\n"
+	         "    - {destination: {host: " CUR_HOST ", subset: v2}, weight: 10}\n",
+	         STRICT_MESH, SUBSETS);
+	h_t *h = h_new(yaml, 0);
+	static const char *const subsets[2] = {"v1", "v2"};
+	int w[2] = {0, 100};
+	ck_assert_int_eq(dp_sidecars_set_weights(h->sc, CUR_HOST, subsets, w, 2),
+	                 2);
+	for (int i = 0; i < 200; i++)
+		call_cur(h, h->fe);
+	settle(h);
+	size_t v2 = 0, served = 0;
+	for (size_t i = 0; i < h->nobs; i++)
+		if (h->obs[i].who == VRT_REPORT_SERVER) {
+			served++;
+			v2 += !strcmp(h->obs[i].server, "cur-v2");
+		}
+	ck_assert_uint_eq(served, 200);
+	ck_assert_uint_eq(v2, 200);
+	/* Back to all stable. */
+	w[0] = 100;
+	w[1] = 0;
+	ck_assert_int_eq(dp_sidecars_set_weights(h->sc, CUR_HOST, subsets, w, 2),
+	                 2);
+	size_t before = h->nobs;
+	for (int i = 0; i < 200; i++)
+		call_cur(h, h->fe);
+	settle(h);
+	v2 = served = 0;
+	for (size_t i = before; i < h->nobs; i++)
+		if (h->obs[i].who == VRT_REPORT_SERVER) {
+			served++;
+			v2 += !strcmp(h->obs[i].server, "cur-v2");
+		}
+	ck_assert_uint_eq(served, 200);
+	ck_assert_uint_eq(v2, 0);
+	/* Errors. */
+	static const char *const nope[1] = {"v3"};
+	int bad[2] = {101, 0};
+	ck_assert_int_eq(dp_sidecars_set_weights(h->sc, CUR_HOST, nope, w, 1),
+	                 DP_EINVAL);
+	ck_assert_int_eq(dp_sidecars_set_weights(h->sc, "nowhere.svc", subsets,
+	                                         w, 2),
+	                 DP_EINVAL);
+	ck_assert_int_eq(dp_sidecars_set_weights(h->sc, CUR_HOST, subsets, bad,
+	                                         2),
+	                 DP_EINVAL);
+	ck_assert_int_eq(dp_sidecars_set_weights(h->sc, CUR_HOST, subsets, w, 0),
+	                 DP_EINVAL);
+	h_free(h);
+}
+END_TEST
+
 START_TEST(empty_subset_is_uh)
 {
 	char yaml[8192];
@@ -986,6 +1054,7 @@ int main(void)
 	tcase_add_test(tc, expired_certificate_fails_handshake);
 	tcase_add_test(tc, renewed_certificate_handshakes_again);
 	tcase_add_test(tc, weights_split_to_canary);
+	tcase_add_test(tc, set_weights_at_run_time);
 	tcase_add_test(tc, empty_subset_is_uh);
 	tcase_add_test(tc, gateway_only_route_does_not_apply_east_west);
 	tcase_add_test(tc, fault_abort_and_delay);

@@ -251,6 +251,61 @@ static void issue(loop_t *l)
 	    on_done, l));
 }
 
+/* rp_window_take: per-interval figures of a watched workload, each take
+ * starting the next interval; errors are 5xx and transport failures only
+ * (Flagger's success rate), while rp_figures keeps the whole window with
+ * every status >= 400. */
+START_TEST(test_workload_windows)
+{
+	vrt_world_t *w = vrt_world_new(1, 0);
+	vrt_pod_t *p;
+	ck_assert_int_eq(vrt_pod_start(w, &cart_stub,
+	                               "frontend-canary-6646d75796-58v9x", NULL,
+	                               1, &p),
+	                 0);
+	rp_report_t *r = rp_new(w);
+	ck_assert_int_eq(rp_watch_workload(r, "frontend-canary"), 0);
+	rp_begin(r);
+	slo_figures_t f;
+	rp_window_take(r, "frontend-canary", &f);
+	ck_assert_uint_eq(f.requests, 0);
+	/* Interval 1: 10 calls of 1..10 ms, one 404 and one 503. */
+	for (int i = 0; i < 10; i++) {
+		vrt_obs_t o = http_obs(0, DES_MS(1 + i), "GET /", RT_OK,
+		                       i == 3 ? 404 : i == 4 ? 503 : 200);
+		o.server = p;
+		rp_obs(r, &o);
+	}
+	rp_window_take(r, "frontend-canary", &f);
+	ck_assert_uint_eq(f.requests, 10);
+	ck_assert_uint_eq(f.errors, 1);
+	ck_assert_double_eq_tol(f.max_ms, 10, 1e-9);
+	/* Interval 2: 4 calls of 100 ms, one refused. */
+	for (int i = 0; i < 4; i++) {
+		vrt_obs_t o = http_obs(0, DES_MS(100), "GET /",
+		                       i ? RT_OK : RT_UNAVAILABLE, i ? 200 : 0);
+		o.server = p;
+		rp_obs(r, &o);
+	}
+	rp_window_take(r, "frontend-canary", &f);
+	ck_assert_uint_eq(f.requests, 4);
+	ck_assert_uint_eq(f.errors, 1);
+	ck_assert_double_eq_tol(f.p99_ms, 100, 1);
+	ck_assert_double_eq_tol(f.mean_ms, 100, 1e-9);
+	rp_window_take(r, "frontend-canary", &f);
+	ck_assert_uint_eq(f.requests, 0);
+	rp_window_take(r, "frontend", &f); /* not watched */
+	ck_assert_uint_eq(f.requests, 0);
+	vrt_run(w, DES_S(1));
+	rp_end(r);
+	rp_figures(r, RP_WORKLOAD, "frontend-canary", &f);
+	ck_assert_uint_eq(f.requests, 14);
+	ck_assert_uint_eq(f.errors, 3);
+	rp_free(r);
+	vrt_world_free(w);
+}
+END_TEST
+
 START_TEST(test_cpu_and_bottleneck)
 {
 	vrt_world_t *w = vrt_world_new(1, 0);
@@ -339,6 +394,7 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_percentiles_and_status);
 	tcase_add_test(tc, test_services_group_by_pod_service);
 	tcase_add_test(tc, test_workloads_and_figures);
+	tcase_add_test(tc, test_workload_windows);
 	tcase_add_test(tc, test_cpu_and_bottleneck);
 	tcase_add_test(tc, test_pod_started_late);
 	suite_add_tcase(s, tc);

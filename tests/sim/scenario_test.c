@@ -126,7 +126,7 @@ START_TEST(test_errors_name_the_place)
 	          "t.yaml:3: load.rate: \"fast\" is not a number");
 	parse_err("duraton: 10m\n",
 	          "t.yaml:1: duraton: unknown key (name, duration, seed, "
-	          "charts, istio, mesh, set, load, actions, slo)");
+	          "charts, istio, mesh, set, load, actions, slo, canary)");
 	parse_err("mesh: maybe\n",
 	          "t.yaml:1: mesh: \"maybe\" is not on or off");
 	parse_err("duration: soon\n",
@@ -225,6 +225,79 @@ START_TEST(test_slo)
 }
 END_TEST
 
+START_TEST(test_canary)
+{
+	/* Defaults: Flagger's. */
+	sc_scenario_t *s = parse_ok("duration: 1m\n"
+	                            "canary:\n"
+	                            "  service: frontend\n");
+	ck_assert_int_eq(s->canary.set, 1);
+	ck_assert_str_eq(s->canary.service, "frontend");
+	ck_assert_int_eq(s->canary.line, 2);
+	ck_assert_int_eq(s->canary.service_line, 3);
+	ck_assert_int_eq(s->canary.interval, DES_S(60));
+	ck_assert_int_eq(s->canary.step_weight, 10);
+	ck_assert_int_eq(s->canary.max_weight, 50);
+	ck_assert_int_eq(s->canary.threshold, 5);
+	ck_assert_double_eq(s->canary.success_min, 99);
+	ck_assert_double_eq(s->canary.p99_max_ms, 500);
+	sc_free(s);
+	s = parse_ok("canary:\n"
+	             "  interval: 30s\n"
+	             "  stepWeight: 20\n"
+	             "  maxWeight: 100\n"
+	             "  threshold: 2\n"
+	             "  metrics: {p99: 1s, success: 99.5%}\n"
+	             "  service: business\n");
+	ck_assert_str_eq(s->canary.service, "business");
+	ck_assert_int_eq(s->canary.interval, DES_S(30));
+	ck_assert_int_eq(s->canary.step_weight, 20);
+	ck_assert_int_eq(s->canary.max_weight, 100);
+	ck_assert_int_eq(s->canary.threshold, 2);
+	ck_assert_double_eq(s->canary.success_min, 99.5);
+	ck_assert_double_eq(s->canary.p99_max_ms, 1000);
+	sc_free(s);
+	/* Without the key: no analysis. */
+	s = parse_ok("duration: 1m\n");
+	ck_assert_int_eq(s->canary.set, 0);
+	sc_free(s);
+
+	parse_err("canary: frontend\n", "t.yaml:1: canary: expected a mapping");
+	parse_err("canary:\n  interval: 30s\n",
+	          "t.yaml:2: canary.service: needs the canaried service "
+	          "(e.g. frontend)");
+	parse_err("canary:\n  service: \"\"\n",
+	          "t.yaml:2: canary.service: expected a non-empty string");
+	parse_err("canary:\n  service: frontend\n  interval: 500ms\n",
+	          "t.yaml:3: canary.interval: must be at least 1s");
+	parse_err("canary:\n  service: frontend\n  stepWeight: 101\n",
+	          "t.yaml:3: canary.stepWeight: must be within 1..100");
+	parse_err("canary:\n  service: frontend\n  maxWeight: 5\n",
+	          "t.yaml:3: canary.maxWeight: 5 is less than stepWeight 10");
+	parse_err("canary:\n  service: frontend\n  threshold: 0\n",
+	          "t.yaml:3: canary.threshold: must be within 1..1000");
+	parse_err("canary:\n  service: frontend\n  metrics: {p95: 1s}\n",
+	          "t.yaml:3: canary.metrics: unknown key \"p95\" (success, "
+	          "p99)");
+	parse_err("canary:\n  service: frontend\n  metrics:\n    p99: 300\n",
+	          "t.yaml:4: canary.metrics.p99: \"300\" needs a unit: us, ms "
+	          "or s");
+	parse_err("canary:\n  service: frontend\n  weight: 10\n",
+	          "t.yaml:3: canary: unknown key \"weight\" (service, "
+	          "interval, stepWeight, maxWeight, threshold, metrics)");
+}
+END_TEST
+
+/* istio: before charts: both kept (charts: once freed istio's). */
+START_TEST(test_istio_then_charts)
+{
+	sc_scenario_t *s = parse_ok("istio: ../mesh\ncharts: ../charts\n");
+	ck_assert_str_eq(s->istio, "dir/../mesh");
+	ck_assert_str_eq(s->charts, "dir/../charts");
+	sc_free(s);
+}
+END_TEST
+
 START_TEST(test_missing_file)
 {
 	sc_scenario_t *s;
@@ -260,6 +333,8 @@ static Suite *scenario_suite(void)
 	tcase_add_test(tc, test_open_loop_forms);
 	tcase_add_test(tc, test_errors_name_the_place);
 	tcase_add_test(tc, test_slo);
+	tcase_add_test(tc, test_canary);
+	tcase_add_test(tc, test_istio_then_charts);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_committed_scenarios_parse);
 	suite_add_tcase(s, tc);

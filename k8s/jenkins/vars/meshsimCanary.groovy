@@ -9,9 +9,11 @@
 //   promote  stable := CANARY_TAG, all traffic to stable
 //   rollback all traffic to stable, canary scaled to zero (no gate: always allowed)
 // Before it touches the cluster, every action but rollback runs the matching
-// meshsim scenario (scenarios/canary-NAME.yaml) in virtual time as a gate: a
-// failing SLO assertion fails the build. A failure after the cluster was
-// touched rolls the split back to stable.
+// meshsim scenario (scenarios/canary-NAME.yaml) in virtual time as a gate:
+// Flagger's progressive delivery of the canary (weights stepped up while its
+// success rate and p99 hold, then promoted) and the scenario's SLO
+// assertions; a rolled-back canary or a failing assertion fails the build. A
+// failure after the cluster was touched rolls the split back to stable.
 def call(Map cfg) {
     String svc = cfg.service
     pipeline {
@@ -73,15 +75,19 @@ def call(Map cfg) {
                 when { expression { env.DO_ACTION != 'rollback' } }
                 steps {
                     // The same split, faults and SLOs, rehearsed in virtual time before the cluster sees it.
-                    // meshsim run exits 0 when every slo: objective of the scenario held, 1 when one
-                    // failed (the table above says which), 2 when the scenario or the charts are bad.
+                    // The scenario's canary: key runs Flagger's analysis (stepWeight % more every interval
+                    // while the canary's success rate and p99 hold, promotion at maxWeight, rollback after
+                    // threshold failed checks). meshsim run exits 0 when the canary was promoted and every
+                    // slo: objective held, 1 when the canary was rolled back or not promoted in time, or an
+                    // objective failed (the report's canary and slo tables say which), 2 when the scenario
+                    // or the charts are bad.
                     sh '''
                         test -f "$SCENARIO" || { echo "no gate scenario $SCENARIO"; exit 1; }
                         rc=0
                         build/meshsim run --seed 1 "$SCENARIO" || rc=$?
                         case $rc in
-                            0) ;;
-                            1) echo "gate: $SCENARIO: a service-level objective failed"; exit 1 ;;
+                            0) echo "gate: $SCENARIO: canary promoted, objectives held" ;;
+                            1) echo "gate: $SCENARIO: canary rolled back or not promoted, or a service-level objective failed"; exit 1 ;;
                             *) echo "gate: $SCENARIO: meshsim run could not run it (exit $rc)"; exit "$rc" ;;
                         esac
                     '''
