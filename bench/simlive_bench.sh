@@ -16,8 +16,10 @@
 #   3. Virtual: `meshsim run --users N --spawn-rate R --duration D` with the
 #      cost profile (BENCH_PROFILE, default data/cost-profile.json, as
 #      measured by `meshsim calibrate`), its loopback link (`--link
-#      profile`), and every chart's CPU limit set to one core: on the live
-#      machine each service is one single-threaded process with no limit.
+#      profile`), and every chart's CPU limit set to one core, the load
+#      generator's included (its client cost, the profile's "clients", is
+#      charged on its pod's CPU): on the live machine each service and the
+#      load generator is one single-threaded process with no limit.
 #   4. The table: p50 and p99 of GET / and POST /cart/checkout, live and
 #      virtual, the ratio virtual/live, and whether it is within 25 %.
 #
@@ -116,7 +118,7 @@ up_pid=
 sets=()
 for c in productcatalogservice currencyservice shippingservice paymentservice \
          emailservice adservice recommendationservice cartservice \
-         checkoutservice frontend business; do
+         checkoutservice frontend business loadgenerator; do
     sets+=(--set "$c.resources.limits.cpu=1000m")
 done
 say "virtual: meshsim run --users $USERS --spawn-rate $SPAWN --duration ${SECS}s --link $LINK"
@@ -158,14 +160,18 @@ for method, name in (("GET", "/"), ("POST", "/cart/checkout")):
         all_ok &= ok
         rows.append((method + " " + name, q, lv, sv, ratio, ok, l["requests"], s["requests"]))
 tot_l, tot_s = live["total"], sim["total"]
+lcpu = live.get("cpu", {})
+lg_us = lcpu.get("total_ns", 0) / tot_l["requests"] / 1e3 if tot_l["requests"] else 0
 lines = []
 lines.append("Measured %s on %s; load average %s before, %s after the live run, %s after the simulation." % (when, machine, lb, ll, la))
 lines.append("")
 lines.append("Load: %s users of the load generator (Locust mix, 1-10 s think time), %s started per second, %s s. "
              "Live: %d requests (%.1f req/s), %d failures. Virtual: %d requests (%.1f req/s), %d errors. "
-             "Profile: `%s`, `--link %s`, every chart's CPU limit 1000m." % (
+             "Profile: `%s`, `--link %s`, every chart's CPU limit 1000m (the load generator's too). "
+             "The live load generator used %.0f us of CPU per request in this run." % (
              users, spawn, secs, tot_l["requests"], tot_l["rps"], tot_l["failures"],
-             tot_s["requests"], tot_s["rps"], tot_s["errors"], prof.split("/")[-1] if "/" in prof else prof, link))
+             tot_s["requests"], tot_s["rps"], tot_s["errors"], prof.split("/")[-1] if "/" in prof else prof, link,
+             lg_us))
 lines.append("")
 lines.append("| route | quantile | live ms | virtual ms | virtual/live | within 25 % | samples live / virtual |")
 lines.append("|---|---|---:|---:|---:|---|---:|")
