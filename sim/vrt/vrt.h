@@ -245,8 +245,9 @@ const char *vrt_pod_state_name(vrt_pod_state_t s);
  * running |svc| with environment |env| ("KEY=VALUE", NULL-terminated; NULL
  * for none; copied) on |cores| CPU cores (> 0; e.g. 0.1 for a 100m limit),
  * and calls svc->init at the current virtual time. The pod draws rt_rand()
- * from des_rng_stream(seed, name) and its CPU demands from the stream
- * "<name>/cpu", so neither depends on the other or on other pods.
+ * from des_rng_stream(seed, name), its served calls' CPU demands from the
+ * stream "<name>/cpu" and its client costs (vrt_profile_set_client) from
+ * "<name>/clientcpu", so none depends on another or on other pods.
  * On success the pod is READY, not yet in any endpoint set; stores it in
  * |*pod| (owned by the world, valid until vrt_world_free) and returns 0.
  * If init fails, the pod stays in the world as FAILED with the reason in
