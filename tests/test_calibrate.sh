@@ -41,6 +41,7 @@ for k in want:
     assert m[k]["mean_us"] < 100000, (k, m[k])  # 0.1 s per call: not a measurement
 assert d["link"]["latency_us"] >= 0, d["link"]
 assert d["default"]["mean_us"] > 0
+assert "clients" not in d, "a client cost without the frontend measured"
 PY
 leftovers >/dev/null && fail "left running: $(leftovers)"
 "$B/meshsim" run --profile "$tmp/p.json" --link profile --duration 10s --rate 5 \
@@ -55,7 +56,28 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); del d["link"]; json
 "$B/meshsim" run --link fast --duration 1s --quiet >/dev/null 2>"$tmp/err"; rc=$?
 [ $rc = 2 ] && grep -q "\-\-link: 'fast'" "$tmp/err" || fail "--link fast: exit $rc: $(cat "$tmp/err")"
 
+# The load generator's client cost: with the frontend measured, the
+# loadgenerator program runs against the shop and its CPU per request is
+# the profile's "clients".loadgenerator.
+"$B/meshsim" calibrate --services frontend --calls 4 --rounds 1 --warmup 1 --net $NET \
+  --loadgen-users 10 --loadgen-rate 10 --loadgen-seconds 3 --out "$tmp/lg.json" \
+  >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 0 ] || fail "with the load generator: exit $rc: $(cat "$tmp/err")"
+grep -q 'loadgenerator (client) .* us per request' "$tmp/err" || fail "no client figure: $(cat "$tmp/err")"
+python3 - "$tmp/lg.json" <<'PY' || fail "bad client cost: $(cat "$tmp/lg.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = d["clients"]["loadgenerator"]
+assert 5 <= c["mean_us"] < 100000 and c["sd_us"] == 0, c
+assert "its process CPU" in d["comment"], "comment lacks how the client cost was made"
+PY
+pgrep -f "^$B/(frontend|checkoutservice|loadgenerator)( |$)" >/dev/null && fail "left running after the load generator's measurement"
+"$B/meshsim" run --profile "$tmp/lg.json" --duration 5s --users 5 --quiet >"$tmp/run" 2>"$tmp/err" ||
+  fail "meshsim run with a client cost: $(cat "$tmp/err")"
+
 # Usage: exit 2, the culprit named.
+"$B/meshsim" calibrate --loadgen-seconds -1 >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q -- "--loadgen-seconds: '-1'" "$tmp/err" || fail "--loadgen-seconds -1: exit $rc: $(cat "$tmp/err")"
 "$B/meshsim" calibrate --calls 0 >/dev/null 2>"$tmp/err"; rc=$?
 [ $rc = 2 ] && grep -q -- "--calls: '0'" "$tmp/err" || fail "--calls 0: exit $rc: $(cat "$tmp/err")"
 "$B/meshsim" calibrate --services nosuchservice >/dev/null 2>"$tmp/err"; rc=$?

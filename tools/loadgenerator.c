@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -42,7 +44,22 @@ typedef struct app {
   int ending;
   int exit_status;
   const char *end_reason;
+  /* This process's CPU when the load started, and over the run (set when
+   * drained): what a request costs the client (`meshsim calibrate`). */
+  uint64_t cpu0_ns, cpu_ns;
+  struct rusage ru0, ru;
 } app_t;
+
+static uint64_t process_cpu_ns(void) {
+  struct timespec t;
+  if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t) != 0)
+    return 0;
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static double tv_ns(const struct timeval *tv) {
+  return (double)tv->tv_sec * 1e9 + (double)tv->tv_usec * 1e3;
+}
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -72,6 +89,9 @@ static void usage(FILE *f) {
 "  --request-timeout D   REQUEST_TIMEOUT    per request with its redirects\n"
 "                                           (default 10s)\n"
 "  --json FILE                              write the final statistics as JSON\n"
+"                                           (with \"cpu\": this process's CPU\n"
+"                                           time from the start of the load to\n"
+"                                           the end of the drain, ns)\n"
 "  -h, --help                               this help\n"
 "\n"
 "Durations are Go-style (1.5s, 500ms, 2m) or plain seconds. At the end the\n"
@@ -198,6 +218,15 @@ static int write_json(app_t *a, double ratio, int passed) {
       routes, "total", summary_json(&s), "errors", errors, "tasks", tasks,
       "failure_ratio", ratio, "max_failure_ratio", a->max_failure_ratio,
       "passed", passed, "end", a->end_reason ? a->end_reason : "");
+  if (root)
+    json_object_set_new(
+        root, "cpu",
+        json_pack("{s:I, s:I, s:I}", "total_ns", (json_int_t)a->cpu_ns,
+                  "user_ns",
+                  (json_int_t)(tv_ns(&a->ru.ru_utime) - tv_ns(&a->ru0.ru_utime)),
+                  "sys_ns",
+                  (json_int_t)(tv_ns(&a->ru.ru_stime) -
+                               tv_ns(&a->ru0.ru_stime))));
   int rc = root ? json_dump_file(root, a->json_path, JSON_INDENT(2) | JSON_REAL_PRECISION(8)) : -1;
   if (rc != 0)
     fprintf(stderr, PROG ": cannot write %s: %s\n", a->json_path,
@@ -259,6 +288,8 @@ static void close_all(app_t *a) {
 
 static void drained_cb(loadgen_t *lg, void *arg) {
   app_t *a = arg;
+  a->cpu_ns = process_cpu_ns() - a->cpu0_ns;
+  getrusage(RUSAGE_SELF, &a->ru);
   uv_timer_stop(&a->drain);
   uv_timer_stop(&a->tick);
   if (a->tty && a->drawn) { /* the final table replaces the live one */
@@ -497,6 +528,8 @@ int main(int argc, char **argv) {
          (double)cfg.think_max / (double)RT_SEC,
          o.duration ? "for a set duration" : "until interrupted");
   fflush(stdout);
+  a.cpu0_ns = process_cpu_ns();
+  getrusage(RUSAGE_SELF, &a.ru0);
   if (loadgen_start(a.lg) != 0) {
     fprintf(stderr, PROG ": cannot start the load generator\n");
     close_all(&a);

@@ -165,8 +165,12 @@ static void on_done(des_t *des, void *user)
 	}
 	c->jobs += nd;
 	reschedule(pod);
-	for (size_t i = 0; i < nd; i++)
-		vrt__rpc_cpu_done(done[i].rpc);
+	for (size_t i = 0; i < nd; i++) {
+		if (done[i].rpc->ccpu)
+			vrt__rpc_client_cpu_done(done[i].rpc);
+		else
+			vrt__rpc_cpu_done(done[i].rpc);
+	}
 	if (done != small)
 		free(done);
 }
@@ -192,7 +196,11 @@ void vrt__cpu_drop_all(vrt_pod_t *pod)
 	c->heap = NULL;
 	c->n = c->cap = 0;
 	c->vwork = 0;
-	for (size_t i = 0; i < n; i++)
-		vrt__rpc_cpu_dropped(jobs[i].rpc);
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i].rpc->ccpu)
+			vrt__rpc_client_cpu_dropped(jobs[i].rpc);
+		else
+			vrt__rpc_cpu_dropped(jobs[i].rpc);
+	}
 	free(jobs);
 }

@@ -512,7 +512,7 @@ static rt_invoke_t *http_invoke(vrt_world_t *w, vrt_pod_t *client,
 	r->hcb = cb;
 	r->user = user;
 	r->req_len = r->http->hdr_bytes + len;
-	vrt__rpc_launch(r, r->req_len);
+	vrt__rpc_send(r);
 	return &r->ihead;
 }
 

@@ -19,8 +19,10 @@ struct vrt_profile {
 	vrt_cost_t def;
 	int has_link;    /* the file had "link" */
 	vrt_link_t link; /* measured by meshsim calibrate; not applied here */
-	pentry_t *a;
+	pentry_t *a;     /* served methods */
 	size_t n, cap;
+	pentry_t *c;     /* clients: key = service name ("loadgenerator") */
+	size_t nc, capc;
 };
 
 static int cost_make(vrt_cost_t *c, vrt_dist_t dist, double mean_us,
@@ -58,8 +60,37 @@ void vrt_profile_free(vrt_profile_t *p)
 		return;
 	for (size_t i = 0; i < p->n; i++)
 		free(p->a[i].key);
+	for (size_t i = 0; i < p->nc; i++)
+		free(p->c[i].key);
 	free(p->a);
+	free(p->c);
 	free(p);
+}
+
+/* Sets |key|'s entry in the array |*a| (|*n| used, |*cap| allocated). */
+static int entry_set(pentry_t **a, size_t *n, size_t *cap, const char *key,
+                     const vrt_cost_t *c)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*a)[i].key, key) == 0) {
+			(*a)[i].cost = *c;
+			return 0;
+		}
+	if (*n == *cap) {
+		size_t ncap = *cap ? 2 * *cap : 16;
+		pentry_t *na = realloc(*a, ncap * sizeof *na);
+		if (!na)
+			return VRT_ENOMEM;
+		*a = na;
+		*cap = ncap;
+	}
+	char *k = strdup(key);
+	if (!k)
+		return VRT_ENOMEM;
+	(*a)[*n].key = k;
+	(*a)[*n].cost = *c;
+	(*n)++;
+	return 0;
 }
 
 int vrt_profile_set(vrt_profile_t *p, const char *method, vrt_dist_t dist,
@@ -75,26 +106,26 @@ int vrt_profile_set(vrt_profile_t *p, const char *method, vrt_dist_t dist,
 	const char *slash = strchr(method, '/');
 	if (!slash || slash == method || !slash[1])
 		return VRT_EINVAL;
-	for (size_t i = 0; i < p->n; i++)
-		if (strcmp(p->a[i].key, method) == 0) {
-			p->a[i].cost = c;
-			return 0;
-		}
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 16;
-		pentry_t *na = realloc(p->a, cap * sizeof *na);
-		if (!na)
-			return VRT_ENOMEM;
-		p->a = na;
-		p->cap = cap;
-	}
-	char *k = strdup(method);
-	if (!k)
-		return VRT_ENOMEM;
-	p->a[p->n].key = k;
-	p->a[p->n].cost = c;
-	p->n++;
-	return 0;
+	return entry_set(&p->a, &p->n, &p->cap, method, &c);
+}
+
+int vrt_profile_set_client(vrt_profile_t *p, const char *service,
+                           vrt_dist_t dist, double mean_us, double sd_us)
+{
+	vrt_cost_t c;
+	if (!p || !service || !*service || strchr(service, '/') ||
+	    cost_make(&c, dist, mean_us, sd_us) != 0)
+		return VRT_EINVAL;
+	return entry_set(&p->c, &p->nc, &p->capc, service, &c);
+}
+
+const vrt_cost_t *vrt__profile_client(const vrt_profile_t *p,
+                                      const char *service)
+{
+	for (size_t i = 0; i < p->nc; i++)
+		if (strcmp(p->c[i].key, service) == 0)
+			return &p->c[i].cost;
+	return NULL;
 }
 
 const vrt_cost_t *vrt__profile_find(const vrt_profile_t *p,
@@ -210,7 +241,7 @@ static int parse_num(const loader_t *L, json_t *o, const char *owner,
  * (for positions), |field| its path (for messages). */
 static int parse_cost(const loader_t *L, vrt_profile_t *p, json_t *o,
                       const char *owner, const char *field,
-                      const char *method)
+                      const char *method, int client)
 {
 	char f[600];
 	if (!json_is_object(o))
@@ -255,10 +286,12 @@ static int parse_cost(const loader_t *L, vrt_profile_t *p, json_t *o,
 			            "must be \"lognormal\", \"exponential\" or "
 			            "\"constant\"");
 	}
-	rc = vrt_profile_set(p, method, dist, mean, sd);
+	rc = client ? vrt_profile_set_client(p, method, dist, mean, sd)
+	            : vrt_profile_set(p, method, dist, mean, sd);
 	if (rc == VRT_EINVAL)
 		return fail(L, owner, NULL, field,
-		            "not a \"package.Service/Method\" name");
+		            client ? "not a service name (no \"/\")"
+		                   : "not a \"package.Service/Method\" name");
 	if (rc < 0 && L->errsize)
 		snprintf(L->err, L->errsize, "%s: out of memory", L->path);
 	return rc;
@@ -303,6 +336,9 @@ int vrt_profile_link(const vrt_profile_t *p, vrt_link_t *out)
 	return 0;
 }
 
+static int parse_table(const loader_t *L, vrt_profile_t *p, json_t *methods,
+                       const char *name, int client);
+
 static int load_json(const loader_t *L, json_t *root, vrt_profile_t *p)
 {
 	if (!json_is_object(root))
@@ -313,10 +349,10 @@ static int load_json(const loader_t *L, json_t *root, vrt_profile_t *p)
 	{
 		if (strcmp(k, "version") && strcmp(k, "default") &&
 		    strcmp(k, "methods") && strcmp(k, "comment") &&
-		    strcmp(k, "link"))
+		    strcmp(k, "link") && strcmp(k, "clients"))
 			return fail(L, NULL, k, k,
 			            "unknown field (expected version, default, "
-			            "methods, link, comment)");
+			            "methods, clients, link, comment)");
 	}
 	json_t *ver = json_object_get(root, "version");
 	if (!ver)
@@ -325,16 +361,30 @@ static int load_json(const loader_t *L, json_t *root, vrt_profile_t *p)
 		return fail(L, NULL, "version", "version", "must be 1");
 	json_t *def = json_object_get(root, "default");
 	int rc;
-	if (def && (rc = parse_cost(L, p, def, "default", "default", NULL)) < 0)
+	if (def &&
+	    (rc = parse_cost(L, p, def, "default", "default", NULL, 0)) < 0)
 		return rc;
 	json_t *link = json_object_get(root, "link");
 	if (link && (rc = parse_link(L, p, link)) < 0)
 		return rc;
+	json_t *clients = json_object_get(root, "clients");
+	if (clients && (rc = parse_table(L, p, clients, "clients", 1)) < 0)
+		return rc;
 	json_t *methods = json_object_get(root, "methods");
 	if (!methods)
 		return 0;
+	return parse_table(L, p, methods, "methods", 0);
+}
+
+/* "methods" or "clients": an object of cost objects, read in key order. */
+static int parse_table(const loader_t *L, vrt_profile_t *p, json_t *methods,
+                       const char *name, int client)
+{
+	const char *k;
+	json_t *v;
+	int rc;
 	if (!json_is_object(methods))
-		return fail(L, NULL, "methods", "methods", "must be an object");
+		return fail(L, NULL, name, name, "must be an object");
 	/* Sorted keys: a profile's order in memory never depends on the
 	 * hash table's. */
 	size_t n = json_object_size(methods);
@@ -353,9 +403,9 @@ static int load_json(const loader_t *L, json_t *root, vrt_profile_t *p)
 	rc = 0;
 	for (i = 0; i < n && rc == 0; i++) {
 		char f[600];
-		snprintf(f, sizeof f, "methods.%s", keys[i]);
+		snprintf(f, sizeof f, "%s.%s", name, keys[i]);
 		rc = parse_cost(L, p, json_object_get(methods, keys[i]), keys[i],
-		                f, keys[i]);
+		                f, keys[i], client);
 	}
 	free(keys);
 	return rc;

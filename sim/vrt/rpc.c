@@ -712,7 +712,7 @@ static void ev_arrive(des_t *des, void *arg)
 	r->mi = mi;
 	if (r->deadline != DES_TIME_MAX) {
 		/* grpc-timeout carries what was left at sending. */
-		des_time_t left = r->deadline - r->start;
+		des_time_t left = r->deadline - r->sent;
 		r->sdeadline = r->arrived + left;
 		if (des_schedule_full(w->des, r->sdeadline, DES_PRIO_DEFAULT,
 		                      "vrt.sdeadline", ev_server_deadline, r,
@@ -1110,7 +1110,8 @@ static void launch_attempt(vrpc_t *r)
 		vrt__rpc_fail_early(r, RT_CANCELLED, "parent call cancelled");
 		return;
 	}
-	if (r->deadline <= now_of(r)) {
+	r->sent = des_now(w->des); /* later than start after a client cost */
+	if (r->deadline <= r->sent) {
 		vrt__rpc_fail_early(r, RT_DEADLINE_EXCEEDED, "deadline exceeded");
 		return;
 	}
@@ -1171,7 +1172,7 @@ static void launch_attempt(vrpc_t *r)
 		                      ev_arrive, r, &r->ev_req) != 0)
 			die("cannot schedule (out of memory)");
 	}
-	if (first && r->deadline != DES_TIME_MAX &&
+	if (first && r->deadline != DES_TIME_MAX && !r->ev_cdl &&
 	    des_schedule_full(w->des, r->deadline, DES_PRIO_DEFAULT,
 	                      "vrt.deadline", ev_client_deadline, r,
 	                      &r->ev_cdl) != 0)
@@ -1193,6 +1194,64 @@ static void ev_retry(des_t *des, void *arg)
 	r->retry_wait = 0;
 	r->attempt++;
 	launch_attempt(r);
+}
+
+/* ---- the client's own CPU -------------------------------------------------- */
+
+/* The request's bytes on the wire: HTTP's are its serialised size, gRPC's
+ * the message and its length prefix. */
+static size_t wire_of(const vrpc_t *r)
+{
+	return r->http ? r->req_len : r->req_len + GRPC_PREFIX;
+}
+
+void vrt__rpc_send(vrpc_t *r)
+{
+	vrt_world_t *w = r->w;
+	vrt_pod_t *pod = r->client;
+	const vrt_cost_t *cost =
+	    pod ? vrt__profile_client(w->profile, vrt_pod_service(pod)) : NULL;
+	/* No client cost, or a call launch refuses at once anyway. */
+	if (!cost || (r->parent && r->parent->cancelled) ||
+	    r->deadline <= r->start) {
+		vrt__rpc_launch(r, wire_of(r));
+		return;
+	}
+	double demand = vrt__cost_draw(cost, &pod->ccpu_rng);
+	if (tracing(r))
+		vrt__trace(w, "call %llu client-cpu %s cpu=%.0fns",
+		           (unsigned long long)r->id, pod->name, demand);
+	/* The deadline runs from the call's start, CPU included. */
+	if ((r->deadline != DES_TIME_MAX &&
+	     des_schedule_full(w->des, r->deadline, DES_PRIO_DEFAULT,
+	                       "vrt.deadline", ev_client_deadline, r,
+	                       &r->ev_cdl) != 0))
+		die("cannot schedule (out of memory)");
+	r->ccpu = 1;
+	if (vrt__cpu_add(pod, r, demand) != 0)
+		die("out of memory");
+}
+
+void vrt__rpc_client_cpu_done(vrpc_t *r)
+{
+	r->ccpu = 0;
+	if (r->cstate != C_WAIT) {
+		/* Its deadline, a cancel or its parent ended it meanwhile:
+		 * nothing was sent. */
+		r->sstate = S_DONE;
+		maybe_free(r);
+		return;
+	}
+	vrt__rpc_launch(r, wire_of(r));
+}
+
+void vrt__rpc_client_cpu_dropped(vrpc_t *r)
+{
+	/* Its pod is stopping: nothing was sent, and the pod's outgoing
+	 * calls are ended next (vrt__rpc_pod_drop_outgoing). */
+	r->ccpu = 0;
+	r->sstate = S_DONE;
+	maybe_free(r);
 }
 
 rt_invoke_t *vrt__invoke(vrt_world_t *w, vrt_pod_t *client, const char *addr,
@@ -1235,7 +1294,7 @@ rt_invoke_t *vrt__invoke(vrt_world_t *w, vrt_pod_t *client, const char *addr,
 	if (!r->req_buf)
 		die("out of memory");
 	protobuf_c_message_pack(req, r->req_buf);
-	vrt__rpc_launch(r, r->req_len + GRPC_PREFIX);
+	vrt__rpc_send(r);
 	return &r->ihead;
 }
 

@@ -115,13 +115,28 @@ void vrt_profile_free(vrt_profile_t *p);
 int vrt_profile_set(vrt_profile_t *p, const char *method, vrt_dist_t dist,
                     double mean_us, double sd_us);
 
+/* Sets the client cost of |service| (a service's name, "loadgenerator"):
+ * the CPU its pods spend on each call they make (rt_invoke,
+ * rt_http_invoke), drawn from the pod's stream "<pod name>/clientcpu" and
+ * served on the calling pod's CPU (processor sharing with its other work)
+ * before the request leaves; the client's deadline runs from the call's
+ * start, so the time counts in the caller's latency. Only for services
+ * whose served methods' costs do not already include their client work
+ * (the load generator serves nothing); services without an entry pay
+ * nothing. Same units and rules as vrt_profile_set. 0, VRT_EINVAL (no name,
+ * a name with '/', a bad cost) or VRT_ENOMEM. */
+int vrt_profile_set_client(vrt_profile_t *p, const char *service,
+                           vrt_dist_t dist, double mean_us, double sd_us);
+
 /* Loads a profile file (JSON, see data/cost-profile.json):
  *   {"version": 1,
  *    "default": {"mean_us": 50, "sd_us": 20},
  *    "methods": {"hipstershop.CurrencyService/Convert":
- *                  {"mean_us": 40, "sd_us": 15, "dist": "lognormal"}, ...}}
+ *                  {"mean_us": 40, "sd_us": 15, "dist": "lognormal"}, ...},
+ *    "clients": {"loadgenerator": {"mean_us": 250, "sd_us": 100}}}
  * "dist" is optional ("lognormal", "exponential" or "constant"; default
- * lognormal); unknown keys are errors (typos would silently mean
+ * lognormal); "clients" (optional) are vrt_profile_set_client's entries,
+ * by service name; unknown keys are errors (typos would silently mean
  * defaults). On success stores a new profile (the caller's) in |*out| and
  * returns 0. On error returns VRT_EPROFILE (or VRT_ENOMEM) and writes
  * "FILE:LINE:COLUMN: FIELD: why" into |err| (|errsize| bytes, may be 0). */
@@ -230,8 +245,9 @@ const char *vrt_pod_state_name(vrt_pod_state_t s);
  * running |svc| with environment |env| ("KEY=VALUE", NULL-terminated; NULL
  * for none; copied) on |cores| CPU cores (> 0; e.g. 0.1 for a 100m limit),
  * and calls svc->init at the current virtual time. The pod draws rt_rand()
- * from des_rng_stream(seed, name) and its CPU demands from the stream
- * "<name>/cpu", so neither depends on the other or on other pods.
+ * from des_rng_stream(seed, name), its served calls' CPU demands from the
+ * stream "<name>/cpu" and its client costs (vrt_profile_set_client) from
+ * "<name>/clientcpu", so none depends on another or on other pods.
  * On success the pod is READY, not yet in any endpoint set; stores it in
  * |*pod| (owned by the world, valid until vrt_world_free) and returns 0.
  * If init fails, the pod stays in the world as FAILED with the reason in

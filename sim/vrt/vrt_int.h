@@ -65,6 +65,7 @@ struct vrt_pod {
 	char *error;
 	void *data;
 	des_rng_t rng, cpu_rng;
+	des_rng_t ccpu_rng; /* "<name>/clientcpu": its calls' client cost */
 	vserved_t *served;
 	size_t nserved;
 	vcpu_t cpu;
@@ -170,6 +171,7 @@ struct vrpc {
 	rt_http_invoke_cb hcb;
 	void *user;
 	des_time_t start, arrived;
+	des_time_t sent; /* the request left (start + the client's CPU) */
 	des_time_t deadline;  /* client's, DES_TIME_MAX: none */
 	des_time_t sdeadline; /* server's, DES_TIME_MAX: none */
 	des_event_t ev_req, ev_resp, ev_rst, ev_cdl, ev_sdl;
@@ -192,6 +194,7 @@ struct vrpc {
 	                             before the next try (same struct) */
 	size_t req_wire; /* the request's bytes on the wire, for retries */
 	unsigned char cstate, sstate, cancelled, counted, cut;
+	unsigned char ccpu; /* on its client pod's CPU (a client cost) */
 };
 
 extern const rt_ops_t vrt__pod_ops;
@@ -221,6 +224,13 @@ vrpc_t *vrt__rpc_new(vrt_world_t *w, vrt_pod_t *client,
 /* Sends it: |wire| bytes on the network (|r->req_len| is what the
  * observation reports). Picks the endpoint; refusals come from an event. */
 void vrt__rpc_launch(vrpc_t *r, size_t wire);
+/* What rt_invoke and rt_http_invoke call instead: when the profile gives
+ * the calling pod's service a client cost, the call first waits for that
+ * demand on the client's CPU (its deadline already runs), then launches;
+ * otherwise launches now. */
+void vrt__rpc_send(vrpc_t *r);
+void vrt__rpc_client_cpu_done(vrpc_t *r);    /* its client cost is served */
+void vrt__rpc_client_cpu_dropped(vrpc_t *r); /* its client pod died */
 /* The outcome is decided before the request left (the server never
  * sees it): the callback runs from an event at this virtual time. */
 void vrt__rpc_fail_early(vrpc_t *r, rt_status_t st, const char *msg);
@@ -300,5 +310,8 @@ const vrt_cost_t *vrt__profile_cost(const vrt_profile_t *p,
 const vrt_cost_t *vrt__profile_find(const vrt_profile_t *p,
                                     const char *service, const char *method);
 double vrt__cost_draw(const vrt_cost_t *c, des_rng_t *rng);
+/* The client cost of |service|'s pods, or NULL when it has none. */
+const vrt_cost_t *vrt__profile_client(const vrt_profile_t *p,
+                                      const char *service);
 
 #endif /* MESHSIM_SIM_VRT_INT_H */

@@ -88,6 +88,8 @@ fails=$(json_get "$tmp/ok.json" "j['total']['failures']")
 [ "$fails" = 0 ] || fail "$fails failures against a healthy frontend"
 [ "$(json_get "$tmp/ok.json" "j['passed']")" = True ] || fail "json: not passed"
 [ "$(json_get "$tmp/ok.json" "j['users_spawned']")" = 5 ] || fail "json: not 5 users"
+[ "$(json_get "$tmp/ok.json" "int(0 < j['cpu']['total_ns'] < 5e9 and j['cpu']['user_ns'] + j['cpu']['sys_ns'] > 0)")" = 1 ] ||
+  fail "json: no plausible cpu: $(json_get "$tmp/ok.json" "j.get('cpu')")"
 json_get "$tmp/ok.json" "[r['p99_ms'] >= r['p95_ms'] >= r['median_ms'] > 0 for r in j['routes']]" \
   | grep -q False && fail "percentiles out of order"
 [ "$(fake_stat "s['sessions']")" = 5 ] || fail "expected 5 sessions: $(fake_stat s)"

@@ -745,6 +745,123 @@ START_TEST(network_latency_and_bandwidth_exact)
 }
 END_TEST
 
+/* ---- a client's own CPU ----------------------------------------------------- */
+
+/* A world where only CPU takes time: no link delay, 10 us per served call,
+ * and |client_us| per call the recommendation pods make (0: no entry). */
+static vrt_world_t *client_cost_world(uint64_t seed, double client_us,
+                                      vrt_pod_t **cat, vrt_pod_t **reco)
+{
+	vrt_world_t *w = world(seed);
+	vrt_world_set_link_default(w, (vrt_link_t){0, 0});
+	vrt_profile_t *p = vrt_profile_new();
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(vrt_profile_set(p, NULL, VRT_DIST_CONSTANT, 10, 0), 0);
+	if (client_us > 0)
+		ck_assert_int_eq(vrt_profile_set_client(p, "recommendationservice",
+		                                        VRT_DIST_CONSTANT,
+		                                        client_us, 0),
+		                 0);
+	vrt_world_set_profile(w, p);
+	*cat = start(w, &productcatalog_service, "catalog-0", NULL, 1, CATALOG);
+	*reco = start(w, &recommendation_service, "reco-0", reco_env, 1, RECO);
+	ck_assert_str_eq(vrt_pod_service(*reco), "recommendationservice");
+	return w;
+}
+
+START_TEST(client_cost_on_the_calling_pods_cpu)
+{
+	vrt_pod_t *cat, *reco;
+	/* Without an entry the caller pays nothing: 10 us at reco, 10 at the
+	 * catalog. */
+	vrt_world_t *w = client_cost_world(21, 0, &cat, &reco);
+	result_t r = {0};
+	recommend(w, &r, "OLJCESPC7Z", 0);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_msg(r.status == RT_OK, "%s", r.msg);
+	rt_msg_free(r.resp);
+	ck_assert_int_eq(r.at, DES_US(20));
+	vrt_world_free(w);
+
+	/* 100 us per outgoing call, on reco's CPU before the request leaves;
+	 * the catalog call's client report covers it, its server report not. */
+	w = client_cost_world(21, 100, &cat, &reco);
+	obs_log_t ol = {0};
+	vrt_world_set_obs(w, on_obs, &ol);
+	memset(&r, 0, sizeof r);
+	recommend(w, &r, "OLJCESPC7Z", 0);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_msg(r.status == RT_OK, "%s", r.msg);
+	rt_msg_free(r.resp);
+	ck_assert_int_eq(r.at, DES_US(120));
+	ck_assert_int_eq(ol.n, 4);
+	ck_assert_int_eq(ol.o[0].reporter, VRT_REPORT_SERVER);
+	ck_assert_ptr_eq(ol.o[0].server, cat);
+	ck_assert_int_eq(ol.o[0].start, DES_US(110));
+	ck_assert_int_eq(ol.o[1].reporter, VRT_REPORT_CLIENT);
+	ck_assert_int_eq(ol.o[1].start, DES_US(10));
+	ck_assert_int_eq(ol.o[1].end, DES_US(120));
+	des_time_t busy;
+	double core_ns;
+	uint64_t jobs;
+	vrt_pod_cpu(reco, &busy, &core_ns, &jobs);
+	ck_assert_uint_eq(jobs, 2); /* the served call and its client cost */
+	ck_assert_int_eq(busy, DES_US(110));
+	vrt_pod_cpu(cat, NULL, NULL, &jobs);
+	ck_assert_uint_eq(jobs, 1);
+
+	/* Two at once share reco's core (processor sharing): both served
+	 * parts end at +20 us, both client parts at +220, the catalog's
+	 * (shared too) at +240. */
+	des_time_t t0 = des_now(vrt_world_des(w));
+	result_t a = {0}, b = {0};
+	recommend(w, &a, "OLJCESPC7Z", 0);
+	recommend(w, &b, "66VCHSJNUP", 0);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(a.status, RT_OK);
+	ck_assert_int_eq(b.status, RT_OK);
+	rt_msg_free(a.resp);
+	rt_msg_free(b.resp);
+	ck_assert_int_eq(a.at - t0, DES_US(240));
+	ck_assert_int_eq(b.at - t0, DES_US(240));
+	vrt_world_free(w);
+}
+END_TEST
+
+START_TEST(client_cost_deadline_and_kill_while_queued)
+{
+	/* The caller's deadline (here its parent's: 50 us) runs during the
+	 * client cost: the call ends DEADLINE_EXCEEDED and is never sent. */
+	vrt_pod_t *cat, *reco;
+	vrt_world_t *w = client_cost_world(22, 100, &cat, &reco);
+	result_t r = {0};
+	recommend(w, &r, "OLJCESPC7Z", 50 * RT_USEC);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(r.status, RT_DEADLINE_EXCEEDED);
+	ck_assert_int_eq(r.at, DES_US(50));
+	rt_msg_free(r.resp);
+	uint64_t jobs;
+	vrt_pod_cpu(cat, NULL, NULL, &jobs);
+	ck_assert_uint_eq(jobs, 0);
+	ck_assert_uint_eq(vrt_pod_active_calls(reco), 0);
+	vrt_world_free(w);
+
+	/* The calling pod dies with the client cost queued: its caller gets
+	 * UNAVAILABLE, nothing reaches the catalog, nothing leaks. */
+	w = client_cost_world(23, 100, &cat, &reco);
+	memset(&r, 0, sizeof r);
+	recommend(w, &r, "OLJCESPC7Z", 0);
+	vrt_run(w, DES_US(60));
+	vrt_pod_kill(reco);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(r.status, RT_UNAVAILABLE);
+	rt_msg_free(r.resp);
+	vrt_pod_cpu(cat, NULL, NULL, &jobs);
+	ck_assert_uint_eq(jobs, 0);
+	vrt_world_free(w);
+}
+END_TEST
+
 /* ---- determinism and the golden trace -------------------------------------- */
 
 typedef struct scen {
@@ -957,6 +1074,43 @@ START_TEST(profile_file_loads_and_errors_name_the_place)
 	rc = vrt_profile_load(tmp, &p, err, sizeof err);
 	ck_assert_int_eq(rc, VRT_EPROFILE);
 	ck_assert_msg(strstr(err, "lnk: unknown field") != NULL, "%s", err);
+
+	/* "clients": per service, the CPU of each call its pods make. */
+	f = fopen(tmp, "w");
+	fputs("{\"version\": 1, \"clients\": {\"loadgenerator\": "
+	      "{\"mean_us\": 250, \"sd_us\": 80}}}\n", f);
+	fclose(f);
+	rc = vrt_profile_load(tmp, &p, err, sizeof err);
+	ck_assert_msg(rc == 0, "%s", err);
+	vrt_profile_free(p);
+	f = fopen(tmp, "w");
+	fputs("{\"version\": 1,\n \"clients\": {\n  \"loadgenerator\": "
+	      "{\"mean\": 250}}}\n", f);
+	fclose(f);
+	rc = vrt_profile_load(tmp, &p, err, sizeof err);
+	ck_assert_int_eq(rc, VRT_EPROFILE);
+	ck_assert_msg(strstr(err, "vrt_test_profile.json:3:") != NULL, "%s", err);
+	ck_assert_msg(strstr(err, "clients.loadgenerator.mean: unknown field") != NULL,
+	              "%s", err);
+	f = fopen(tmp, "w");
+	fputs("{\"version\": 1, \"clients\": {\"a.B/C\": {\"mean_us\": 5}}}\n", f);
+	fclose(f);
+	rc = vrt_profile_load(tmp, &p, err, sizeof err);
+	ck_assert_int_eq(rc, VRT_EPROFILE);
+	ck_assert_msg(strstr(err, "clients.a.B/C: not a service name") != NULL, "%s",
+	              err);
+	f = fopen(tmp, "w");
+	fputs("{\"version\": 1, \"clients\": [1]}\n", f);
+	fclose(f);
+	rc = vrt_profile_load(tmp, &p, err, sizeof err);
+	ck_assert_int_eq(rc, VRT_EPROFILE);
+	ck_assert_msg(strstr(err, "clients: must be an object") != NULL, "%s", err);
+	p = vrt_profile_new();
+	ck_assert_int_eq(vrt_profile_set_client(p, "", VRT_DIST_CONSTANT, 1, 0),
+	                 VRT_EINVAL);
+	ck_assert_int_eq(vrt_profile_set_client(p, "lg", VRT_DIST_CONSTANT, 0, 0),
+	                 VRT_EINVAL);
+	vrt_profile_free(p);
 	remove(tmp);
 }
 END_TEST
@@ -1025,6 +1179,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, ps_two_cores_two_jobs_full_speed);
 	tcase_add_test(tc, ps_mm1_mean_response_time);
 	tcase_add_test(tc, network_latency_and_bandwidth_exact);
+	tcase_add_test(tc, client_cost_on_the_calling_pods_cpu);
+	tcase_add_test(tc, client_cost_deadline_and_kill_while_queued);
 	tcase_add_test(tc, same_seed_same_run);
 	tcase_add_test(tc, golden_tiny_scenario);
 	tcase_add_test(tc, profile_file_loads_and_errors_name_the_place);
