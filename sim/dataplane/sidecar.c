@@ -382,6 +382,15 @@ const char *dp_sidecars_principal(dp_sidecars_t *sc, const vrt_pod_t *pod)
 	return sc->ids[wl->ident].principal;
 }
 
+int dp_sidecars_gateway(const dp_sidecars_t *sc, dp_workload_t *out)
+{
+	if (!sc->gw)
+		return -1;
+	*out = (dp_workload_t){sc->gw->ns, sc->gw->app, sc->gw->version,
+	                       sc->gw->sa, sc->gw->has_sidecar};
+	return 0;
+}
+
 /* ---- helpers ---------------------------------------------------------------- */
 
 /* "cartservice:7070" resolving to the set "cartservice/cartservice": the

@@ -143,6 +143,16 @@ void dp_sidecars_set_ca(dp_sidecars_t *sc, int up);
  * sidecars live. For Istio's source_principal / destination_principal. */
 const char *dp_sidecars_principal(dp_sidecars_t *sc, const vrt_pod_t *pod);
 
+/* Who calls from outside the mesh appear as: the ingress gateway they
+ * enter through (istio-system / istio-ingressgateway, app
+ * istio-ingressgateway, no version, service account
+ * istio-ingressgateway: what Istio's gateway chart installs under that
+ * release name). Fills |out| (strings valid while the sidecars live;
+ * has_sidecar 1) and returns 0, or returns -1 when outside callers do not
+ * pass a gateway (no Gateway selects istio=ingressgateway, or
+ * dp_config_t.no_ingress). For Istio's source_* labels of those calls. */
+int dp_sidecars_gateway(const dp_sidecars_t *sc, dp_workload_t *out);
+
 /* Response flags counted by the client-side report of each call's final
  * outcome (one flag per name; "UF,URX" counts both). */
 #define DP_FLAGS(X) \

@@ -275,7 +275,11 @@ START_TEST(strict_refuses_plaintext_accepts_mtls)
 	ck_assert_str_eq(c->flags, "UF");
 	ck_assert_int_eq(c->mtls, 0);
 	ck_assert_uint_eq(count_server_obs(h), 0); /* the app never saw it */
-	/* From outside without a gateway: plaintext too. */
+	/* From outside without a gateway: plaintext too, and nobody to
+	 * name as their source. */
+	dp_workload_t gw;
+	ck_assert_int_eq(dp_sidecars_gateway(h->sc, &gw), -1);
+	ck_assert_ptr_null(dp_sidecars_principal(h->sc, NULL));
 	call_cur(h, NULL);
 	settle(h);
 	ck_assert_int_eq(h->last_st, RT_UNAVAILABLE);
@@ -636,6 +640,14 @@ START_TEST(gateway_only_route_does_not_apply_east_west)
 	}
 	ck_assert_str_eq(dp_sidecars_principal(h->sc, NULL),
 	                 "cluster.local/ns/istio-system/sa/istio-ingressgateway");
+	/* Who those calls come from, for the metrics' source labels. */
+	dp_workload_t gw;
+	ck_assert_int_eq(dp_sidecars_gateway(h->sc, &gw), 0);
+	ck_assert_str_eq(gw.ns, "istio-system");
+	ck_assert_str_eq(gw.app, "istio-ingressgateway");
+	ck_assert_ptr_null(gw.version);
+	ck_assert_str_eq(gw.sa, "istio-ingressgateway");
+	ck_assert_int_eq(gw.has_sidecar, 1);
 	h_free(h);
 }
 END_TEST
