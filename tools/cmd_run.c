@@ -728,6 +728,10 @@ static int simulate(run_t *r)
 		fprintf(stderr, "meshsim run: %s\n", err);
 		return 1;
 	}
+	if (r->metrics && rm_set_mesh(r->metrics, r->dp, err, sizeof err) != 0) {
+		fprintf(stderr, "meshsim run: %s\n", err);
+		return 1;
+	}
 	for (size_t i = 0; shop_charts[i]; i++)
 		if (apply_chart(r, shop_charts[i], NULL) != 0)
 			return 2; /* the charts' values: bad input */

@@ -4,8 +4,10 @@
 # manifests plus a DENY AuthorizationPolicy on currencyservice from the
 # frontend make those calls fail PERMISSION_DENIED at the server's sidecar,
 # counted in the report's "mesh:" line and in --json's "mesh" member, with
-# Istio's metric labels for them (--metrics-out);
-# --no-mesh runs without sidecars; a bad --istio is a usage error.
+# Istio's metric labels for them (--metrics-out); the frontend's callers
+# come from the ingress gateway, which reports them as their source;
+# --no-mesh runs without sidecars (and outside callers are "unknown"); a bad
+# --istio is a usage error.
 set -u
 B=${MESHSIM_BUILDDIR:-.}
 S=${MESHSIM_SRCDIR:-.}
@@ -62,8 +64,30 @@ for reporter in source:unknown destination:mutual_tls; do
     grep -q . || fail "no $reporter metric of a denied call: $(grep 'grpc_response_status="7"' "$tmp/metrics" | head -2)"
 done
 
-run --no-mesh >"$tmp/off" 2>"$tmp/err" || fail "--no-mesh: $(cat "$tmp/err")"
+# The shop's callers come in through the ingress gateway: the frontend's
+# sidecar names it as their source (Istio's gateway chart under the release
+# name istio-ingressgateway, the principal the policies admit), and the
+# gateway reports those calls itself as reporter="source", never as a
+# destination. HTTP over the sidecars gives no istio_tcp_* series.
+gwl='source_workload="istio-ingressgateway",source_workload_namespace="istio-system",source_principal="spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway",source_app="istio-ingressgateway",source_version="unknown",destination_workload="frontend"'
+run --istio "$S/k8s/istio" --metrics-out "$tmp/ok.prom" >/dev/null 2>"$tmp/err" ||
+  fail "mesh on --metrics-out: $(cat "$tmp/err")"
+for reporter in source:unknown destination:mutual_tls; do
+  grep "^istio_requests_total{reporter=\"${reporter%%:*}\",$gwl" "$tmp/ok.prom" |
+    grep "response_code=\"200\"" | grep -q "connection_security_policy=\"${reporter#*:}\"" ||
+    fail "no $reporter report of the gateway's calls to the frontend: $(grep 'destination_workload="frontend"' "$tmp/ok.prom" | head -1)"
+done
+grep -q 'destination_workload="istio-ingressgateway"' "$tmp/ok.prom" && fail "the gateway reported as a destination"
+grep '^istio_requests_total{' "$tmp/ok.prom" | grep -q 'source_workload="unknown"' &&
+  fail "an unknown source with the gateway: $(grep 'source_workload="unknown"' "$tmp/ok.prom" | head -1)"
+grep -q '^istio_tcp_' "$tmp/ok.prom" && fail "TCP metrics for HTTP/gRPC traffic"
+
+run --no-mesh --metrics-out "$tmp/off.prom" >"$tmp/off" 2>"$tmp/err" || fail "--no-mesh: $(cat "$tmp/err")"
 grep -q '^mesh:' "$tmp/off" && fail "a mesh line without a mesh"
+# Without the mesh there is no gateway: outside callers are unknown.
+grep -q 'istio-ingressgateway' "$tmp/off.prom" && fail "a gateway without a mesh"
+grep '^istio_requests_total{reporter="destination",source_workload="unknown"' "$tmp/off.prom" |
+  grep -q 'destination_workload="frontend"' || fail "--no-mesh: the frontend's callers are not unknown"
 run --istio "$tmp/nothing" >/dev/null 2>"$tmp/err"; rc=$?
 [ $rc = 2 ] || fail "bad --istio: exit $rc"
 echo ok
