@@ -37,9 +37,9 @@
  * and DP_SIDECAR_CPU_US of sidecar CPU (0.20 vCPU per 1000 requests/s,
  * Istio 1.24); the sidecar's CPU is its own container's, so it is
  * accounted (dp_stats_t, per pod dp_sidecars_cpu_us) but not taken from
- * the app's cores. A new connection adds a TCP round trip, the TLS flights (1 round trip, the
- * client's last flight rides with the request) and both sides' handshake
- * CPU as latency.
+ * the app's cores. A new connection adds a TCP round trip, the TLS
+ * flights (1 round trip, the client's last flight rides with the request)
+ * and both sides' handshake CPU as latency.
  *
  * Determinism: every draw comes from the world's seed through named
  * streams ("mesh/route", "mesh/fault", "mesh/lb", "mesh/retry",
