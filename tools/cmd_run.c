@@ -39,6 +39,7 @@
 #include "recommendation/recommendation.h"
 #include "report.h"
 #include "run_metrics.h"
+#include "run_sidecars.h"
 #include "scenario.h"
 #include "shipping/shipping.h"
 #include "sidecar.h"
@@ -103,6 +104,7 @@ typedef struct run {
 	mesh_config_t mesh;
 	int mesh_init;
 	dp_sidecars_t *dp;
+	run_sidecars_t *sidecars; /* the sidecars' CPU in the window (mesh on) */
 	run_metrics_t *metrics;
 	vrt_world_t *w;
 	cl_cluster_t *cl;
@@ -869,6 +871,10 @@ static int simulate(run_t *r)
 		fprintf(stderr, "meshsim run: %s\n", err);
 		return 1;
 	}
+	if (r->metrics && rm_set_mesh(r->metrics, r->dp, err, sizeof err) != 0) {
+		fprintf(stderr, "meshsim run: %s\n", err);
+		return 1;
+	}
 	for (size_t i = 0; shop_charts[i]; i++)
 		if (apply_chart(r, shop_charts[i], NULL) != 0)
 			return 2; /* the charts' values: bad input */
@@ -898,6 +904,10 @@ static int simulate(run_t *r)
 		return 1;
 	}
 	rp_begin(r->rp);
+	int oom;
+	r->sidecars = rs_begin(r->w, r->dp, &oom);
+	if (oom)
+		return 1;
 	if (start_load(r) != 0)
 		return 1;
 	if (r->canary_on && canary_begin(r) != 0) {
@@ -929,6 +939,7 @@ static int simulate(run_t *r)
 		fprintf(stderr, "\nmeshsim run: interrupted; reporting the "
 		                "virtual time so far\n");
 	rp_end(r->rp);
+	rs_end(r->sidecars);
 	if (r->open)
 		ld_open_stop(r->open);
 	progress(r, 1);
@@ -968,6 +979,7 @@ static int simulate(run_t *r)
 				canary_write_json(r->out, &r->canary, r->load_start, 2);
 				fputs(",\n", r->out);
 			}
+			rs_write_json(r->sidecars, r->out);
 			if (r->n_slo && r->slo_res) {
 				fputs("  \"slo\": ", r->out);
 				slo_write_json(r->out, r->slo, r->slo_res,
@@ -982,6 +994,7 @@ static int simulate(run_t *r)
 	} else {
 		rc = rp_write_text(r->rp, &m, r->out);
 		mesh_report(r, r->out);
+		rs_write_text(r->sidecars, r->out);
 		if (r->actions_text_len)
 			fprintf(r->out, "\nactions:\n%.*s", (int)r->actions_text_len,
 			       r->actions_text);
@@ -1342,6 +1355,7 @@ int msim_run_argv(int argc, char **argv, FILE *out)
 	 * the cluster (its volume directory goes), then the world
 	 * (pending requests end, with their callbacks), then what those
 	 * callbacks touch. */
+	rs_free(r.sidecars);
 	dp_sidecars_free(r.dp);
 	cl_cluster_free(r.cl);
 	vrt_world_free(r.w);

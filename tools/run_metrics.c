@@ -214,6 +214,27 @@ int rm_start(const rm_opts_t *o, vrt_world_t *w, cl_cluster_t *cl,
 	return 0;
 }
 
+int rm_set_mesh(run_metrics_t *m, const dp_sidecars_t *dp, char *err,
+                size_t errsize)
+{
+	dp_workload_t gw;
+	if (!dp || dp_sidecars_gateway(dp, &gw) != 0)
+		return 0;
+	/* The gateway chart's Deployment, Service and app label are its
+	 * release's name, the workload's app in the data plane. */
+	ms_pod_meta_t meta = {.workload = gw.app,
+	                      .ns = gw.ns,
+	                      .app = gw.app,
+	                      .version = gw.version,
+	                      .service_account = gw.sa,
+	                      .service = gw.app};
+	if (ms_observer_set_ingress(m->obs, &meta) != 0) {
+		snprintf(err, errsize, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 static void publish(run_metrics_t *m)
 {
 	char *buf = NULL;

@@ -15,6 +15,7 @@
 
 #include "cluster.h"
 #include "des.h"
+#include "sidecar.h"
 #include "vrt.h"
 
 typedef struct rm_opts {
@@ -68,6 +69,14 @@ typedef struct run_metrics run_metrics_t;
 int rm_start(const rm_opts_t *o, vrt_world_t *w, cl_cluster_t *cl,
              vrt_obs_cb prev, void *prev_user, uint64_t seed,
              run_metrics_t **out, char *err, size_t errsize);
+
+/* The run's data plane (NULL: none, --no-mesh): calls from outside then
+ * come from its ingress gateway (dp_sidecars_gateway), which reports them
+ * as their source, as Istio's gateway does; without a gateway they stay
+ * "unknown". Call it after rm_start, before the run. 0, or -1 when out of
+ * memory (a message in |err|). */
+int rm_set_mesh(run_metrics_t *m, const dp_sidecars_t *dp, char *err,
+                size_t errsize);
 
 /* After each step of the run: snapshots when an interval has passed,
  * publishes to the server (at most once a second of wall time), and sleeps

@@ -75,6 +75,7 @@ typedef struct dp_wl {
 	int pm_set, pm_port;
 	mesh_mtls_t pm_mode;
 	int az_cacheable; /* -1: not known yet */
+	double cpu_us; /* this sidecar's share of dp_stats_t.sidecar_cpu_us */
 } dp_wl_t;
 
 /* A cached AuthorizationPolicy verdict (see authz_cached()). */
@@ -411,6 +412,33 @@ const char *dp_sidecars_principal(dp_sidecars_t *sc, const vrt_pod_t *pod)
 	if (!wl || !wl->has_sidecar)
 		return NULL;
 	return sc->ids[wl->ident].principal;
+}
+
+int dp_sidecars_gateway(const dp_sidecars_t *sc, dp_workload_t *out)
+{
+	if (!sc->gw)
+		return -1;
+	*out = (dp_workload_t){sc->gw->ns, sc->gw->app, sc->gw->version,
+	                       sc->gw->sa, sc->gw->has_sidecar};
+	return 0;
+}
+
+double dp_sidecars_cpu_us(const dp_sidecars_t *sc, const vrt_pod_t *pod)
+{
+	if (!pod)
+		return sc->gw ? sc->gw->cpu_us : 0;
+	size_t mask = sc->capwls - 1;
+	for (size_t i = ptr_hash(pod) & mask; sc->wls[i]; i = (i + 1) & mask)
+		if (sc->wls[i]->pod == pod)
+			return sc->wls[i]->cpu_us;
+	return 0; /* never on a call's path */
+}
+
+/* Nominal sidecar CPU, on |wl|'s sidecar and in the total. */
+static void charge(dp_sidecars_t *sc, dp_wl_t *wl, double us)
+{
+	wl->cpu_us += us;
+	sc->stats.sidecar_cpu_us += us;
 }
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -763,7 +791,7 @@ static void hook_send(void *user, const vrt_mesh_call_t *c, vrt_mesh_send_t *o)
 				return;
 			}
 			o->delay = DP_HOP_US * DES_US(1);
-			sc->stats.sidecar_cpu_us += DP_SIDECAR_CPU_US;
+			charge(sc, (dp_wl_t *)t->dst, DP_SIDECAR_CPU_US);
 		}
 		return;
 	}
@@ -951,8 +979,8 @@ static void hook_send(void *user, const vrt_mesh_call_t *c, vrt_mesh_send_t *o)
 			const char *why;
 			int rc = handshake(sc, src, dst, now, t->principal, &why);
 			sc->stats.handshakes++;
-			sc->stats.sidecar_cpu_us +=
-			    MTLS_COST_EC_CLIENT_US + MTLS_COST_EC_SERVER_US;
+			charge(sc, (dp_wl_t *)src, MTLS_COST_EC_CLIENT_US);
+			charge(sc, (dp_wl_t *)dst, MTLS_COST_EC_SERVER_US);
 			delay += vrt_world_transit(sc->w, c->client, server, 0) +
 			         vrt_world_transit(sc->w, server, c->client,
 			                           MTLS_BYTES_EC_S2C) +
@@ -991,7 +1019,9 @@ static void hook_send(void *user, const vrt_mesh_call_t *c, vrt_mesh_send_t *o)
 	o->delay = delay + DES_US(DP_HOP_US) * (dst->has_sidecar ? 2 : 1);
 	o->flags = fflags;
 	t->flags = fflags;
-	sc->stats.sidecar_cpu_us += DP_SIDECAR_CPU_US * (dst->has_sidecar ? 2 : 1);
+	charge(sc, srcw, DP_SIDECAR_CPU_US);
+	if (dst->has_sidecar)
+		charge(sc, (dp_wl_t *)dst, DP_SIDECAR_CPU_US);
 }
 
 /* ---- the hook: server side ------------------------------------------------- */

@@ -36,10 +36,10 @@
  * latency to a request (client plus server about 0.23 ms, Istio's p90)
  * and DP_SIDECAR_CPU_US of sidecar CPU (0.20 vCPU per 1000 requests/s,
  * Istio 1.24); the sidecar's CPU is its own container's, so it is
- * accounted (dp_stats_t) but not taken from the app's cores. A new
- * connection adds a TCP round trip, the TLS flights (1 round trip, the
- * client's last flight rides with the request) and both sides' handshake
- * CPU as latency.
+ * accounted (dp_stats_t, per pod dp_sidecars_cpu_us) but not taken from
+ * the app's cores. A new connection adds a TCP round trip, the TLS
+ * flights (1 round trip, the client's last flight rides with the request)
+ * and both sides' handshake CPU as latency.
  *
  * Determinism: every draw comes from the world's seed through named
  * streams ("mesh/route", "mesh/fault", "mesh/lb", "mesh/retry",
@@ -158,6 +158,25 @@ int dp_sidecars_set_weights(dp_sidecars_t *sc, const char *host,
  * sidecar (or calls from outside do not pass a gateway). Valid while the
  * sidecars live. For Istio's source_principal / destination_principal. */
 const char *dp_sidecars_principal(dp_sidecars_t *sc, const vrt_pod_t *pod);
+
+/* Who calls from outside the mesh appear as: the ingress gateway they
+ * enter through (istio-system / istio-ingressgateway, app
+ * istio-ingressgateway, no version, service account
+ * istio-ingressgateway: what Istio's gateway chart installs under that
+ * release name). Fills |out| (strings valid while the sidecars live;
+ * has_sidecar 1) and returns 0, or returns -1 when outside callers do not
+ * pass a gateway (no Gateway selects istio=ingressgateway, or
+ * dp_config_t.no_ingress). For Istio's source_* labels of those calls. */
+int dp_sidecars_gateway(const dp_sidecars_t *sc, dp_workload_t *out);
+
+/* The nominal CPU |pod|'s sidecar has used so far (NULL: the ingress
+ * gateway's), in microseconds: DP_SIDECAR_CPU_US per request through it
+ * (client and server side alike) and its side's handshake cost
+ * (MTLS_COST_EC_CLIENT_US or _SERVER_US) per new mTLS connection. 0 for a
+ * pod without a sidecar or never on a call's path. Summed over every pod
+ * and the gateway: dp_stats_t.sidecar_cpu_us. Not taken from the app's
+ * cores (the sidecar is its own container). */
+double dp_sidecars_cpu_us(const dp_sidecars_t *sc, const vrt_pod_t *pod);
 
 /* Response flags counted by the client-side report of each call's final
  * outcome (one flag per name; "UF,URX" counts both). */

@@ -151,8 +151,9 @@ void ms_series_add_request(ms_registry_t *reg, ms_series_t *s,
                            uint64_t resp_msgs);
 
 /* TCP traffic of one reporter: bytes sent and received, connections opened
- * and closed (for the data plane to call as connections come and go).
- * 0, MS_EINVAL, MS_ENOMEM. */
+ * and closed. Istio reports these for TCP-proxied connections only, not
+ * for the connections under HTTP/gRPC requests (README.md): nothing in a
+ * run of the shop calls it. 0, MS_EINVAL, MS_ENOMEM. */
 int ms_record_tcp(ms_registry_t *reg, const ms_labels_t *l, uint64_t sent,
                   uint64_t received, uint64_t opened, uint64_t closed);
 
@@ -230,9 +231,21 @@ ms_observer_t *ms_observer_new(ms_registry_t *reg, ms_pod_meta_fn fn,
                                void *user);
 void ms_observer_free(ms_observer_t *o); /* NULL: no-op */
 
+/* Calls from outside the mesh (obs->client NULL) enter through |gw|, the
+ * ingress gateway (its workload, namespace, labels and service account;
+ * copied): the destination's report names it as the source (its principal
+ * when the hop was mTLS), and the client-side report of such a call is
+ * the gateway's own, reporter="source" (Istio's gateways report only as
+ * the source: nothing for the outside caller's hop into the gateway).
+ * NULL (the default): outside callers are "unknown" and their client-side
+ * reports are not recorded. Set it before recording. 0, MS_EINVAL (NULL
+ * |o|), MS_ENOMEM (then unchanged). */
+int ms_observer_set_ingress(ms_observer_t *o, const ms_pod_meta_t *gw);
+
 /* Records one observation as Istio's sidecar would (a vrt_obs_cb: pass the
  * observer as |user|). A client-side report of a call from outside the
- * mesh (obs->client NULL) is not recorded: no sidecar reported it.
+ * mesh (obs->client NULL) is not recorded unless an ingress gateway was
+ * set (ms_observer_set_ingress): no sidecar reported it.
  *
  * Labels: reporter "source" for VRT_REPORT_CLIENT, "destination" for
  * VRT_REPORT_SERVER; workload, namespace, app and version from the pods'

@@ -43,6 +43,7 @@ struct ms_observer {
 	void *user;
 	pod_info_t *pods; /* open addressing by pod pointer */
 	size_t n, nslots;
+	pod_info_t gw;    /* the ingress gateway (gw.known), for obs->client NULL */
 	fast_ent_t *fast; /* open addressing by fast_key_t */
 	size_t n_fast, fast_slots;
 	uint64_t recorded, skipped;
@@ -88,6 +89,7 @@ void ms_observer_free(ms_observer_t *o)
 	for (size_t i = 0; i < o->nslots; i++)
 		if (o->pods[i].pod)
 			info_clear(&o->pods[i]);
+	info_clear(&o->gw);
 	free(o->pods);
 	free(o->fast);
 	free(o);
@@ -118,28 +120,58 @@ static char *join(const char *pre, const char *a, const char *mid,
 	return s;
 }
 
+/* Copies |m| into |p| (known). 0, or -1 when a copy failed (that label
+ * is then "unknown"). */
+static int info_from_meta(pod_info_t *p, const ms_pod_meta_t *m)
+{
+	p->known = 1;
+	p->workload = xstrdup(m->workload);
+	p->ns = xstrdup(m->ns);
+	p->app = xstrdup(m->app);
+	p->version = xstrdup(m->version);
+	if (m->ns && m->service_account)
+		p->principal = join("spiffe://" TRUST_DOMAIN "/ns/", m->ns,
+		                    "/sa/", m->service_account, "");
+	if (m->service) {
+		p->svc_name = xstrdup(m->service);
+		if (m->ns)
+			p->svc_host = join("", m->service, ".", m->ns,
+			                   ".svc." TRUST_DOMAIN);
+	}
+	if ((m->workload && !p->workload) || (m->ns && !p->ns) ||
+	    (m->app && !p->app) || (m->version && !p->version) ||
+	    (m->ns && m->service_account && !p->principal) ||
+	    (m->service && (!p->svc_name || (m->ns && !p->svc_host))))
+		return -1;
+	return 0;
+}
+
 static int fill_info(ms_observer_t *o, const vrt_pod_t *pod, pod_info_t *p)
 {
 	ms_pod_meta_t m = {0};
 	p->pod = pod;
 	if (!o->fn || o->fn(o->user, pod, &m) != 0)
 		return 0; /* unknown: every label "unknown" */
-	p->known = 1;
-	p->workload = xstrdup(m.workload);
-	p->ns = xstrdup(m.ns);
-	p->app = xstrdup(m.app);
-	p->version = xstrdup(m.version);
-	if (m.ns && m.service_account)
-		p->principal = join("spiffe://" TRUST_DOMAIN "/ns/", m.ns,
-		                    "/sa/", m.service_account, "");
-	if (m.service) {
-		p->svc_name = xstrdup(m.service);
-		if (m.ns)
-			p->svc_host = join("", m.service, ".", m.ns,
-			                   ".svc." TRUST_DOMAIN);
-	}
 	/* A failed copy leaves that label "unknown": tolerable, and the
 	 * cache keeps the pod so the resolver is not asked again. */
+	(void)info_from_meta(p, &m);
+	return 0;
+}
+
+int ms_observer_set_ingress(ms_observer_t *o, const ms_pod_meta_t *gw)
+{
+	if (!o)
+		return MS_EINVAL;
+	pod_info_t p = {0};
+	if (gw && info_from_meta(&p, gw) != 0) {
+		info_clear(&p);
+		return MS_ENOMEM;
+	}
+	info_clear(&o->gw);
+	o->gw = p;
+	/* Cached series of outside calls named the old source. */
+	memset(o->fast, 0, o->fast_slots * sizeof *o->fast);
+	o->n_fast = 0;
 	return 0;
 }
 
@@ -245,8 +277,8 @@ void ms_obs_record(void *user, const vrt_obs_t *obs)
 {
 	ms_observer_t *o = user;
 	int src = obs->reporter == VRT_REPORT_CLIENT;
-	if (src && !obs->client) {
-		o->skipped++;
+	if (src && !obs->client && !o->gw.known) {
+		o->skipped++; /* no sidecar saw it */
 		return;
 	}
 	int grpc = obs->proto == VRT_PROTO_GRPC;
@@ -281,7 +313,10 @@ void ms_obs_record(void *user, const vrt_obs_t *obs)
 		}
 	}
 
-	const pod_info_t *c = pod_info(o, obs->client);
+	/* No client pod: an outside caller, through the gateway if any. */
+	const pod_info_t *c = obs->client    ? pod_info(o, obs->client)
+	                      : o->gw.known ? &o->gw
+	                                    : NULL;
 	const pod_info_t *s = pod_info(o, obs->server);
 	char code[16], gstat[16], host[256];
 	snprintf(code, sizeof code, "%d", rcode);

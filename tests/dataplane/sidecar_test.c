@@ -13,6 +13,7 @@
 #include "currency/currency.h"
 #include "payment/payment.h"
 #include "httpsvc.h"
+#include "mtls.h"
 #include "proto/demo.pb-c.h"
 #include "sidecar.h"
 #include "vrt.h"
@@ -275,7 +276,11 @@ START_TEST(strict_refuses_plaintext_accepts_mtls)
 	ck_assert_str_eq(c->flags, "UF");
 	ck_assert_int_eq(c->mtls, 0);
 	ck_assert_uint_eq(count_server_obs(h), 0); /* the app never saw it */
-	/* From outside without a gateway: plaintext too. */
+	/* From outside without a gateway: plaintext too, and nobody to
+	 * name as their source. */
+	dp_workload_t gw;
+	ck_assert_int_eq(dp_sidecars_gateway(h->sc, &gw), -1);
+	ck_assert_ptr_null(dp_sidecars_principal(h->sc, NULL));
 	call_cur(h, NULL);
 	settle(h);
 	ck_assert_int_eq(h->last_st, RT_UNAVAILABLE);
@@ -298,6 +303,20 @@ START_TEST(strict_refuses_plaintext_accepts_mtls)
 	ck_assert_uint_eq(st.plaintext_refused, 2);
 	ck_assert_uint_eq(st.handshakes, 1);
 	ck_assert_uint_eq(st.handshakes_real, 1);
+	/* Sidecar CPU per pod: the one call that went through costs each
+	 * side a request and its half of the handshake; refused ones nothing
+	 * (they never got past the server's sidecar's TLS check). */
+	ck_assert(dp_sidecars_cpu_us(h->sc, h->fe) ==
+	          DP_SIDECAR_CPU_US + MTLS_COST_EC_CLIENT_US);
+	ck_assert(dp_sidecars_cpu_us(h->sc, h->cur1) +
+	              dp_sidecars_cpu_us(h->sc, h->cur2) ==
+	          DP_SIDECAR_CPU_US + MTLS_COST_EC_SERVER_US);
+	ck_assert(dp_sidecars_cpu_us(h->sc, h->nosc) == 0);
+	ck_assert(dp_sidecars_cpu_us(h->sc, NULL) == 0); /* no gateway */
+	ck_assert(dp_sidecars_cpu_us(h->sc, h->ck) == 0); /* never seen */
+	ck_assert(st.sidecar_cpu_us ==
+	          2 * DP_SIDECAR_CPU_US + MTLS_COST_EC_CLIENT_US +
+	              MTLS_COST_EC_SERVER_US);
 	h_free(h);
 }
 END_TEST
@@ -704,6 +723,29 @@ START_TEST(gateway_only_route_does_not_apply_east_west)
 	}
 	ck_assert_str_eq(dp_sidecars_principal(h->sc, NULL),
 	                 "cluster.local/ns/istio-system/sa/istio-ingressgateway");
+	/* Who those calls come from, for the metrics' source labels. */
+	dp_workload_t gw;
+	ck_assert_int_eq(dp_sidecars_gateway(h->sc, &gw), 0);
+	ck_assert_str_eq(gw.ns, "istio-system");
+	ck_assert_str_eq(gw.app, "istio-ingressgateway");
+	ck_assert_ptr_null(gw.version);
+	ck_assert_str_eq(gw.sa, "istio-ingressgateway");
+	ck_assert_int_eq(gw.has_sidecar, 1);
+	/* Every sidecar's CPU, the gateway's included, adds up to the
+	 * total; the gateway charged one request per call it forwarded
+	 * (20) and the client half of its handshakes. */
+	const vrt_pod_t *pods[] = {h->cur1, h->cur2, h->web, h->fe,
+	                           h->fe1,  h->ck,   h->nosc, NULL};
+	double sum = 0;
+	for (size_t i = 0; i < sizeof pods / sizeof pods[0]; i++)
+		sum += dp_sidecars_cpu_us(h->sc, pods[i]);
+	dp_stats_t st;
+	dp_sidecars_stats(h->sc, &st);
+	ck_assert_double_eq_tol(sum, st.sidecar_cpu_us, 1e-6);
+	double g = dp_sidecars_cpu_us(h->sc, NULL);
+	ck_assert_double_ge(g, 20 * DP_SIDECAR_CPU_US + MTLS_COST_EC_CLIENT_US);
+	ck_assert_double_le(g, 20 * DP_SIDECAR_CPU_US +
+	                           2 * MTLS_COST_EC_CLIENT_US);
 	h_free(h);
 }
 END_TEST

@@ -4,7 +4,8 @@
 # byte-identical with and without metrics; that `promtool check metrics`
 # accepts the exposition; that the exposition is consistent (both
 # reporters, cumulative buckets ending in +Inf = _count, the frontend's
-# destination count = the report's requests); and that the SQLite file
+# destination count = the report's requests = the ingress gateway's source
+# count, the gateway's labels, no TCP series); and that the SQLite file
 # reads back (python3's sqlite3) with a snapshot every 15 s, counters that
 # never go down, and `meshsim metrics --db` giving the final exposition.
 set -u
@@ -91,14 +92,41 @@ for _, l, v in reqs:
         fail("destination_service %s" % d["destination_service"])
 if not by.get("source") or not by.get("destination"):
     fail("missing a reporter: %s" % by)
-# The frontend's callers are outside the mesh: only its sidecar reports them.
-front = sum(v for _, l, v in reqs
-            if dict(l)["reporter"] == "destination" and dict(l)["destination_app"] == "frontend")
+# The frontend's callers are outside the mesh and come in through the
+# ingress gateway: the gateway reports them (reporter="source", as Istio's
+# gateway does, and never as a destination), and the frontend's sidecar names
+# the gateway as their source, with its principal (mTLS).
+gw = {"source_workload": "istio-ingressgateway",
+      "source_workload_namespace": "istio-system",
+      "source_principal": "spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway",
+      "source_app": "istio-ingressgateway", "source_version": "unknown"}
+def from_gw(d):
+    return all(d[k] == v for k, v in gw.items())
 report = json.load(open(rep))
-if front != report["requests"]:
-    fail("frontend destination requests %d, report %d" % (front, report["requests"]))
-if by["destination"] - front != by["source"]:
-    fail("in-mesh calls: source %d, destination %d" % (by["source"], by["destination"] - front))
+front, gw_src = 0, 0
+for _, l, v in reqs:
+    d = dict(l)
+    if d["destination_workload"] == "istio-ingressgateway":
+        fail("the gateway as a destination: %s" % d)
+    if d["reporter"] == "destination" and d["destination_app"] == "frontend":
+        if not from_gw(d) or d["connection_security_policy"] != "mutual_tls":
+            fail("frontend's caller is not the gateway over mTLS: %s" % d)
+        front += v
+    if d["source_workload"] == "istio-ingressgateway":
+        if not from_gw(d) or d["destination_app"] != "frontend":
+            fail("gateway labels: %s" % d)
+        if d["reporter"] == "source":
+            gw_src += v
+    elif d["source_workload"] == "unknown":
+        fail("an unknown source with the gateway on: %s" % d)
+if front != report["requests"] or gw_src != report["requests"]:
+    fail("frontend destination requests %d, gateway source %d, report %d"
+         % (front, gw_src, report["requests"]))
+if by["destination"] - front != by["source"] - gw_src:
+    fail("in-mesh calls: source %d, destination %d" % (by["source"] - gw_src, by["destination"] - front))
+# HTTP and gRPC only: Istio reports istio_tcp_* for TCP-proxied traffic only.
+if any(n.startswith("istio_tcp_") for n, _, _ in samples):
+    fail("istio_tcp_* series for HTTP/gRPC traffic")
 # Histograms: cumulative buckets, +Inf = _count.
 hist = {}
 for name, l, v in samples:

@@ -387,6 +387,85 @@ START_TEST(test_obs_both_reporters)
 }
 END_TEST
 
+/* Outside callers through the ingress gateway: the gateway reports them as
+ * the source (reporter="source"), the frontend's sidecar names it as the
+ * source, with its principal over mTLS; nothing is reported for the hop
+ * into the gateway. Before and after: outside callers are "unknown". */
+START_TEST(test_obs_ingress)
+{
+	static const char gw_src[] =
+	    "source_workload=\"istio-ingressgateway\",source_workload_namespace="
+	    "\"istio-system\",source_principal=\"spiffe://cluster.local/ns/"
+	    "istio-system/sa/istio-ingressgateway\",source_app=\"istio-"
+	    "ingressgateway\",source_version=\"unknown\",destination_workload="
+	    "\"frontend\"";
+	ms_registry_t *reg = ms_registry_new();
+	ms_observer_t *o = ms_observer_new(reg, resolve, NULL);
+	vrt_obs_t c = grpc_obs(VRT_REPORT_CLIENT, RT_OK);
+	vrt_obs_t s = grpc_obs(VRT_REPORT_SERVER, RT_OK);
+	c.client = s.client = NULL;
+	c.server = s.server = FRONT;
+	c.addr = s.addr = "frontend:80";
+	c.proto = s.proto = VRT_PROTO_HTTP;
+	c.http_status = s.http_status = 200;
+	c.mtls = s.mtls = 1;
+
+	/* No gateway yet: only the destination reports, source unknown (and
+	 * the fast path remembers that series). */
+	ms_obs_record(o, &c);
+	ms_obs_record(o, &s);
+	ck_assert_uint_eq(ms_observer_recorded(o), 1);
+
+	ms_pod_meta_t gw = {"istio-ingressgateway", "istio-system",
+	                    "istio-ingressgateway", NULL,
+	                    "istio-ingressgateway", "istio-ingressgateway"};
+	ck_assert_int_eq(ms_observer_set_ingress(NULL, &gw), MS_EINVAL);
+	ck_assert_int_eq(ms_observer_set_ingress(o, &gw), 0);
+	for (int i = 0; i < 2; i++) {
+		ms_obs_record(o, &c);
+		ms_obs_record(o, &s);
+	}
+	ck_assert_uint_eq(ms_observer_recorded(o), 5);
+	char *t = expo(reg, "istio_requests_total");
+	char want[1024];
+	snprintf(want, sizeof want, "reporter=\"source\",%s", gw_src);
+	ck_assert(value_of(t, "istio_requests_total", want) == 2);
+	snprintf(want, sizeof want, "reporter=\"destination\",%s", gw_src);
+	ck_assert(value_of(t, "istio_requests_total", want) == 2);
+	ck_assert(value_of(t, "istio_requests_total",
+	                   "reporter=\"destination\",source_workload="
+	                   "\"unknown\"") == 1);
+	/* The gateway is only ever a source. */
+	ck_assert_ptr_null(strstr(t, "destination_workload=\"istio-"));
+	free(t);
+
+	/* Plaintext into the frontend: the gateway's principal unknown. */
+	s.mtls = 0;
+	ms_obs_record(o, &s);
+	t = expo(reg, "istio_requests_total");
+	ck_assert(value_of(t, "istio_requests_total",
+	                   "source_workload=\"istio-ingressgateway\",source_"
+	                   "workload_namespace=\"istio-system\",source_"
+	                   "principal=\"unknown\"") == 1);
+	free(t);
+
+	/* Removed again: outside callers unknown, no source report. */
+	ck_assert_int_eq(ms_observer_set_ingress(o, NULL), 0);
+	s.mtls = 1;
+	uint64_t before = ms_observer_recorded(o);
+	ms_obs_record(o, &c);
+	ck_assert_uint_eq(ms_observer_recorded(o), before);
+	ms_obs_record(o, &s);
+	t = expo(reg, "istio_requests_total");
+	ck_assert(value_of(t, "istio_requests_total",
+	                   "reporter=\"destination\",source_workload="
+	                   "\"unknown\"") == 2);
+	free(t);
+	ms_observer_free(o);
+	ms_registry_free(reg);
+}
+END_TEST
+
 START_TEST(test_obs_status_codes)
 {
 	ms_registry_t *reg = ms_registry_new();
@@ -666,6 +745,7 @@ static Suite *metrics_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("obs");
 	tcase_add_test(tc, test_obs_both_reporters);
+	tcase_add_test(tc, test_obs_ingress);
 	tcase_add_test(tc, test_obs_status_codes);
 	tcase_add_test(tc, test_obs_addr_namespace);
 	suite_add_tcase(s, tc);

@@ -35,7 +35,8 @@ for max in 2 3; do
     fail "maxReplicas $max: the HPA did not scale to $max: $(grep SuccessfulRescale "$tmp/log")"
   sed -n 's/.*HorizontalPodAutoscaler frontend\/frontend SuccessfulRescale: New size: \([0-9]*\);.*/\1/p' "$tmp/log" |
     while read -r n; do [ "$n" -le "$max" ] || { echo "FAIL: maxReplicas $max: scaled to $n"; exit 1; }; done || exit 1
-  n=$(grep -c '^frontend-[a-z0-9]*-[a-z0-9]* ' "$tmp/out")
+  # In the POD table (the SIDECAR table lists the pods again).
+  n=$(sed -n '/^POD /,/^$/p' "$tmp/out" | grep -c '^frontend-[a-z0-9]*-[a-z0-9]* ')
   [ "$n" = "$max" ] || fail "maxReplicas $max: $n stable frontend pods in the report"
 done
 echo "ok: the HPA follows autoscaling.maxReplicas edited in the chart's values.yaml"
