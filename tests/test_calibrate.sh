@@ -12,11 +12,17 @@ NET=127.0.11
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; [ -n "${lpid:-}" ] && kill "$lpid" 2>/dev/null' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
-# Service processes started from this build directory still alive (the
-# supervisor runs each by its full path).
-leftovers() { pgrep -f "^$B/(currencyservice|shippingservice)" ; }
+# Service processes this test's calibrations started, still alive: run from
+# this build directory (the supervisor gives the full path) and bound to
+# this test's loopback net. Other tests of a parallel `make check` run the
+# same programs on their own nets.
+leftovers() {
+  for p in $(pgrep -f "^$B/(currencyservice|shippingservice)"); do
+    tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -q "^BIND_ADDR=$NET\." && echo "$p"
+  done | grep .
+}
 
-leftovers >/dev/null && fail "service processes of $B already running: $(leftovers)"
+leftovers >/dev/null && fail "service processes on $NET already running: $(leftovers)"
 
 "$B/meshsim" calibrate --services currencyservice,shippingservice --calls 30 --rounds 2 \
   --warmup 5 --net $NET --out "$tmp/p.json" >"$tmp/out" 2>"$tmp/err"; rc=$?
