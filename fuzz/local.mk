@@ -13,7 +13,7 @@
 # without replay_main.c.
 FUZZ_TARGETS =
 FUZZ_LIBFUZZER = -fsanitize=fuzzer
-EXTRA_DIST += fuzz/corpus fuzz/run.sh
+EXTRA_DIST += fuzz/corpus fuzz/run.sh fuzz/README.md
 dist_noinst_DATA += fuzz/replay_main.c
 
 include $(srcdir)/fuzz/live.mk

@@ -10,8 +10,12 @@
 #                  (services/common/svc_json.c)
 # Seed corpora: the project's own files (scenarios/, k8s/charts/*/values.yaml,
 # k8s/istio/, tests' fixtures, data/*.json) plus small broken variants and
-# the regression inputs of bugs found; see fuzz/README.md.
+# the regression inputs of bugs found; runs and findings in fuzz/README.md.
 FUZZ_TARGETS += sim_scenario cluster_values mesh_istio cost_profile svc_json
+# Dictionaries (fuzz/run.sh passes fuzz/NAME.dict to libFuzzer): the keys
+# and values each parser knows, from its sources, plus extremes.
+EXTRA_DIST += fuzz/sim_scenario.dict fuzz/cluster_values.dict \
+	fuzz/mesh_istio.dict fuzz/cost_profile.dict fuzz/svc_json.dict
 FUZZ_SIM_REPLAYS = fuzz/sim_scenario_replay fuzz/cluster_values_replay \
 	fuzz/mesh_istio_replay fuzz/cost_profile_replay fuzz/svc_json_replay
 check_PROGRAMS += $(FUZZ_SIM_REPLAYS)
