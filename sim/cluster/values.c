@@ -152,7 +152,7 @@ typedef struct pctx {
 /* Aliases share a node in the YAML document but are copied into the tree:
  * nine lines of nested aliases would expand to a billion values. No chart
  * comes near this many. */
-#define CL_MAX_NODES 100000
+#define CL_MAX_NODES 10000
 
 __attribute__((format(printf, 5, 0))) static int failv(pctx_t *c, int rc, const vn_t *at, const char *field,
                  const char *fmt, va_list ap)
