@@ -8,7 +8,8 @@
  * a C string) and resolved with mesh_config_resolve(). Every error finding
  * must name the file and a line (a syntax error, a bad field or a dangling
  * reference all have a place). Then, on what was read, for at most 8 of each
- * kind: the PeerAuthentication mode and the AuthorizationPolicy verdict of
+ * kind: that each subset has a name and each route destination a host, the
+ * PeerAuthentication mode and the AuthorizationPolicy verdict of
  * each Deployment's pods (and of a fixed workload), the route of a request
  * to each VirtualService host, the traffic policy and a load-balancing pick
  * for each DestinationRule host and subset, and a fault decision for each
@@ -155,6 +156,11 @@ static void decide_all(const mesh_config_t *cfg) {
   /* Routes to each VirtualService host, from a sidecar and its gateways. */
   for (size_t i = 0; i < at_most(cfg->nvs); i++) {
     const mesh_vs_t *vs = cfg->vs[i];
+    /* An accepted route names where it goes. */
+    for (size_t h = 0; h < vs->nhttp; h++)
+      for (size_t k = 0; k < vs->http[h].nroute; k++)
+        if (!vs->http[h].route[k].dest.host)
+          abort();
     for (size_t h = 0; h < at_most(vs->hosts.n); h++) {
       const char *host = vs->fqdns && vs->fqdns[h] ? vs->fqdns[h] : vs->hosts.v[h];
       if (!host)
@@ -175,7 +181,8 @@ static void decide_all(const mesh_config_t *cfg) {
       abort();
     check_policy(cfg, fqdn, NULL, dr->nports ? dr->ports[0].port : 80);
     for (size_t s = 0; s < at_most(dr->nsubsets); s++) {
-      if (mesh_dr_subset(dr, dr->subsets[s].name) == NULL)
+      if (!dr->subsets[s].name ||
+          mesh_dr_subset(dr, dr->subsets[s].name) == NULL)
         abort();
       check_policy(cfg, fqdn, dr->subsets[s].name, 80);
     }
