@@ -10,9 +10,9 @@
  * and cl_addr_split.
  *
  * Invariants: 0 with a values object (file set, non-negative quantities,
- * env names present) or a negative CL_* code with no object and a
- * NUL-terminated message that names the file (or the --set argument) and
- * the reason. Quantities are non-negative; an address split gives a
+ * env names present and found, a probe path only for httpGet) or a
+ * negative CL_* code with no object and a NUL-terminated message that names
+ * the file (or the --set argument) and the reason. Quantities are non-negative; an address split gives a
  * non-empty service and a port 1..65535. A crash, a sanitizer report or a
  * broken invariant is a finding.
  */
@@ -41,9 +41,10 @@ static void check_values(const cl_values_t *v) {
     if (cl_values_env(v, v->env[i].name) == NULL)
       abort();
   }
-  if (v->readiness.kind == CL_PROBE_HTTP && !v->readiness.path)
+  /* A path only for httpGet (optional there: the kubelet asks for "/"). */
+  if (v->readiness.kind != CL_PROBE_HTTP && v->readiness.path)
     abort();
-  if (v->liveness.kind == CL_PROBE_HTTP && !v->liveness.path)
+  if (v->liveness.kind != CL_PROBE_HTTP && v->liveness.path)
     abort();
 }
 
