@@ -154,8 +154,9 @@ typedef struct pctx {
  * comes near this many. */
 #define CL_MAX_NODES 10000
 
-__attribute__((format(printf, 5, 0))) static int failv(pctx_t *c, int rc, const vn_t *at, const char *field,
-                 const char *fmt, va_list ap)
+__attribute__((format(printf, 5, 0))) static int
+failv(pctx_t *c, int rc, const vn_t *at, const char *field, const char *fmt,
+      va_list ap)
 {
 	if (c->rc)
 		return c->rc;
