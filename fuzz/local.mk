@@ -13,11 +13,12 @@
 # without replay_main.c.
 FUZZ_TARGETS =
 FUZZ_LIBFUZZER = -fsanitize=fuzzer
-EXTRA_DIST += fuzz/corpus fuzz/run.sh
+EXTRA_DIST += fuzz/corpus fuzz/run.sh fuzz/README.md
 dist_noinst_DATA += fuzz/replay_main.c
 
 include $(srcdir)/fuzz/live.mk
 include $(srcdir)/fuzz/services.mk
+include $(srcdir)/fuzz/sim.mk
 
 FUZZ_SECONDS ?= 60
 # Builds the libFuzzer binaries with clang in build-fuzz/ and runs each for

@@ -31,7 +31,10 @@ mkdir -p crashes
 for t in "$@"; do
   mkdir -p "corpus-new/$t"
   echo "fuzz: $t for ${secs}s"
-  if ! "./fuzz/${t}_fuzzer" -max_total_time="$secs" -print_final_stats=1 \
+  # A target's dictionary (keys and values its parser knows), if it has one.
+  dict=
+  if [ -f "$srcdir/fuzz/$t.dict" ]; then dict="-dict=$srcdir/fuzz/$t.dict"; fi
+  if ! "./fuzz/${t}_fuzzer" -max_total_time="$secs" -print_final_stats=1 $dict \
       -artifact_prefix="crashes/$t-" "corpus-new/$t" "$srcdir/fuzz/corpus/$t" \
       > "fuzz-$t.log" 2>&1; then
     echo "fuzz: $t FAILED (see $bdir/fuzz-$t.log)"; tail -30 "fuzz-$t.log"; status=1

@@ -211,23 +211,6 @@ EXTRA_DIST += tests/sim/run_canary_test.sh tests/sim/canary_rollback.yaml \
 	tests/sim/canary_rollback_istio/mesh.yaml \
 	tests/sim/canary_rollback_istio/namespaces.yaml \
 	tests/sim/canary_rollback_istio/zz-canary-fault.yaml
-# Fuzz target (see fuzz/local.mk): scenario, the scenario file parser and
-# the --slo expression parser; corpus: the committed scenarios and a few
-# expressions in fuzz/corpus/scenario/.
-FUZZ_TARGETS += scenario
-check_PROGRAMS += fuzz/scenario_replay
-TESTS += fuzz/scenario_replay
-fuzz_scenario_replay_SOURCES = fuzz/scenario.c fuzz/replay_main.c
-fuzz_scenario_replay_CFLAGS = $(AM_CFLAGS) $(SCENARIO_CFLAGS)
-fuzz_scenario_replay_LDADD = libscenario.a $(SLO_LIBS) libload.a $(VRT_LIBS) \
-	$(LOADGEN_LIBS) $(LEAVES_LIBS) $(YAML_LIBS)
-if FUZZING
-noinst_PROGRAMS += fuzz/scenario_fuzzer
-fuzz_scenario_fuzzer_SOURCES = fuzz/scenario.c
-fuzz_scenario_fuzzer_CFLAGS = $(AM_CFLAGS) $(SCENARIO_CFLAGS)
-fuzz_scenario_fuzzer_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LIBFUZZER)
-fuzz_scenario_fuzzer_LDADD = $(fuzz_scenario_replay_LDADD)
-endif
 
 # The simulator follows the chart values files: an HPA switched on and its
 # maxReplicas edited in a copy of k8s/charts are what the run does.

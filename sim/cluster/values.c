@@ -146,10 +146,17 @@ typedef struct pctx {
 	char *err;
 	size_t errsize;
 	int rc; /* the first error's code; later ones are not reported */
+	size_t nodes; /* tree nodes made from the YAML so far */
 } pctx_t;
 
-static int failv(pctx_t *c, int rc, const vn_t *at, const char *field,
-                 const char *fmt, va_list ap)
+/* Aliases share a node in the YAML document but are copied into the tree:
+ * nine lines of nested aliases would expand to a billion values. No chart
+ * comes near this many. */
+#define CL_MAX_NODES 10000
+
+__attribute__((format(printf, 5, 0))) static int
+failv(pctx_t *c, int rc, const vn_t *at, const char *field, const char *fmt,
+      va_list ap)
 {
 	if (c->rc)
 		return c->rc;
@@ -202,6 +209,12 @@ static vn_t *from_yaml(pctx_t *c, yaml_document_t *doc, yaml_node_t *yn,
 	if (depth > 64) {
 		vn_t at = {.line = line, .col = col};
 		fail(c, &at, NULL, "nesting too deep");
+		return NULL;
+	}
+	if (++c->nodes > CL_MAX_NODES) {
+		vn_t at = {.line = line, .col = col};
+		fail(c, &at, NULL, "more than %d values (with aliases expanded)",
+		     CL_MAX_NODES);
 		return NULL;
 	}
 	vn_t *n = NULL;

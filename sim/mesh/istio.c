@@ -222,6 +222,18 @@ static int keys(pc_t *c, const yd_node_t *m, const char *known)
 	return 0;
 }
 
+/* keys() for an item of a list of objects. A null item (`-` with nothing
+ * after it) is an error here: the API server refuses null in a list of
+ * objects, where keys() lets a null field pass as absent. */
+static int item_keys(pc_t *c, const yd_node_t *m, const char *known)
+{
+	if (m && yd_is_null(m)) {
+		perr(c, m, "must be a mapping, not null");
+		return -1;
+	}
+	return keys(c, m, known);
+}
+
 /* Value of |key| in |m| (NULL when absent or null). */
 static const yd_node_t *val(const yd_node_t *m, const char *key)
 {
@@ -644,7 +656,7 @@ static mesh_gateway_t *parse_gateway(pc_t *c, const yd_node_t *spec)
 				mesh_gw_server_t *o = &g->servers[g->nservers++];
 				size_t o3 = pidx(c, i);
 				o->line = s->line;
-				if (keys(c, s, "port bind hosts tls defaultEndpoint name") == 0) {
+				if (item_keys(c, s, "port bind hosts tls defaultEndpoint name") == 0) {
 					const yd_node_t *p = val(s, "port");
 					size_t o4 = pk(c, "port");
 					if (!p)
@@ -772,7 +784,7 @@ static void parse_fault(pc_t *c, const yd_node_t *n, mesh_fault_t *f)
 
 static void parse_match(pc_t *c, const yd_node_t *n, mesh_http_match_t *m)
 {
-	if (keys(c, n,
+	if (item_keys(c, n,
 		 "name uri scheme method authority headers port sourceLabels gateways "
 		 "queryParams ignoreUriCase withoutHeaders sourceNamespace statPrefix") < 0)
 		return;
@@ -825,7 +837,7 @@ static void parse_http(pc_t *c, const yd_node_t *n, mesh_http_route_t *r)
 	r->retries.attempts = MESH_DEFAULT_RETRY_ATTEMPTS;
 	r->retries.per_try_ms = -1;
 	r->retries.retry_on = MESH_DEFAULT_RETRY_ON;
-	if (keys(c, n,
+	if (item_keys(c, n,
 		 "name match route redirect directResponse delegate rewrite timeout retries "
 		 "fault mirror mirrorPercentage mirrorPercent mirror_percent mirrors corsPolicy "
 		 "headers") < 0)
@@ -852,7 +864,7 @@ static void parse_http(pc_t *c, const yd_node_t *n, mesh_http_route_t *r)
 			size_t o2 = pidx(c, i);
 			o->line = rd->line;
 			o->weight = -1;
-			if (keys(c, rd, "destination weight headers") == 0) {
+			if (item_keys(c, rd, "destination weight headers") == 0) {
 				size_t o3 = pk(c, "destination");
 				const yd_node_t *dn = val(rd, "destination");
 				if (!dn)
@@ -1145,7 +1157,7 @@ static mesh_dr_t *parse_dr(pc_t *c, const yd_node_t *spec)
 				mesh_subset_t *o = &r->subsets[r->nsubsets++];
 				o->line = s->line;
 				parse_tp(c, NULL, &o->tp, 0);
-				if (keys(c, s, "name labels trafficPolicy") == 0) {
+				if (item_keys(c, s, "name labels trafficPolicy") == 0) {
 					o->name = gstr(c, s, "name", 1);
 					glabels(c, s, "labels", &o->labels);
 					size_t o5 = pk(c, "trafficPolicy");
@@ -1304,14 +1316,14 @@ static mesh_authz_policy_t *parse_ap(pc_t *c, const yd_node_t *spec)
 					pp(c, o3);
 					continue; /* {} matches every request */
 				}
-				if (keys(c, r, "from to when") == 0) {
+				if (item_keys(c, r, "from to when") == 0) {
 					const yd_node_t *fr = gseq(c, r, "from");
 					if (fr) {
 						size_t o4 = pk(c, "from");
 						o->from = pmalloc(c, fr->n * sizeof *o->from);
 						for (size_t j = 0; o->from && j < fr->n; j++) {
 							size_t o5 = pidx(c, j);
-							if (keys(c, fr->items[j], "source") == 0) {
+							if (item_keys(c, fr->items[j], "source") == 0) {
 								size_t o6 = pk(c, "source");
 								const yd_node_t *s = val(fr->items[j], "source");
 								if (s)
@@ -1329,7 +1341,7 @@ static mesh_authz_policy_t *parse_ap(pc_t *c, const yd_node_t *spec)
 						o->to = pmalloc(c, to->n * sizeof *o->to);
 						for (size_t j = 0; o->to && j < to->n; j++) {
 							size_t o5 = pidx(c, j);
-							if (keys(c, to->items[j], "operation") == 0) {
+							if (item_keys(c, to->items[j], "operation") == 0) {
 								size_t o6 = pk(c, "operation");
 								const yd_node_t *s = val(to->items[j], "operation");
 								if (s)
@@ -1348,7 +1360,7 @@ static mesh_authz_policy_t *parse_ap(pc_t *c, const yd_node_t *spec)
 						for (size_t j = 0; o->when && j < wh->n; j++) {
 							size_t o5 = pidx(c, j);
 							const yd_node_t *w = wh->items[j];
-							if (keys(c, w, "key values notValues") == 0) {
+							if (item_keys(c, w, "key values notValues") == 0) {
 								mesh_authz_cond_t *cd = &o->when[o->nwhen++];
 								cd->key = gstr(c, w, "key", 1);
 								gstrs(c, w, "values", &cd->values, 1);

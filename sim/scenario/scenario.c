@@ -4,6 +4,7 @@
 #include "scenario.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -312,6 +313,10 @@ static int load_pair(ps_t *p, const char *key, yaml_node_t *k, yaml_node_t *v,
 		if (ramp)
 			return add_point(p, v, 0, sa.from, 0) ||
 			       add_point(p, v, sa.over, sa.to, 1);
+		/* Each duration fits the clock; their sum may not. */
+		if (sa.len > DES_TIME_MAX - sa.at)
+			return fail(p, v, sa.field,
+			            "at + for is past the end of the clock");
 		return add_point(p, v, 0, sa.base, 0) ||
 		       add_point(p, v, sa.at, sa.peak, 0) ||
 		       add_point(p, v, sa.at + sa.len, sa.base, 0);
@@ -384,6 +389,8 @@ static int action_pair(ps_t *p, const char *key, yaml_node_t *k,
 		x->has_grace = 1;
 		if (get_duration(p, v, f, &g) != 0)
 			return -1;
+		if (g / DES_S(1) > INT_MAX)
+			return fail(p, v, f, "longer than %d seconds", INT_MAX);
 		x->a.grace_s = (int)(g / DES_S(1));
 		return 0;
 	}

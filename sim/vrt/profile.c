@@ -175,18 +175,18 @@ typedef struct loader {
 static void field_pos(const loader_t *L, const char *within, const char *key,
                       int *line, int *col)
 {
-	const char *from = L->text;
+	const char *from = L->text, *end = L->text + L->len;
 	char q[512];
 	if (within) {
 		snprintf(q, sizeof q, "\"%s\"", within);
-		const char *h = strstr(from, q);
+		const char *h = memmem(from, (size_t)(end - from), q, strlen(q));
 		if (h)
 			from = h;
 	}
 	const char *at = from;
 	if (key) {
 		snprintf(q, sizeof q, "\"%s\"", key);
-		const char *h = strstr(from, q);
+		const char *h = memmem(from, (size_t)(end - from), q, strlen(q));
 		if (h)
 			at = h;
 	}
@@ -411,10 +411,39 @@ static int parse_table(const loader_t *L, vrt_profile_t *p, json_t *methods,
 	return rc;
 }
 
+int vrt_profile_parse(const char *file, const char *buf, size_t len,
+                      vrt_profile_t **out, char *err, size_t errsize)
+{
+	loader_t L = {file, buf, len, err, errsize};
+	if (errsize)
+		err[0] = '\0';
+	if (!file || !out || (!buf && len))
+		return VRT_EINVAL;
+	*out = NULL;
+	if (!buf)
+		L.text = buf = "";
+	json_error_t je;
+	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root) {
+		if (errsize)
+			snprintf(err, errsize, "%s:%d:%d: (syntax): %s", file,
+			         je.line, je.column, je.text);
+		return VRT_EPROFILE;
+	}
+	vrt_profile_t *p = vrt_profile_new();
+	int rc = p ? load_json(&L, root, p) : VRT_ENOMEM;
+	json_decref(root);
+	if (rc < 0) {
+		vrt_profile_free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
 int vrt_profile_load(const char *path, vrt_profile_t **out, char *err,
                      size_t errsize)
 {
-	loader_t L = {path, NULL, 0, err, errsize};
 	if (errsize)
 		err[0] = '\0';
 	if (!path || !out)
@@ -452,26 +481,7 @@ int vrt_profile_load(const char *path, vrt_profile_t **out, char *err,
 			snprintf(err, errsize, "%s: read error", path);
 		return VRT_EPROFILE;
 	}
-	buf[len] = '\0';
-	L.text = buf;
-	L.len = len;
-	json_error_t je;
-	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
-	if (!root) {
-		if (errsize)
-			snprintf(err, errsize, "%s:%d:%d: (syntax): %s", path,
-			         je.line, je.column, je.text);
-		free(buf);
-		return VRT_EPROFILE;
-	}
-	vrt_profile_t *p = vrt_profile_new();
-	int rc = p ? load_json(&L, root, p) : VRT_ENOMEM;
-	json_decref(root);
+	int rc = vrt_profile_parse(path, buf, len, out, err, errsize);
 	free(buf);
-	if (rc < 0) {
-		vrt_profile_free(p);
-		return rc;
-	}
-	*out = p;
-	return 0;
+	return rc;
 }

@@ -143,6 +143,12 @@ int vrt_profile_set_client(vrt_profile_t *p, const char *service,
 int vrt_profile_load(const char *path, vrt_profile_t **out, char *err,
                      size_t errsize);
 
+/* The same from |len| bytes of |buf| (no NUL needed), |file| naming it in
+ * messages. VRT_EINVAL when |file| or |out| is NULL, or |buf| is NULL with
+ * |len| > 0. */
+int vrt_profile_parse(const char *file, const char *buf, size_t len,
+                      vrt_profile_t **out, char *err, size_t errsize);
+
 /* Gives |p| to the world (which frees it; the previous one is freed).
  * Takes effect for calls arriving from now on. NULL restores the built-in
  * default profile. */

@@ -221,6 +221,20 @@ static const struct bad_row {
      8, "spec.http[0].fault.abort: needs exactly one of httpStatus, grpcStatus", NULL},
     /* not a Kubernetes object */
     {"just: a map\n", 1, "document 1: not a Kubernetes object", NULL},
+    /* null items in lists of objects (found by fuzz/mesh_istio: a nameless
+     * subset and a route without a destination were accepted) */
+    {"apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: a, namespace: n}\n"
+     "spec:\n  host: a\n  subsets:\n  -\n",
+     7, "field spec.subsets[0]: must be a mapping, not null", NULL},
+    {"apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: s, namespace: n}\n"
+     "spec:\n  hosts: [a]\n  http:\n  - route:\n    -\n",
+     8, "field spec.http[0].route[0]: must be a mapping, not null", NULL},
+    {"apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: g, namespace: n}\n"
+     "spec:\n  servers: [null]\n",
+     5, "field spec.servers[0]: must be a mapping, not null", NULL},
+    {"apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: p, namespace: n}\n"
+     "spec:\n  rules:\n  - to:\n    - ~\n",
+     7, "field spec.rules[0].to[0]: must be a mapping, not null", NULL},
     /* an unknown condition key */
     {"apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: p, namespace: n}\n"
      "spec:\n  rules:\n  - when:\n    - key: request.colour\n      values: [red]\n",

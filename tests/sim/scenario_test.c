@@ -160,6 +160,13 @@ START_TEST(test_errors_name_the_place)
 	          "t.yaml:4: load.profile.at: points must be in time order");
 	parse_err("seed: -3\n",
 	          "t.yaml:1: seed: \"-3\" is not a non-negative integer");
+	/* Found by fuzz/sim_scenario: at + for overflowed the clock (signed
+	 * overflow), and a grace past INT_MAX seconds wrapped around. */
+	parse_err("load:\n  spike: {base: 1, peak: 2, at: 2000000h, "
+	          "for: 2000000h}\n",
+	          "t.yaml:2: load.spike: at + for is past the end of the clock");
+	parse_err("actions:\n  - {at: 1s, delete: a, grace: 2000000h}\n",
+	          "t.yaml:2: actions[0].grace: longer than 2147483647 seconds");
 	parse_err("load: [1, 2\n",
 	          "t.yaml:2: did not find expected ',' or ']'");
 }

@@ -356,6 +356,43 @@ START_TEST(errors_name_file_line_column_and_field)
 }
 END_TEST
 
+/* Found by fuzz/cluster_values: aliases are copied into the tree, so nine
+ * short lines of nested aliases ("billion laughs") ran for minutes and ate
+ * memory. The copy now stops at CL_MAX_NODES values. */
+START_TEST(aliases_cannot_expand_without_bound)
+{
+	char text[2048];
+	size_t n = (size_t)snprintf(text, sizeof text,
+	                            "name: a\nx0: &a0 [x, x, x, x, x, x, x, x, "
+	                            "x, x]\n");
+	for (int i = 1; i < 9; i++) {
+		n += (size_t)snprintf(text + n, sizeof text - n, "x%d: &a%d [", i, i);
+		for (int j = 0; j < 10; j++)
+			n += (size_t)snprintf(text + n, sizeof text - n, "%s*a%d",
+			                      j ? ", " : "", i - 1);
+		n += (size_t)snprintf(text + n, sizeof text - n, "]\n");
+	}
+	ck_assert_uint_lt(n, sizeof text);
+	char err[512];
+	cl_values_t *v = (cl_values_t *)1;
+	ck_assert_int_eq(cl_values_parse("x.yaml", text, n, NULL, &v, err,
+	                                 sizeof err),
+	                 CL_EVALUES);
+	ck_assert_ptr_null(v);
+	ck_assert_msg(strncmp(err, "x.yaml:", 7) == 0 &&
+	                  strstr(err, "more than 10000 values (with aliases "
+	                              "expanded)"),
+	              "%s", err);
+	/* A few aliases, as charts may use, still work. */
+	const char *ok = "name: a\nnamespace: b\nenv: &e {A: \"1\"}\n"
+	                 "extra: *e\n";
+	ck_assert_int_eq(cl_values_parse("x.yaml", ok, strlen(ok), NULL, &v, err,
+	                                 sizeof err), 0);
+	ck_assert_str_eq(cl_values_env(v, "A"), "1");
+	cl_values_free(v);
+}
+END_TEST
+
 /* ---- --set ---------------------------------------------------------------- */
 
 /* The charts spell out autoscaling (off) and the rolling-update bounds
@@ -467,6 +504,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, addresses_split);
 	tcase_add_test(tc, errors_name_file_line_column_and_field);
 	tcase_add_test(tc, autoscaling_and_strategy_from_the_charts);
+	tcase_add_test(tc, aliases_cannot_expand_without_bound);
 	tcase_add_test(tc, set_overrides_like_helm);
 	suite_add_tcase(s, tc);
 	return s;

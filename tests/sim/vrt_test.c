@@ -1115,6 +1115,48 @@ START_TEST(profile_file_loads_and_errors_name_the_place)
 }
 END_TEST
 
+/* vrt_profile_parse reads |len| bytes, with no NUL after them, and says
+ * what vrt_profile_load says of the same text in a file. */
+START_TEST(profile_parse_from_a_buffer_as_load_does)
+{
+	static const char text[] =
+	    "{\"version\": 1,\n \"methods\": {\"a.B/C\": {\"mean_us\": 5,"
+	    " \"sd_us\": -1}}}";
+	size_t len = sizeof text - 1;
+	char *buf = malloc(len + 9);
+	ck_assert_ptr_nonnull(buf);
+	memcpy(buf, text, len);
+	memcpy(buf + len, "\"sd_us\"}}", 9); /* past |len|: never read */
+	char err[512], ferr[512];
+	vrt_profile_t *p = (vrt_profile_t *)1;
+	int rc = vrt_profile_parse("mem.json", buf, len, &p, err, sizeof err);
+	ck_assert_int_eq(rc, VRT_EPROFILE);
+	ck_assert_ptr_null(p);
+	ck_assert_str_eq(err, "mem.json:2:38: methods.a.B/C.sd_us: must be >= 0 "
+	                      "(got -1)");
+
+	const char *tmp = "mem.json";
+	FILE *f = fopen(tmp, "w");
+	fputs(text, f);
+	fclose(f);
+	rc = vrt_profile_load(tmp, &p, ferr, sizeof ferr);
+	ck_assert_int_eq(rc, VRT_EPROFILE);
+	ck_assert_str_eq(ferr, err);
+	remove(tmp);
+
+	/* A valid prefix of the buffer parses; NULL only with length 0. */
+	memcpy(buf, "{\"version\": 1}", 14);
+	rc = vrt_profile_parse("mem.json", buf, 14, &p, err, sizeof err);
+	ck_assert_msg(rc == 0, "%s", err);
+	vrt_profile_free(p);
+	ck_assert_int_eq(vrt_profile_parse("mem.json", NULL, 1, &p, err,
+	                                   sizeof err), VRT_EINVAL);
+	ck_assert_int_eq(vrt_profile_parse("mem.json", NULL, 0, &p, err,
+	                                   sizeof err), VRT_EPROFILE);
+	free(buf);
+}
+END_TEST
+
 /* ---- logs ----------------------------------------------------------------- */
 
 static void count_log(void *user, des_time_t t, const vrt_pod_t *pod,
@@ -1184,6 +1226,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, same_seed_same_run);
 	tcase_add_test(tc, golden_tiny_scenario);
 	tcase_add_test(tc, profile_file_loads_and_errors_name_the_place);
+	tcase_add_test(tc, profile_parse_from_a_buffer_as_load_does);
 	tcase_add_test(tc, logs_counted_filtered_and_json);
 	suite_add_tcase(s, tc);
 	return s;
