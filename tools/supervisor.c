@@ -53,6 +53,7 @@ struct sup {
   size_t n;
   sup_proc_t *procs;
   int stopping;
+  int servers_termed; /* stopping: the second wave (servers) was signalled */
   uv_timer_t kill_timer;
   void (*done)(sup_t *, void *);
   void *done_user;
@@ -95,10 +96,18 @@ static void restart_cb(uv_timer_t *t) {
   spawn_one(p);
 }
 
+static void term_servers(sup_t *s);
+
 static void close_proc_cb(uv_handle_t *h) {
   sup_proc_t *p = h->data;
   p->spawned = 0;
   sup_t *s = p->sup;
+  if (s->stopping && !s->servers_termed) {
+    for (size_t i = 0; i < s->n; i++)
+      if (s->procs[i].spawned && s->procs[i].spec->port == 0)
+        return;
+    term_servers(s);
+  }
   if (s->stopping && s->done) {
     for (size_t i = 0; i < s->n; i++)
       if (s->procs[i].spawned)
@@ -394,6 +403,31 @@ static void kill_cb(uv_timer_t *t) {
     }
 }
 
+/* SIGTERM to the running processes that serve a port (|servers|) or to
+ * those that serve none (the clients, such as the load generator: nothing
+ * calls them). Returns how many are still to exit. */
+static int term_wave(sup_t *s, int servers) {
+  int n = 0;
+  for (size_t i = 0; i < s->n; i++) {
+    sup_proc_t *p = &s->procs[i];
+    if (!p->spawned || (p->spec->port != 0) != servers)
+      continue;
+    n++;
+    if (p->pid) {
+      p->state = SUP_STOPPING;
+      uv_process_kill(&p->proc, SIGTERM);
+    }
+  }
+  return n;
+}
+
+static void term_servers(sup_t *s) {
+  s->servers_termed = 1;
+  if (term_wave(s, 1))
+    uv_timer_start(&s->kill_timer, kill_cb,
+                   (uint64_t)(s->opts.grace_seconds * 1000.0) + 1000, 0);
+}
+
 void sup_stop(sup_t *s, void (*done)(sup_t *s, void *user), void *user) {
   s->stopping = 1;
   s->done = done;
@@ -403,23 +437,24 @@ void sup_stop(sup_t *s, void (*done)(sup_t *s, void *user), void *user) {
     sup_proc_t *p = &s->procs[i];
     uv_timer_stop(&p->restart_timer);
     uv_timer_stop(&p->health_timer);
-    if (p->spawned) {
+    if (p->spawned)
       any = 1;
-      if (p->pid) {
-        p->state = SUP_STOPPING;
-        uv_process_kill(&p->proc, SIGTERM);
-      }
-    } else {
+    else
       p->state = SUP_STOPPED;
-    }
   }
   if (!any) {
     s->done = NULL;
     done(s, user);
     return;
   }
-  uv_timer_start(&s->kill_timer, kill_cb,
-                 (uint64_t)(s->opts.grace_seconds * 1000.0) + 1000, 0);
+  /* Clients first, so the requests they have in flight are answered
+   * rather than cut by their servers' exit; the servers when the last
+   * client has exited. */
+  if (term_wave(s, 0))
+    uv_timer_start(&s->kill_timer, kill_cb,
+                   (uint64_t)(s->opts.grace_seconds * 1000.0) + 1000, 0);
+  else
+    term_servers(s);
 }
 
 int sup_all_serving(const sup_t *s) {

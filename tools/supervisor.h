@@ -85,8 +85,11 @@ sup_t *sup_new(uv_loop_t *loop, const sup_spec_t *specs, size_t n,
  * executable is missing (nothing is left running then). */
 int sup_start(sup_t *s, char *err, size_t errlen);
 
-/* Sends SIGTERM to every running service, SIGKILL after the grace period;
- * no more restarts. |done| runs once all have exited. */
+/* Stops everything, no more restarts: SIGTERM first to the processes that
+ * serve no port (clients such as the load generator), then, once they have
+ * all exited, to the services, so no request in flight is cut by its
+ * server's exit; each wave gets SIGKILL after the grace period (+1 s).
+ * |done| runs once all have exited. */
 void sup_stop(sup_t *s, void (*done)(sup_t *s, void *user), void *user);
 
 /* Non-zero when every service is SERVING. */
