@@ -1334,6 +1334,8 @@ int msim_run_argv(int argc, char **argv, FILE *out)
 		r.profile_path = prof_buf;
 	if (!r.istio && r.sc && r.sc->istio)
 		r.istio = r.sc->istio;
+	if (r.sc && r.sc->node_cpu)
+		r.node_cpu = 1;
 	if (r.sc && r.sc->mesh_off && !r.istio_opt)
 		r.no_mesh = 1;
 	if (!r.no_mesh && !r.istio) {
