@@ -316,7 +316,8 @@ size_t vrt_pod_active_calls(const vrt_pod_t *pod);
 
 /* CPU accounting, up to now: |busy| is the time with at least one job on
  * the CPU, |core_ns| the core-nanoseconds consumed (integral of
- * min(jobs, cores)), |jobs| the jobs completed. Any pointer may be NULL. */
+ * min(jobs, cores), or of its allocation on a node: vrt_pod_cpu_rate()),
+ * |jobs| the jobs completed. Any pointer may be NULL. */
 void vrt_pod_cpu(vrt_pod_t *pod, des_time_t *busy, double *core_ns,
                  uint64_t *jobs);
 
