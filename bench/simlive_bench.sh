@@ -13,26 +13,31 @@
 #      frontend on 127.0.0.1:BENCH_PORT), state on /dev/shm (as `meshsim
 #      run` keeps its volumes), then the `loadgenerator` program with that
 #      load; its --json has each route's median and 99th percentile.
-#   3. Virtual: `meshsim run --users N --spawn-rate R --duration D` with the
-#      cost profile (BENCH_PROFILE, default data/cost-profile.json, as
-#      measured by `meshsim calibrate`), its loopback link (`--link
-#      profile`), and every chart's CPU limit set to one core, the load
-#      generator's included (its client cost, the profile's "clients", is
-#      charged on its pod's CPU): on the live machine each service and the
-#      load generator is one single-threaded process with no limit.
+#   3. Virtual: `meshsim run --users N --spawn-rate R --duration D
+#      --no-mesh` (the live shop runs no sidecars) with the cost profile
+#      (BENCH_PROFILE, default data/cost-profile.json, as measured by
+#      `meshsim calibrate`), its loopback link (`--link profile`), and the
+#      CPU model below, the load generator's pod included (its client cost,
+#      the profile's "clients", is charged on its pod's CPU).
 #   4. The table: p50 and p99 of GET / and POST /cart/checkout, live and
 #      virtual, the ratio virtual/live, and whether it is within 25 %.
 #
-# Node-level CPU sharing (BENCH_CORES=share, the default): the live shop's
-# 12 processes, the load generator and other tenants share this machine's
-# vCPUs, so a live process that is ready to run often waits for a CPU; the
-# model gives each pod a core of its own. Around the live load the bench
-# reads the shop's processes' /proc/PID/task/*/schedstat (time run, time
-# waited runnable): a runnable process ran run/(run+wait) of the time, and
-# the virtual pods get that fraction of a core as their CPU limit (a job of
-# d takes d/f alone, as a live one does on average). It is one constant
-# per run: it slows every CPU demand evenly, it does not make the bursts
-# that make the live p99. BENCH_CORES=1 gives every pod a whole core.
+# The CPU: the live shop's 12 processes, the load generator and other
+# tenants share this machine's vCPUs, so a live process that is ready to
+# run often waits for a CPU. Around the live load the bench reads the shop's
+# processes' /proc/PID/task/*/schedstat (time run, time waited runnable): a
+# runnable process ran f = run/(run+wait) of the time.
+#   BENCH_CORES=node (the default): one node (`--node-cpu --nodes
+#     1x<CPU>`) of the machine's vCPUs x f cores (what the shop got of the
+#     machine when it wanted it), every pod on it with a limit of one core
+#     (each live service is one single-threaded process) and the same
+#     request (equal cpu.shares: the live processes are all nice 0). Pods
+#     then slow each other when several are busy at once, as the live ones
+#     do: the contention is in the model, not a constant.
+#   BENCH_CORES=share: every pod its own server of f of a core (a job of d
+#     takes d/f alone, as a live one does on average): one constant per
+#     run, it slows every demand evenly and makes no bursts.
+#   BENCH_CORES=<number>: every pod its own server of that many cores.
 #
 # Writes SRCDIR/bench/results/simlive-latest.md and replaces the generated
 # part of BENCHMARKS.md's sim-vs-live section (unless BENCH_NO_DOC=1).
@@ -49,8 +54,8 @@
 #   BENCH_NO_DOC=1    do not touch BENCHMARKS.md
 #   BENCH_KEEP=1      keep the scratch directory (logs, JSON)
 #   BENCH_ENFORCE=1   exit 1 when a figure is not within 25 %
-#   BENCH_CORES       the virtual pods' cores: "share" (default: the live
-#                     processes' measured share, above) or a number (1)
+#   BENCH_CORES       the CPU model: "node" (default), "share" or a number
+#                     of cores per pod (above)
 set -u
 
 me=simlive_bench
@@ -67,7 +72,7 @@ PROFILE=${BENCH_PROFILE:-$srcdir/data/cost-profile.json}
 LINK=${BENCH_LINK:-profile}
 PORT=${BENCH_PORT:-18113}
 NET=${BENCH_NET:-127.0.13}
-CORES=${BENCH_CORES:-share}
+CORES=${BENCH_CORES:-node}
 results=${BENCH_RESULTS:-$srcdir/bench/results}
 for v in USERS SECS PORT; do
     eval "x=\$$v"
@@ -140,12 +145,20 @@ set -- $sched0 $sched1
 run_ns=$(($3 - $1)); wait_ns=$(($4 - $2))
 [ "$run_ns" -gt 0 ] || die "no CPU time read from the shop's processes' schedstat"
 share=$(python3 -c "import sys; r,w=map(int,sys.argv[1:]); print('%.3f' % (r/(r+w)))" "$run_ns" "$wait_ns")
+ncpu=$(nproc)
+node_milli=
 case $CORES in
+    node) milli=1000
+          node_milli=$(python3 -c "import sys; print(max(1, round(1000*int(sys.argv[1])*float(sys.argv[2]))))" "$ncpu" "$share");;
     share) milli=$(python3 -c "import sys; print(max(1, round(1000*float(sys.argv[1]))))" "$share");;
     *) milli=$(python3 -c "import sys; v=float(sys.argv[1]); assert 0 < v <= 64; print(round(1000*v))" "$CORES" 2>/dev/null) ||
            die "BENCH_CORES must be \"share\" or a number of cores from 0 to 64";;
 esac
-say "live: the shop's processes ran $((run_ns / 1000000)) ms and waited $((wait_ns / 1000000)) ms runnable: a share of $share; virtual pods get ${milli}m"
+if [ -n "$node_milli" ]; then
+    say "live: the shop's processes ran $((run_ns / 1000000)) ms and waited $((wait_ns / 1000000)) ms runnable: a share of $share; one virtual node of ${node_milli}m ($ncpu x $share), pods limited to ${milli}m"
+else
+    say "live: the shop's processes ran $((run_ns / 1000000)) ms and waited $((wait_ns / 1000000)) ms runnable: a share of $share; virtual pods get ${milli}m"
+fi
 [ -s "$scratch/live.json" ] || { cat "$scratch/live.txt" >&2; die "the load generator wrote no report (exit $lrc)"; }
 [ $lrc = 0 ] || say "live: the load generator exited $lrc (failures above 5 %?); see the table"
 kill -TERM "$up_pid"
@@ -154,14 +167,19 @@ up_pid=
 
 # ---- virtual --------------------------------------------------------------
 sets=()
+nodeopts=()
 for c in productcatalogservice currencyservice shippingservice paymentservice \
          emailservice adservice recommendationservice cartservice \
          checkoutservice frontend business loadgenerator; do
     sets+=(--set "$c.resources.limits.cpu=${milli}m")
+    # On one node: equal requests (equal weights), small enough that the
+    # 12 pods fit on the node (the scheduler places requests).
+    [ -n "$node_milli" ] && sets+=(--set "$c.resources.requests.cpu=1m")
 done
-say "virtual: meshsim run --users $USERS --spawn-rate $SPAWN --duration ${SECS}s --link $LINK"
+[ -n "$node_milli" ] && nodeopts=(--node-cpu --nodes "1x${node_milli}m")
+say "virtual: meshsim run --users $USERS --spawn-rate $SPAWN --duration ${SECS}s --no-mesh --link $LINK ${nodeopts[*]}"
 TMPDIR=$scratch "$meshsim" run --users "$USERS" --spawn-rate "$SPAWN" --duration "${SECS}s" \
-    --json --quiet --profile "$PROFILE" --link "$LINK" "${sets[@]}" \
+    --json --quiet --no-mesh --profile "$PROFILE" --link "$LINK" "${nodeopts[@]}" "${sets[@]}" \
     >"$scratch/sim.json" 2>"$scratch/sim.err" || { cat "$scratch/sim.err" >&2; die "meshsim run failed"; }
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -169,9 +187,9 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 mkdir -p "$results"
 python3 - "$scratch/live.json" "$scratch/sim.json" "$results/simlive-latest.md" \
     "$when" "$machine" "$USERS" "$SPAWN" "$SECS" "$PROFILE" "$LINK" \
-    "$load_before" "$load_live" "$load_after" "$share" "$milli" "$run_ns" "$wait_ns" <<'EOF'
+    "$load_before" "$load_live" "$load_after" "$share" "$milli" "$run_ns" "$wait_ns" "$node_milli" "$ncpu" <<'EOF'
 import json, sys
-live_p, sim_p, out_p, when, machine, users, spawn, secs, prof, link, lb, ll, la, share, milli, run_ns, wait_ns = sys.argv[1:]
+live_p, sim_p, out_p, when, machine, users, spawn, secs, prof, link, lb, ll, la, share, milli, run_ns, wait_ns, node_milli, ncpu = sys.argv[1:]
 live = json.load(open(live_p))
 sim = json.load(open(sim_p))
 def lroute(method, name):
@@ -205,12 +223,15 @@ lines.append("Measured %s on %s; load average %s before, %s after the live run, 
 lines.append("")
 lines.append("Load: %s users of the load generator (Locust mix, 1-10 s think time), %s started per second, %s s. "
              "Live: %d requests (%.1f req/s), %d failures. Virtual: %d requests (%.1f req/s), %d errors. "
-             "Profile: `%s`, `--link %s`, every chart's CPU limit %sm (the load generator's too). "
+             "Profile: `%s`, `--link %s`, `--no-mesh`, %s. "
              "The live load generator used %.0f us of CPU per request in this run; the shop's processes "
              "ran %.2f s and waited %.2f s runnable (a share of %s of a CPU when ready to run)." % (
              users, spawn, secs, tot_l["requests"], tot_l["rps"], tot_l["failures"],
              tot_s["requests"], tot_s["rps"], tot_s["errors"], prof.split("/")[-1] if "/" in prof else prof, link,
-             milli, lg_us, int(run_ns) / 1e9, int(wait_ns) / 1e9, share))
+             ("every pod on one node of %sm (`--node-cpu`: %s vCPU x the share), CPU limits %sm, equal requests"
+              % (node_milli, ncpu, milli)) if node_milli else
+             ("every chart's CPU limit %sm (the load generator's too), no node contention" % milli),
+             lg_us, int(run_ns) / 1e9, int(wait_ns) / 1e9, share))
 lines.append("")
 lines.append("| route | quantile | live ms | virtual ms | virtual/live | within 25 % | samples live / virtual |")
 lines.append("|---|---|---:|---:|---:|---|---:|")

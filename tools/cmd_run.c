@@ -100,6 +100,9 @@ typedef struct run {
 	int istio_opt;     /* --istio given: wins over the scenario's mesh: off */
 	rm_opts_t mopts; /* --metrics-*, --pace, --serve-for */
 	const char *link; /* --link: NULL, "profile" or a latency */
+	int node_cpu;     /* --node-cpu: a node's pods share its cores */
+	int n_nodes;      /* --nodes N[xCPU]: 0, the cluster's default */
+	int64_t node_cpu_m; /* their allocatable CPU (default a t2.medium's) */
 	/* state */
 	mesh_config_t mesh;
 	int mesh_init;
@@ -842,7 +845,31 @@ static int simulate(run_t *r)
 	/* The services' SQLite files in memory: their pwrite and fcntl calls
 	 * were a quarter of the run, for a disk the model does not have. */
 	cfg.memory_volumes = 1;
-	if (cl_cluster_new(r->w, &cfg, &r->cl, err, sizeof err) != 0) {
+	cfg.node_cpu = r->node_cpu;
+	cl_node_spec_t *nodes = NULL;
+	char (*names)[16] = NULL;
+	if (r->n_nodes > 0) {
+		nodes = calloc((size_t)r->n_nodes, sizeof *nodes);
+		names = calloc((size_t)r->n_nodes, sizeof *names);
+		if (!nodes || !names) {
+			free(nodes);
+			free(names);
+			fprintf(stderr, "meshsim run: out of memory\n");
+			return 1;
+		}
+		for (int i = 0; i < r->n_nodes; i++) {
+			snprintf(names[i], sizeof names[i], "node-%d", i + 1);
+			nodes[i] = (cl_node_spec_t){names[i], r->node_cpu_m,
+			                            CL_NODE_T2_MEDIUM_MEM,
+			                            CL_NODE_T2_MEDIUM_PODS};
+		}
+		cfg.nodes = nodes;
+		cfg.n_nodes = (size_t)r->n_nodes;
+	}
+	int clrc = cl_cluster_new(r->w, &cfg, &r->cl, err, sizeof err);
+	free(nodes); /* copied by the cluster */
+	free(names);
+	if (clrc != 0) {
 		fprintf(stderr, "meshsim run: %s\n", err);
 		return 1;
 	}
@@ -1094,11 +1121,14 @@ int msim_run_argv(int argc, char **argv, FILE *out)
 			r.deterministic = 1;
 		} else if (!strcmp(a, "--no-mesh")) {
 			r.no_mesh = 1;
+		} else if (!strcmp(a, "--node-cpu")) {
+			r.node_cpu = 1;
 		} else if (a[0] == '-' && !v) {
 			static const char *const valued[] = {
 			    "--seed", "--duration", "--users", "--spawn-rate",
 			    "--rate", "--route", "--charts", "--profile", "--set",
-			    "--event-log", "--istio", "--slo", "--link", NULL};
+			    "--event-log", "--istio", "--slo", "--link", "--nodes",
+			    NULL};
 			int known = 0;
 			for (const char *const *o = valued; *o; o++)
 				known |= !strcmp(a, *o);
@@ -1185,6 +1215,28 @@ int msim_run_argv(int argc, char **argv, FILE *out)
 			for (size_t k = 0; k < n; k++)
 				r.slo[r.n_slo++] =
 				    (slo_assert_t){SLO_SCOPE_ALL, NULL, b[k], 0};
+			i++;
+		} else if (!strcmp(a, "--nodes")) {
+			/* N, or NxCPU: N nodes of CPU allocatable ("940m",
+			 * "1.5"), a t2.medium's memory and pod count. */
+			char nbuf[32];
+			const char *x = strchr(v, 'x');
+			size_t nl = x ? (size_t)(x - v) : strlen(v);
+			long n = -1;
+			int64_t m = CL_NODE_T2_MEDIUM_CPU_M;
+			if (nl > 0 && nl < sizeof nbuf) {
+				memcpy(nbuf, v, nl);
+				nbuf[nl] = '\0';
+				n = strtol(nbuf, &end, 10);
+				if (*end)
+					n = -1;
+			}
+			if (n < 1 || n > 1000 ||
+			    (x && (cl_quantity_cpu(x + 1, &m) != 0 || m <= 0)))
+				USAGE("--nodes: '%s' is not N or NxCPU (e.g. 3, "
+				      "1x940m, 2x1.5)%s", v, "");
+			r.n_nodes = (int)n;
+			r.node_cpu_m = m;
 			i++;
 		} else if (!strcmp(a, "--link")) {
 			rt_time_t d;
@@ -1282,6 +1334,8 @@ int msim_run_argv(int argc, char **argv, FILE *out)
 		r.profile_path = prof_buf;
 	if (!r.istio && r.sc && r.sc->istio)
 		r.istio = r.sc->istio;
+	if (r.sc && r.sc->node_cpu)
+		r.node_cpu = 1;
 	if (r.sc && r.sc->mesh_off && !r.istio_opt)
 		r.no_mesh = 1;
 	if (!r.no_mesh && !r.istio) {
@@ -1401,7 +1455,7 @@ const msim_cmd_t msim_cmd_run = {
     .args = "[SCENARIO] [--seed N] [--duration D] [--json] [--users N | "
             "--rate R] [--charts DIR] [--set chart.key=value ...] "
             "[--event-log FILE] [--istio DIR | --no-mesh] [--slo EXPR ...] "
-            "[--link profile|LATENCY] "
+            "[--link profile|LATENCY] [--node-cpu] [--nodes N[xCPU]] "
             "[--quiet] [--metrics-db FILE] [--metrics-out FILE] "
             "[--metrics-listen HOST:PORT [--pace X] [--serve-for D]]",
     .summary = "simulate the whole shop in virtual time and report",
@@ -1446,6 +1500,13 @@ const msim_cmd_t msim_cmd_run = {
         "                      cluster hop: a duration (20us), or \"profile\": the\n"
         "                      loopback link `meshsim calibrate` measured (the\n"
         "                      profile's \"link\"), to compare with the live shop\n"
+        "  --node-cpu          pods on a node share its cores: when their demand\n"
+        "                      (each at most its CPU limit) exceeds the node's\n"
+        "                      allocatable CPU, it is split in proportion to their\n"
+        "                      CPU requests (cpu.shares); default: every pod has\n"
+        "                      its limit to itself\n"
+        "  --nodes N[xCPU]     N nodes (default 3 t2.medium), each with CPU\n"
+        "                      allocatable (default 2000m), e.g. 1x940m\n"
         "  --set C.K=V         helm --set K=V for chart C (repeatable), e.g.\n"
         "                      --set cartservice.replicaCount=2\n"
         "  --istio DIR         the mesh's Istio manifests (default: k8s/istio,\n"

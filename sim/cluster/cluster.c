@@ -44,6 +44,7 @@ typedef struct cl_node {
 	int cordoned;
 	char **images; /* pulled, for pull_delay */
 	size_t n_images;
+	vrt_node_t *vn; /* with cfg.node_cpu: its pods' shared CPU */
 } cl_node_t;
 
 typedef struct cl_service {
@@ -642,7 +643,8 @@ static void pod_start_cb(des_t *des, void *user)
 	else
 		snprintf(cname, sizeof cname, "%s", p->name);
 	/* The pod's CPU for the PS model is its limit; without one, the
-	 * node's (see README: node contention is not modelled). */
+	 * node's. With cfg.node_cpu the node's pods also share its cores
+	 * (below); otherwise node contention is not modelled. */
 	double cores = (double)(t->cpu_limit_m ? t->cpu_limit_m : p->node->cpu_m) /
 	               1000.0;
 	if (cores <= 0)
@@ -654,6 +656,16 @@ static void pod_start_cb(des_t *des, void *user)
 	for (size_t i = 0; env && i < n + 1; i++)
 		free(env[i]);
 	free(env);
+	if (rc == 0 && p->node->vn) {
+		/* The weight is the request (cpu.shares = request x 1024 /
+		 * 1000, at least 2 shares: the kubelet's). */
+		double weight = (double)t->cpu_request_m / 1000.0;
+		if (weight < 2.0 / 1024.0)
+			weight = 2.0 / 1024.0;
+		rc = vrt_pod_set_node(vp, p->node->vn, weight);
+		if (rc != 0) /* cannot happen on an idle, ready pod; exits */
+			vrt_pod_kill(vp);
+	}
 	if (old)
 		vrt_pod_set_data(old, NULL);
 	p->vp = vp;
@@ -1266,7 +1278,10 @@ int cl_cluster_new(vrt_world_t *w, const cl_config_t *cfg, cl_cluster_t **out,
 		cl->nodes[i].cpu_m = nodes[i].cpu_m;
 		cl->nodes[i].mem = nodes[i].mem_bytes;
 		cl->nodes[i].max_pods = nodes[i].max_pods;
-		if (!cl->nodes[i].name) {
+		if (cfg->node_cpu)
+			cl->nodes[i].vn = vrt_node_new(w, nodes[i].name,
+			                               (double)nodes[i].cpu_m / 1000.0);
+		if (!cl->nodes[i].name || (cfg->node_cpu && !cl->nodes[i].vn)) {
 			cl_cluster_free(cl);
 			return CL_ENOMEM;
 		}

@@ -94,6 +94,12 @@ typedef struct cl_config {
 	 * process's memory (memvol.h), not on the disk under volume_dir; the
 	 * services see the same paths. Default 0. */
 	int memory_volumes;
+	/* Non-zero: a node's pods share its CPU (vrt_node_new with the node's
+	 * allocatable cores; each pod's container on it with its CPU request
+	 * as weight, the cpu.shares the kubelet gives it): pods are slowed
+	 * when their node is contended, as well as capped by their limits.
+	 * Default 0: each pod is its own CPU of its limit (no contention). */
+	int node_cpu;
 	cl_event_cb on_event;      /* may be NULL */
 	void *event_user;
 } cl_config_t;

@@ -718,6 +718,17 @@ static int top_pair(ps_t *p, const char *key, yaml_node_t *k, yaml_node_t *v,
 			            x ? x : "");
 		return 0;
 	}
+	if (!strcmp(key, "node_cpu")) {
+		const char *x = scalar(v);
+		if (x && (!strcmp(x, "on") || !strcmp(x, "true")))
+			s->node_cpu = 1;
+		else if (x && (!strcmp(x, "off") || !strcmp(x, "false")))
+			s->node_cpu = 0;
+		else
+			return fail(p, v, "node_cpu", "\"%s\" is not on or off",
+			            x ? x : "");
+		return 0;
+	}
 	if (!strcmp(key, "set")) {
 		if (!v || v->type != YAML_SEQUENCE_NODE)
 			return fail(p, v, "set",
@@ -751,7 +762,7 @@ static int top_pair(ps_t *p, const char *key, yaml_node_t *k, yaml_node_t *v,
 		return parse_canary(p, k, v);
 	return fail(p, k, key,
 	            "unknown key (name, duration, seed, charts, istio, mesh, "
-	            "set, load, actions, slo, canary)");
+	            "node_cpu, set, load, actions, slo, canary)");
 }
 
 int sc_parse(const char *file, const char *buf, size_t len,

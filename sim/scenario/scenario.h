@@ -73,6 +73,8 @@ typedef struct sc_scenario {
 	char *istio;            /* "istio:" the mesh's manifests, resolved
 	                           likewise; NULL: the default */
 	int mesh_off;           /* "mesh: off": no sidecars */
+	int node_cpu;           /* "node_cpu: on": a node's pods share its
+	                           cores (meshsim run --node-cpu) */
 	char **set;             /* "<chart>.<key>=<value>", NULL-terminated */
 	size_t n_set;
 	struct {

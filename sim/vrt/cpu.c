@@ -10,9 +10,37 @@
  * pending per pod, for the smallest tag, and it is moved when n changes.
  * vwork restarts at 0 whenever the pod goes idle, which keeps the doubles
  * small (precise) over long runs.
+ *
+ * Nodes (vrt_node_new, vrt_pod_set_node): pods on a node also share its
+ * cores. A busy pod demands d = min(n, c) cores; when the node's busy pods
+ * demand more than it has, it is split by weighted max-min fairness (water-
+ * filling on d / weight), and the pod's jobs each progress at alloc / n.
+ * Why weights, and these weights: Kubernetes sets a container's cgroup
+ * cpu.shares from its CPU *request* (the kubelet's milliCPUToShares:
+ * request x 1024 / 1000, at least 2; cgroup v2's cpu.weight is a map of
+ * it), its limit only as a CFS quota (a cap), and the Kubernetes docs
+ * ("Resource Management for Pods and Containers", how pods with limits
+ * are run) say "The CPU request typically defines a weighting. If several
+ * different containers (cgroups) want to run on a contended system,
+ * workloads with larger CPU requests are allocated more CPU time than
+ * workloads with small requests." CFS gives runnable cgroups time in
+ * proportion to their shares, and a cgroup that cannot use its
+ * proportion (fewer runnable threads, or its quota reached) leaves the
+ * rest to the others: weighted max-min fairness, in the fluid limit. Not
+ * modelled: the quota's 100 ms periods (throttling bursts; here a limit is
+ * a steady cap), per-CPU run queues and their balancing, nice levels.
+ *
+ * The vwork trick holds per pod, as its rate is constant between changes:
+ * on any arrival or departure on a node's pod, every busy pod of the node
+ * is brought up to now at its old rate, the shares are recomputed, and the
+ * pods whose share moved (and the pod that changed) get their one pending
+ * event moved: O(b log b) for b busy pods on the node (b is a node's pods,
+ * a dozen or so; the sort is an insertion sort). Without a node nothing of
+ * this runs, and the arithmetic is the same as before nodes existed.
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "vrt_int.h"
 
@@ -62,8 +90,16 @@ void vrt__cpu_free(vcpu_t *c)
 	c->n = c->cap = 0;
 }
 
+/* A pod's demand in cores: min(jobs, limit). */
+static double demand(const vcpu_t *c)
+{
+	return (double)c->n < c->cores ? (double)c->n : c->cores;
+}
+
 static double rate(const vcpu_t *c)
 {
+	if (c->node)
+		return c->alloc / (double)c->n;
 	return (double)c->n <= c->cores ? 1.0 : c->cores / (double)c->n;
 }
 
@@ -76,8 +112,7 @@ void vrt__cpu_sync(vrt_pod_t *pod)
 		des_time_t dt = now - c->last;
 		c->vwork += (double)dt * rate(c);
 		c->busy += dt;
-		c->core_ns += (double)dt *
-		              ((double)c->n < c->cores ? (double)c->n : c->cores);
+		c->core_ns += (double)dt * (c->node ? c->alloc : demand(c));
 	}
 	c->last = now;
 }
@@ -102,6 +137,192 @@ static void reschedule(vrt_pod_t *pod)
 	                  on_done, pod, &c->ev);
 }
 
+/* ---- nodes --------------------------------------------------------------- */
+
+static void node_sync(vrt_node_t *nd)
+{
+	for (size_t i = 0; i < nd->nbusy; i++)
+		vrt__cpu_sync(nd->busy[i]);
+}
+
+/* Room for one more busy pod (before anything changes). */
+static int node_reserve(vrt_node_t *nd)
+{
+	if (nd->nbusy < nd->cap)
+		return 0;
+	size_t cap = nd->cap ? 2 * nd->cap : 16;
+	vrt_pod_t **nb = realloc(nd->busy, cap * sizeof *nb);
+	if (!nb)
+		return VRT_ENOMEM;
+	nd->busy = nb;
+	size_t *no = realloc(nd->order, cap * sizeof *no);
+	if (!no)
+		return VRT_ENOMEM;
+	nd->order = no;
+	nd->cap = cap;
+	return 0;
+}
+
+static void node_busy_remove(vrt_node_t *nd, vrt_pod_t *pod)
+{
+	for (size_t i = 0; i < nd->nbusy; i++) {
+		if (nd->busy[i] == pod) {
+			memmove(nd->busy + i, nd->busy + i + 1,
+			        (nd->nbusy - i - 1) * sizeof *nd->busy);
+			nd->nbusy--;
+			return;
+		}
+	}
+}
+
+/* Recomputes the node's shares (every busy pod synced to now) and moves
+ * the events of the pods whose share changed, and of |changed| (its jobs
+ * changed, so its next completion did) if not NULL. */
+static void node_share(vrt_node_t *nd, vrt_pod_t *changed)
+{
+	size_t b = nd->nbusy;
+	double sum = 0;
+	for (size_t i = 0; i < b; i++)
+		sum += demand(&nd->busy[i]->cpu);
+	double left = nd->cores, wl = 0;
+	size_t k = b;
+	if (sum > nd->cores) {
+		/* Water-filling: ascending demand / weight (insertion sort,
+		 * stable, so ties keep the busy order); a pod whose demand is
+		 * within its weighted fair share of what is left gets it. */
+		for (size_t i = 0; i < b; i++) {
+			const vcpu_t *c = &nd->busy[i]->cpu;
+			double key = demand(c) / c->weight;
+			size_t j = i;
+			while (j > 0) {
+				const vcpu_t *o = &nd->busy[nd->order[j - 1]]->cpu;
+				if (!(demand(o) / o->weight > key))
+					break;
+				nd->order[j] = nd->order[j - 1];
+				j--;
+			}
+			nd->order[j] = i;
+			wl += c->weight;
+		}
+		for (k = 0; k < b; k++) {
+			const vcpu_t *c = &nd->busy[nd->order[k]]->cpu;
+			double d = demand(c);
+			if (!(d * wl <= left * c->weight))
+				break;
+			left -= d;
+			wl -= c->weight;
+		}
+	}
+	/* Uncontended: every pod gets its demand, in busy order. Contended:
+	 * order[0..k) their demand, order[k..b) left * weight / wl. */
+	for (size_t m = 0; m < b; m++) {
+		size_t i = sum > nd->cores ? nd->order[m] : m;
+		vrt_pod_t *p = nd->busy[i];
+		vcpu_t *c = &p->cpu;
+		double next = m < k ? demand(c) : left * c->weight / wl;
+		if (p == changed || next != c->alloc) {
+			c->alloc = next;
+			reschedule(p);
+		}
+	}
+	if (changed && changed->cpu.n == 0) {
+		changed->cpu.alloc = 0;
+		reschedule(changed);
+	}
+}
+
+vrt_node_t *vrt_node_new(vrt_world_t *w, const char *name, double cores)
+{
+	if (!w || !name || !(cores > 0) || !isfinite(cores))
+		return NULL;
+	if (w->nnodes == w->capnodes) {
+		size_t cap = w->capnodes ? 2 * w->capnodes : 8;
+		vrt_node_t **nn = realloc(w->nodes, cap * sizeof *nn);
+		if (!nn)
+			return NULL;
+		w->nodes = nn;
+		w->capnodes = cap;
+	}
+	vrt_node_t *nd = calloc(1, sizeof *nd);
+	if (!nd || !(nd->name = strdup(name))) {
+		free(nd);
+		return NULL;
+	}
+	nd->w = w;
+	nd->cores = cores;
+	w->nodes[w->nnodes++] = nd;
+	return nd;
+}
+
+void vrt__node_free(vrt_node_t *nd)
+{
+	free(nd->busy);
+	free(nd->order);
+	free(nd->name);
+	free(nd);
+}
+
+const char *vrt_node_name(const vrt_node_t *nd) { return nd->name; }
+double vrt_node_cores(const vrt_node_t *nd) { return nd->cores; }
+
+double vrt_node_used(const vrt_node_t *nd)
+{
+	double s = 0;
+	for (size_t i = 0; i < nd->nbusy; i++)
+		s += nd->busy[i]->cpu.alloc;
+	return s;
+}
+
+vrt_node_t *vrt_pod_node(const vrt_pod_t *pod) { return pod->cpu.node; }
+
+double vrt_pod_cpu_rate(vrt_pod_t *pod)
+{
+	const vcpu_t *c = &pod->cpu;
+	if (c->n == 0)
+		return 0;
+	return c->node ? c->alloc : demand(c);
+}
+
+int vrt_pod_set_node(vrt_pod_t *pod, vrt_node_t *node, double weight)
+{
+	if (!pod)
+		return VRT_EINVAL;
+	if (node && (node->w != pod->w || !(weight > 0) || !isfinite(weight)))
+		return VRT_EINVAL;
+	if (node && (pod->state == VRT_POD_DEAD || pod->state == VRT_POD_FAILED))
+		return VRT_ESTATE;
+	vcpu_t *c = &pod->cpu;
+	vrt_node_t *old = c->node;
+	if (node && node != old && c->n > 0 && node_reserve(node) != 0)
+		return VRT_ENOMEM;
+	/* Everyone affected up to now at the old rates, then re-shared. */
+	if (old)
+		node_sync(old);
+	vrt__cpu_sync(pod);
+	if (node && node != old)
+		node_sync(node);
+	if (old && old != node && c->n > 0)
+		node_busy_remove(old, pod);
+	if (node && node != old && c->n > 0)
+		node->busy[node->nbusy++] = pod;
+	c->node = node;
+	c->weight = node ? weight : 0;
+	if (pod->w->trace)
+		vrt__trace(pod->w, "pod %s node %s weight=%g", pod->name,
+		           node ? node->name : "-", c->weight);
+	if (old && old != node)
+		node_share(old, NULL);
+	if (node) {
+		node_share(node, pod);
+	} else {
+		c->alloc = 0;
+		reschedule(pod);
+	}
+	return 0;
+}
+
+/* ---- jobs ------------------------------------------------------------------ */
+
 int vrt__cpu_add(vrt_pod_t *pod, vrpc_t *r, double demand_ns)
 {
 	vcpu_t *c = &pod->cpu;
@@ -113,13 +334,24 @@ int vrt__cpu_add(vrt_pod_t *pod, vrpc_t *r, double demand_ns)
 		c->heap = nh;
 		c->cap = cap;
 	}
+	vrt_node_t *nd = c->node;
+	if (nd && c->n == 0 && node_reserve(nd) != 0)
+		return VRT_ENOMEM;
+	if (nd)
+		node_sync(nd);
 	vrt__cpu_sync(pod);
 	if (!(demand_ns >= 0))
 		demand_ns = 0;
 	c->heap[c->n] = (vjob_t){c->vwork + demand_ns, c->seq++, r};
 	heap_up(c->heap, c->n);
 	c->n++;
-	reschedule(pod);
+	if (nd) {
+		if (c->n == 1)
+			nd->busy[nd->nbusy++] = pod;
+		node_share(nd, pod);
+	} else {
+		reschedule(pod);
+	}
 	return 0;
 }
 
@@ -133,6 +365,8 @@ static void on_done(des_t *des, void *user)
 	vcpu_t *c = &pod->cpu;
 	(void)des;
 	c->ev = DES_EVENT_NULL;
+	if (c->node)
+		node_sync(c->node);
 	vrt__cpu_sync(pod);
 	if (c->n == 0)
 		return;
@@ -164,7 +398,13 @@ static void on_done(des_t *des, void *user)
 		}
 	}
 	c->jobs += nd;
-	reschedule(pod);
+	if (c->node) {
+		if (c->n == 0)
+			node_busy_remove(c->node, pod);
+		node_share(c->node, pod);
+	} else {
+		reschedule(pod);
+	}
 	for (size_t i = 0; i < nd; i++) {
 		if (done[i].rpc->ccpu)
 			vrt__rpc_client_cpu_done(done[i].rpc);
@@ -184,6 +424,8 @@ static int by_seq(const void *a, const void *b)
 void vrt__cpu_drop_all(vrt_pod_t *pod)
 {
 	vcpu_t *c = &pod->cpu;
+	if (c->node)
+		node_sync(c->node);
 	vrt__cpu_sync(pod);
 	des_cancel(pod->w->des, c->ev);
 	c->ev = DES_EVENT_NULL;
@@ -196,6 +438,12 @@ void vrt__cpu_drop_all(vrt_pod_t *pod)
 	c->heap = NULL;
 	c->n = c->cap = 0;
 	c->vwork = 0;
+	if (c->node) {
+		/* Its share goes back to the node's other pods. */
+		if (n > 0)
+			node_busy_remove(c->node, pod);
+		node_share(c->node, pod);
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (jobs[i].rpc->ccpu)
 			vrt__rpc_client_cpu_dropped(jobs[i].rpc);

@@ -59,6 +59,7 @@ const char *vrt_err_name(int err);
 typedef struct vrt_world vrt_world_t;
 typedef struct vrt_pod vrt_pod_t;
 typedef struct vrt_endpoints vrt_endpoints_t;
+typedef struct vrt_node vrt_node_t;
 typedef struct vrt_profile vrt_profile_t;
 
 /* ------------------------------------------------------------------ */
@@ -315,12 +316,57 @@ size_t vrt_pod_active_calls(const vrt_pod_t *pod);
 
 /* CPU accounting, up to now: |busy| is the time with at least one job on
  * the CPU, |core_ns| the core-nanoseconds consumed (integral of
- * min(jobs, cores)), |jobs| the jobs completed. Any pointer may be NULL. */
+ * min(jobs, cores), or of its allocation on a node: vrt_pod_cpu_rate()),
+ * |jobs| the jobs completed. Any pointer may be NULL. */
 void vrt_pod_cpu(vrt_pod_t *pod, des_time_t *busy, double *core_ns,
                  uint64_t *jobs);
 
 /* Log lines counted per severity (RT_DEBUG..RT_ERROR), kept or not. */
 uint64_t vrt_pod_log_count(const vrt_pod_t *pod, rt_severity_t sev);
+
+/* ------------------------------------------------------------------ */
+/* Nodes: pods sharing a machine's cores.
+ *
+ * By default every pod is its own processor-sharing server of vrt_pod_cores()
+ * cores. Pods put on a node share the node's |cores| as well: a busy pod i
+ * with n_i jobs and limit c_i demands d_i = min(n_i, c_i) cores; while the
+ * node's busy pods demand no more than its cores, each gets d_i (as alone);
+ * otherwise the cores are split by weighted max-min fairness (water-filling):
+ * a pod demanding less than its weighted fair share gets its demand, the
+ * others split what is left in proportion to their weights. A pod's jobs
+ * share its allocation equally (d_i / n_i each). The weight is the pod's CPU
+ * request: the kubelet gives a container cpu.shares = request x 1024 (cgroup
+ * v1; cpu.weight is its image on v2), and CFS divides a contended CPU among
+ * runnable cgroups in proportion to those (see cpu.c). */
+
+/* Creates a node named |name| (copied; for traces) with |cores| cores
+ * (> 0, finite), owned by the world and valid until vrt_world_free. NULL on a
+ * bad argument or out of memory. Names need not be unique. */
+vrt_node_t *vrt_node_new(vrt_world_t *w, const char *name, double cores);
+
+const char *vrt_node_name(const vrt_node_t *node);
+double vrt_node_cores(const vrt_node_t *node);
+/* The cores the node's pods are using now (the sum of their allocations). */
+double vrt_node_used(const vrt_node_t *node);
+
+/* Puts |pod| on |node| with weight |weight| (> 0, finite: its CPU request in
+ * cores, or a small value for none; Kubernetes' minimum is 2 shares, 2/1024
+ * of a core), or takes it off its node when |node| is NULL (it is then its
+ * own server again; |weight| is ignored). Jobs already on the pod's CPU keep
+ * the work they have received; from now on they progress at the new rate,
+ * and every other pod of the old and new node is re-shared at once. The
+ * node does not own the pod. A pod that dies stays on its node with no
+ * demand (it releases its share at once). 0; VRT_EINVAL (a bad weight, a
+ * node of another world); VRT_ESTATE (joining a node with a DEAD or FAILED
+ * pod). */
+int vrt_pod_set_node(vrt_pod_t *pod, vrt_node_t *node, double weight);
+
+/* The pod's node, or NULL. */
+vrt_node_t *vrt_pod_node(const vrt_pod_t *pod);
+
+/* The cores the pod's jobs get now, together: min(jobs, cores) without a
+ * node, its allocation on a node; 0 when idle. */
+double vrt_pod_cpu_rate(vrt_pod_t *pod);
 
 /* ------------------------------------------------------------------ */
 /* Calls from outside (load generators, tests). */

@@ -44,7 +44,20 @@ typedef struct vcpu {
 	des_time_t busy;
 	double core_ns;
 	uint64_t jobs;
+	vrt_node_t *node; /* the node it shares, or NULL: its own server */
+	double weight;    /* on a node: its CPU request (cpu.shares) */
+	double alloc;     /* on a node and busy: the cores it gets */
 } vcpu_t;
+
+/* A node: a group of pods sharing |cores| (see cpu.c). */
+struct vrt_node {
+	vrt_world_t *w;
+	char *name;
+	double cores;
+	vrt_pod_t **busy; /* its pods with jobs, in the order they became busy */
+	size_t nbusy, cap;
+	size_t *order;    /* scratch for the water-filling, cap entries */
+};
 
 typedef struct vtimer vtimer_t;
 
@@ -107,6 +120,8 @@ struct vrt_world {
 	size_t npods, cappods;
 	vrt_endpoints_t **eps;
 	size_t neps, capeps;
+	vrt_node_t **nodes;
+	size_t nnodes, capnodes;
 	vbind_t *binds; /* open addressing, power-of-two size */
 	size_t nbinds, capbinds;
 	vrt_profile_t *profile;
@@ -302,6 +317,7 @@ void vrt__cpu_free(vcpu_t *c);
 int vrt__cpu_add(vrt_pod_t *pod, vrpc_t *r, double demand_ns);
 void vrt__cpu_drop_all(vrt_pod_t *pod);
 void vrt__cpu_sync(vrt_pod_t *pod);
+void vrt__node_free(vrt_node_t *node);
 
 /* profile.c */
 const vrt_cost_t *vrt__profile_cost(const vrt_profile_t *p,

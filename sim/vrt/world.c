@@ -80,6 +80,9 @@ void vrt_world_free(vrt_world_t *w)
 		free(w->eps[i]);
 	}
 	free(w->eps);
+	for (size_t i = 0; i < w->nnodes; i++)
+		vrt__node_free(w->nodes[i]);
+	free(w->nodes);
 	for (size_t i = 0; i < w->capbinds; i++)
 		free(w->binds[i].addr);
 	free(w->binds);

@@ -98,7 +98,17 @@ static void on_event(void *user, const cl_event_t *e)
 	}
 }
 
+static h_t *h_new_cpu(uint64_t seed, const cl_node_spec_t *nodes,
+                      size_t n_nodes, int node_cpu);
+
 static h_t *h_new(uint64_t seed, const cl_node_spec_t *nodes, size_t n_nodes)
+{
+	return h_new_cpu(seed, nodes, n_nodes, 0);
+}
+
+/* |node_cpu|: cl_config_t.node_cpu. */
+static h_t *h_new_cpu(uint64_t seed, const cl_node_spec_t *nodes,
+                      size_t n_nodes, int node_cpu)
 {
 	h_t *h = calloc(1, sizeof *h);
 	ck_assert_ptr_nonnull(h);
@@ -110,6 +120,7 @@ static h_t *h_new(uint64_t seed, const cl_node_spec_t *nodes, size_t n_nodes)
 	cfg.services = leaves;
 	cfg.nodes = nodes;
 	cfg.n_nodes = n_nodes;
+	cfg.node_cpu = node_cpu;
 	cfg.on_event = on_event;
 	cfg.event_user = h;
 	char err[512];
@@ -463,6 +474,40 @@ START_TEST(replicas_that_do_not_fit_stay_pending)
 			                 "0/1 nodes are available: 1 Insufficient memory.");
 	cl_snapshot_free(s);
 	h_free(h);
+}
+END_TEST
+
+START_TEST(node_cpu_puts_containers_on_their_nodes_cpu)
+{
+	static const cl_node_spec_t two[] = {{"a", 1500, 1LL << 30, 0},
+	                                     {"b", 1500, 1LL << 30, 0}};
+	for (int on = 0; on <= 1; on++) {
+		h_t *h = h_new_cpu(3, two, 2, on);
+		apply(h, "currencyservice", "replicaCount=2", NULL);
+		run_to(h, DES_S(5));
+		cl_snapshot_t *s = cl_cluster_snapshot(h->cl);
+		ck_assert_uint_eq(s->n_pods, 2);
+		vrt_node_t *seen[2] = {NULL, NULL};
+		for (size_t i = 0; i < s->n_pods; i++) {
+			vrt_pod_t *vp = s->pods[i].container;
+			ck_assert_ptr_nonnull(vp);
+			ck_assert_ptr_nonnull(s->pods[i].node);
+			vrt_node_t *vn = vrt_pod_node(vp);
+			if (!on) {
+				ck_assert_ptr_null(vn);
+				continue;
+			}
+			/* The node's allocatable CPU, named as the node. */
+			ck_assert_ptr_nonnull(vn);
+			ck_assert_str_eq(vrt_node_name(vn), s->pods[i].node);
+			ck_assert(vrt_node_cores(vn) == 1.5);
+			seen[i] = vn;
+		}
+		if (on) /* least-allocated: one on each node */
+			ck_assert_ptr_ne(seen[0], seen[1]);
+		cl_snapshot_free(s);
+		h_free(h);
+	}
 }
 END_TEST
 
@@ -930,6 +975,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("cluster");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, real_charts_come_up_and_serve);
+	tcase_add_test(tc, node_cpu_puts_containers_on_their_nodes_cpu);
 	tcase_add_test(tc, canary_deployment_joins_the_service);
 	tcase_add_test(tc, replicas_that_do_not_fit_stay_pending);
 	tcase_add_test(tc, drain_moves_pods_and_cordon_blocks);

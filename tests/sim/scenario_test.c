@@ -126,9 +126,12 @@ START_TEST(test_errors_name_the_place)
 	          "t.yaml:3: load.rate: \"fast\" is not a number");
 	parse_err("duraton: 10m\n",
 	          "t.yaml:1: duraton: unknown key (name, duration, seed, "
-	          "charts, istio, mesh, set, load, actions, slo, canary)");
+	          "charts, istio, mesh, node_cpu, set, load, actions, slo, "
+	          "canary)");
 	parse_err("mesh: maybe\n",
 	          "t.yaml:1: mesh: \"maybe\" is not on or off");
+	parse_err("node_cpu: 2\n",
+	          "t.yaml:1: node_cpu: \"2\" is not on or off");
 	parse_err("duration: soon\n",
 	          "t.yaml:1: duration: \"soon\" is not a duration: not a "
 	          "duration (e.g. \"1.5s\", \"500ms\", \"2m\" or seconds)");
@@ -301,6 +304,10 @@ START_TEST(test_istio_then_charts)
 	sc_scenario_t *s = parse_ok("istio: ../mesh\ncharts: ../charts\n");
 	ck_assert_str_eq(s->istio, "dir/../mesh");
 	ck_assert_str_eq(s->charts, "dir/../charts");
+	ck_assert_int_eq(s->node_cpu, 0);
+	sc_free(s);
+	s = parse_ok("node_cpu: on\n");
+	ck_assert_int_eq(s->node_cpu, 1);
 	sc_free(s);
 }
 END_TEST

@@ -703,6 +703,280 @@ START_TEST(ps_mm1_mean_response_time)
 }
 END_TEST
 
+/* ---- CPU: pods sharing a node --------------------------------------------- */
+
+/* Pods "a" and "b" (echo, 1 ms of constant work per call) at "a:1" and
+ * "b:1", with |ca| and |cb| cores, on a node of |node_cores| with weights
+ * |wa| and |wb|. */
+static vrt_world_t *node_world(double node_cores, double ca, double wa,
+                               double cb, double wb, vrt_node_t **node)
+{
+	vrt_world_t *w = world(20);
+	vrt_world_set_link_default(w, (vrt_link_t){0, 0});
+	vrt_profile_t *p = vrt_profile_new();
+	ck_assert_int_eq(vrt_profile_set(p, "test.Echo/Echo", VRT_DIST_CONSTANT, 1000, 0), 0);
+	vrt_world_set_profile(w, p);
+	vrt_node_t *nd = vrt_node_new(w, "node-0", node_cores);
+	ck_assert_ptr_nonnull(nd);
+	vrt_pod_t *a = start(w, &echo_service, "a", NULL, ca, "a:1");
+	vrt_pod_t *b = start(w, &echo_service, "b", NULL, cb, "b:1");
+	ck_assert_int_eq(vrt_pod_set_node(a, nd, wa), 0);
+	ck_assert_int_eq(vrt_pod_set_node(b, nd, wb), 0);
+	ck_assert_ptr_eq(vrt_pod_node(a), nd);
+	if (node)
+		*node = nd;
+	return w;
+}
+
+static void echo_at(vrt_world_t *w, const char *addr, result_t *r)
+{
+	Hipstershop__Empty e = HIPSTERSHOP__EMPTY__INIT;
+	r->w = w;
+	ck_assert_ptr_nonnull(vrt_client_call(w, addr, "test.Echo", "Echo", &e.base,
+	                                      &hipstershop__empty__descriptor, 0,
+	                                      on_result, r));
+}
+
+static void free_results(result_t *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (r[i].resp)
+			rt_msg_free(r[i].resp);
+}
+
+START_TEST(node_two_pods_share_one_core)
+{
+	/* Two single-job pods of one core each on a one-core node: each gets
+	 * half, so 1 ms of work takes 2 ms. */
+	vrt_node_t *nd;
+	vrt_world_t *w = node_world(1, 1, 1, 1, 1, &nd);
+	result_t r[2] = {{0}};
+	echo_at(w, "a:1", &r[0]);
+	echo_at(w, "b:1", &r[1]);
+	vrt_run(w, DES_US(10));
+	ck_assert(vrt_node_used(nd) == 1.0);
+	ck_assert(vrt_pod_cpu_rate(vrt_world_pod(w, "a")) == 0.5);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(r[0].at, DES_MS(2));
+	ck_assert_int_eq(r[1].at, DES_MS(2));
+	ck_assert(vrt_node_used(nd) == 0.0);
+	double core_ns;
+	des_time_t busy;
+	vrt_pod_cpu(vrt_world_pod(w, "a"), &busy, &core_ns, NULL);
+	ck_assert_int_eq(busy, DES_MS(2));
+	ck_assert(fabs(core_ns - 1e6) < 1); /* it used 1 ms of CPU, not 2 */
+	free_results(r, 2);
+	vrt_world_free(w);
+
+	/* The same on a two-core node: no contention, full speed. */
+	w = node_world(2, 1, 1, 1, 1, NULL);
+	memset(r, 0, sizeof r);
+	echo_at(w, "a:1", &r[0]);
+	echo_at(w, "b:1", &r[1]);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(r[0].at, DES_MS(1));
+	ck_assert_int_eq(r[1].at, DES_MS(1));
+	free_results(r, 2);
+	vrt_world_free(w);
+}
+END_TEST
+
+START_TEST(node_pod_under_its_fair_share_is_not_slowed)
+{
+	/* a: limit 0.2 (demand 0.2 < its fair half of the core); b: limit 1
+	 * with 10 jobs (demand 1). a gets its 0.2 as if alone: 1 ms of work in
+	 * 5 ms. b gets the other 0.8, 0.08 per job: by 5 ms each job has had
+	 * 0.4 ms; then b has the core, 0.1 per job: 0.6 ms more take 6 ms. */
+	vrt_world_t *w = node_world(1, 0.2, 1, 1, 1, NULL);
+	result_t ra = {0}, rb[10] = {{0}};
+	echo_at(w, "a:1", &ra);
+	for (int i = 0; i < 10; i++)
+		echo_at(w, "b:1", &rb[i]);
+	vrt_run(w, DES_US(10));
+	ck_assert(vrt_pod_cpu_rate(vrt_world_pod(w, "a")) == 0.2);
+	ck_assert(fabs(vrt_pod_cpu_rate(vrt_world_pod(w, "b")) - 0.8) < 1e-12);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(ra.at, DES_MS(5));
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_eq(rb[i].at, DES_MS(11));
+	free_results(&ra, 1);
+	free_results(rb, 10);
+	vrt_world_free(w);
+}
+END_TEST
+
+START_TEST(node_shares_weighted_by_request)
+{
+	/* Weights 3:1 (requests 750m and 250m) on one core, both saturated:
+	 * a gets 0.75 (three jobs at 0.25 each), b 0.25 (one job): 1 ms each
+	 * takes 4 ms for all four. */
+	vrt_world_t *w = node_world(1, 1, 0.75, 1, 0.25, NULL);
+	result_t ra[3] = {{0}}, rb = {0};
+	for (int i = 0; i < 3; i++)
+		echo_at(w, "a:1", &ra[i]);
+	echo_at(w, "b:1", &rb);
+	vrt_run(w, DES_US(10));
+	ck_assert(vrt_pod_cpu_rate(vrt_world_pod(w, "a")) == 0.75);
+	ck_assert(vrt_pod_cpu_rate(vrt_world_pod(w, "b")) == 0.25);
+	vrt_run(w, DES_TIME_MAX);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(ra[i].at, DES_MS(4));
+	ck_assert_int_eq(rb.at, DES_MS(4));
+	free_results(ra, 3);
+	free_results(&rb, 1);
+	vrt_world_free(w);
+}
+END_TEST
+
+static void ev_kill_a(des_t *des, void *user)
+{
+	(void)des;
+	vrt_pod_kill(vrt_world_pod(user, "a"));
+}
+
+static void ev_a_leaves(des_t *des, void *user)
+{
+	(void)des;
+	ck_assert_int_eq(vrt_pod_set_node(vrt_world_pod(user, "a"), NULL, 0), 0);
+}
+
+START_TEST(node_share_released_by_leaving_or_dying)
+{
+	/* Both at half speed until 0.5 ms (0.25 ms of work done each); then
+	 * a leaves the node (back to its own core): both do the remaining
+	 * 0.75 ms at full speed, done at 1.25 ms. */
+	vrt_world_t *w = node_world(1, 1, 1, 1, 1, NULL);
+	result_t r[2] = {{0}};
+	echo_at(w, "a:1", &r[0]);
+	echo_at(w, "b:1", &r[1]);
+	des_schedule_in(vrt_world_des(w), DES_US(500), ev_a_leaves, w, NULL);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_ptr_null(vrt_pod_node(vrt_world_pod(w, "a")));
+	ck_assert_int_eq(r[0].at, DES_US(1250));
+	ck_assert_int_eq(r[1].at, DES_US(1250));
+	free_results(r, 2);
+	vrt_world_free(w);
+
+	/* a killed at 0.5 ms: b has the core for its last 0.75 ms. */
+	w = node_world(1, 1, 1, 1, 1, NULL);
+	memset(r, 0, sizeof r);
+	echo_at(w, "a:1", &r[0]);
+	echo_at(w, "b:1", &r[1]);
+	des_schedule_in(vrt_world_des(w), DES_US(500), ev_kill_a, w, NULL);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(r[0].status, RT_UNAVAILABLE);
+	ck_assert_int_eq(r[1].status, RT_OK);
+	ck_assert_int_eq(r[1].at, DES_US(1250));
+	/* A dead pod cannot join a node; it can leave. */
+	vrt_node_t *nd = vrt_pod_node(vrt_world_pod(w, "b"));
+	ck_assert_int_eq(vrt_pod_set_node(vrt_world_pod(w, "a"), nd, 1), VRT_ESTATE);
+	ck_assert_int_eq(vrt_pod_set_node(vrt_world_pod(w, "a"), NULL, 0), 0);
+	free_results(r, 2);
+	vrt_world_free(w);
+}
+END_TEST
+
+START_TEST(node_bad_arguments)
+{
+	vrt_world_t *w = world(21), *w2 = world(22);
+	ck_assert_ptr_null(vrt_node_new(w, "n", 0));
+	ck_assert_ptr_null(vrt_node_new(w, "n", -1));
+	ck_assert_ptr_null(vrt_node_new(w, "n", NAN));
+	ck_assert_ptr_null(vrt_node_new(w, NULL, 1));
+	vrt_node_t *nd = vrt_node_new(w, "n", 2), *other = vrt_node_new(w2, "m", 2);
+	ck_assert_ptr_nonnull(nd);
+	ck_assert_str_eq(vrt_node_name(nd), "n");
+	ck_assert(vrt_node_cores(nd) == 2);
+	vrt_pod_t *a = start(w, &echo_service, "a", NULL, 1, NULL);
+	ck_assert_int_eq(vrt_pod_set_node(a, nd, 0), VRT_EINVAL);
+	ck_assert_int_eq(vrt_pod_set_node(a, nd, -1), VRT_EINVAL);
+	ck_assert_int_eq(vrt_pod_set_node(a, nd, INFINITY), VRT_EINVAL);
+	ck_assert_int_eq(vrt_pod_set_node(a, other, 1), VRT_EINVAL);
+	ck_assert_int_eq(vrt_pod_set_node(NULL, nd, 1), VRT_EINVAL);
+	ck_assert_ptr_null(vrt_pod_node(a));
+	vrt_world_free(w);
+	vrt_world_free(w2);
+}
+END_TEST
+
+/* Poisson arrivals with exponential demands to a (1 core, weight 2) and b
+ * (0.5 core, weight 1) on a 1-core node, loaded past its capacity at
+ * times; the trace of the run. */
+typedef struct node_load {
+	vrt_world_t *w;
+	des_rng_t rng;
+	long left, done;
+} node_load_t;
+
+static void node_load_done(void *user, rt_status_t st, const char *msg,
+                           ProtobufCMessage *resp)
+{
+	node_load_t *m = user;
+	ck_assert_msg(st == RT_OK, "%s", msg);
+	m->done++;
+	rt_msg_free(resp);
+}
+
+static void node_load_arrive(des_t *des, void *user)
+{
+	node_load_t *m = user;
+	Hipstershop__Empty e = HIPSTERSHOP__EMPTY__INIT;
+	const char *addr = des_rng_u64(&m->rng) % 3 ? "a:1" : "b:1";
+	ck_assert_ptr_nonnull(vrt_client_call(m->w, addr, "test.Echo", "Echo",
+	                                      &e.base,
+	                                      &hipstershop__empty__descriptor, 0,
+	                                      node_load_done, m));
+	if (--m->left > 0)
+		des_schedule_in(des, des_rng_exp_ns(&m->rng, 120e3),
+		                node_load_arrive, m, NULL);
+}
+
+static void node_load_run(uint64_t seed, text_t *t, double *used_core_ns,
+                          des_time_t *end)
+{
+	vrt_world_t *w = world(seed);
+	vrt_world_set_link_default(w, (vrt_link_t){0, 0});
+	vrt_profile_t *p = vrt_profile_new();
+	ck_assert_int_eq(vrt_profile_set(p, "test.Echo/Echo", VRT_DIST_EXPONENTIAL, 100, 0), 0);
+	vrt_world_set_profile(w, p);
+	vrt_world_set_trace(w, on_trace, t);
+	vrt_node_t *nd = vrt_node_new(w, "node-0", 1);
+	vrt_pod_t *a = start(w, &echo_service, "a", NULL, 1, "a:1");
+	vrt_pod_t *b = start(w, &echo_service, "b", NULL, 0.5, "b:1");
+	ck_assert_int_eq(vrt_pod_set_node(a, nd, 2), 0);
+	ck_assert_int_eq(vrt_pod_set_node(b, nd, 1), 0);
+	node_load_t m = {.w = w, .left = 3000};
+	des_rng_stream(&m.rng, seed, "test/node-arrivals");
+	des_schedule_in(vrt_world_des(w), 0, node_load_arrive, &m, NULL);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(m.done, 3000);
+	double ca, cb;
+	vrt_pod_cpu(a, NULL, &ca, NULL);
+	vrt_pod_cpu(b, NULL, &cb, NULL);
+	*used_core_ns = ca + cb;
+	*end = des_now(vrt_world_des(w));
+	vrt_world_free(w);
+}
+
+START_TEST(node_same_seed_same_run)
+{
+	text_t t1 = {0}, t2 = {0}, t3 = {0};
+	double u1, u2, u3;
+	des_time_t e1, e2, e3;
+	node_load_run(30, &t1, &u1, &e1);
+	node_load_run(30, &t2, &u2, &e2);
+	node_load_run(31, &t3, &u3, &e3);
+	ck_assert_str_eq(t1.s, t2.s);
+	ck_assert_str_ne(t1.s, t3.s);
+	ck_assert_int_eq(e1, e2);
+	ck_assert(u1 == u2);
+	/* The node never gives out more than its core. */
+	ck_assert_msg(u1 <= (double)e1 + 1, "%.0f core-ns in %lld ns", u1, (long long)e1);
+	ck_assert_ptr_nonnull(strstr(t1.s, "pod b node node-0 weight=1"));
+	free(t1.s), free(t2.s), free(t3.s);
+}
+END_TEST
+
 /* ---- network -------------------------------------------------------------- */
 
 START_TEST(network_latency_and_bandwidth_exact)
@@ -1220,6 +1494,12 @@ static Suite *suite(void)
 	tcase_add_test(tc, kill_with_queued_cpu_and_free_mid_flight);
 	tcase_add_test(tc, ps_two_cores_two_jobs_full_speed);
 	tcase_add_test(tc, ps_mm1_mean_response_time);
+	tcase_add_test(tc, node_two_pods_share_one_core);
+	tcase_add_test(tc, node_pod_under_its_fair_share_is_not_slowed);
+	tcase_add_test(tc, node_shares_weighted_by_request);
+	tcase_add_test(tc, node_share_released_by_leaving_or_dying);
+	tcase_add_test(tc, node_bad_arguments);
+	tcase_add_test(tc, node_same_seed_same_run);
 	tcase_add_test(tc, network_latency_and_bandwidth_exact);
 	tcase_add_test(tc, client_cost_on_the_calling_pods_cpu);
 	tcase_add_test(tc, client_cost_deadline_and_kill_while_queued);
