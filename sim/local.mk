@@ -197,7 +197,8 @@ EXTRA_DIST += tests/sim/run_determinism_test.sh tests/sim/run_golden_test.sh \
 # Service-level objectives decide the exit status: the canary gate
 # scenarios pass, a starved canary (tests/sim/canary_gate_fail.yaml) fails.
 TESTS += tests/sim/run_slo_test.sh
-EXTRA_DIST += tests/sim/run_slo_test.sh tests/sim/canary_gate_fail.yaml
+EXTRA_DIST += tests/sim/run_slo_test.sh tests/sim/canary_gate_fail.yaml \
+	tests/sim/run_lib.sh
 # run_canary_test.sh: progressive delivery (canary:) promotes the gate
 # scenarios' canaries and rolls back a broken one (canary_rollback.yaml,
 # with k8s/istio plus a fault on the canary's calls: canary_rollback_istio/,

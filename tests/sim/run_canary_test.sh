@@ -8,21 +8,7 @@
 #   fail) rolls back after `threshold` failed checks (exit 1);
 # - the same seed gives the same report and event log;
 # - a bad canary: key is an input error (exit 2, FILE:LINE: FIELD).
-set -u
-B=${MESHSIM_BUILDDIR:-.}
-S=${MESHSIM_SRCDIR:-.}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-# run WANT-EXIT ARGS...: stdout in $tmp/out, stderr in $tmp/err
-run() {
-  want=$1; shift
-  "$B/meshsim" run --quiet --charts "$S/k8s/charts" \
-    --profile "$S/data/cost-profile.json" "$@" >"$tmp/out" 2>"$tmp/err"
-  got=$?
-  [ "$got" = "$want" ] ||
-    fail "meshsim run $*: exit $got, want $want: $(tail -5 "$tmp/err") $(tail -12 "$tmp/out")"
-}
+. "${MESHSIM_SRCDIR:-.}/tests/sim/run_lib.sh"
 
 # Promotion: start at stepWeight, +10 every 30 s up to 50, then 100.
 for svc in frontend business; do

@@ -7,21 +7,7 @@
 #   canary with no pods (nothing measured) fail (exit 1, FAIL rows);
 # - --slo adds objectives over every route, and a bound too tight fails;
 # - bad objectives are usage or input errors (exit 2, FILE:LINE: FIELD).
-set -u
-B=${MESHSIM_BUILDDIR:-.}
-S=${MESHSIM_SRCDIR:-.}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-# run WANT-EXIT ARGS...: stdout in $tmp/out, stderr in $tmp/err
-run() {
-  want=$1; shift
-  "$B/meshsim" run --quiet --charts "$S/k8s/charts" \
-    --profile "$S/data/cost-profile.json" "$@" >"$tmp/out" 2>"$tmp/err"
-  got=$?
-  [ "$got" = "$want" ] ||
-    fail "meshsim run $*: exit $got, want $want: $(tail -5 "$tmp/err") $(tail -8 "$tmp/out")"
-}
+. "${MESHSIM_SRCDIR:-.}/tests/sim/run_lib.sh"
 
 for svc in frontend business; do
   sc=$S/scenarios/canary-$svc.yaml
