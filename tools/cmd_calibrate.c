@@ -1014,20 +1014,6 @@ static void stopped(sup_t *s, void *user)
 	uv_stop(c->loop);
 }
 
-static void print_log_tail(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	char lines[5][512] = {{0}};
-	int n = 0;
-	while (fgets(lines[n % 5], sizeof lines[0], f))
-		n++;
-	fclose(f);
-	for (int i = n > 5 ? n - 5 : 0; i < n; i++)
-		fprintf(stderr, "    | %s", lines[i % 5]);
-}
-
 /* Stops the run: with a message (a failure) or NULL (done). The shop gets
  * SIGTERM, then SIGKILL after the grace period; the loop then ends. */
 static void fail_run(cal_t *c, const char *fmt, ...)
@@ -1077,7 +1063,7 @@ static void overall_cb(uv_timer_t *t)
 			if (sup_proc_state(p) != SUP_SERVING) {
 				fprintf(stderr, "  %s (last lines of %s):\n", sup_proc_name(p),
 				        sup_proc_log_path(p));
-				print_log_tail(sup_proc_log_path(p));
+				sup_proc_log_tail(p, 5, stderr);
 			}
 		}
 	} else {
@@ -1099,7 +1085,7 @@ static void on_event(sup_t *s, sup_proc_t *p, const char *what, void *user)
 		fprintf(stderr, "meshsim calibrate: %s stopped (status %lld, signal %d); "
 		                "last lines of %s:\n",
 		        sup_proc_name(p), (long long)status, sig, sup_proc_log_path(p));
-		print_log_tail(sup_proc_log_path(p));
+		sup_proc_log_tail(p, 5, stderr);
 		/* Stop from the loop, not from inside the supervisor's callback:
 		 * it arms the restart timer after telling us. */
 		c->failed = 1;

@@ -177,19 +177,6 @@ static void on_event(sup_t *s, sup_proc_t *p, const char *what, void *user) {
   }
 }
 
-static void print_log_tail(const char *path) {
-  FILE *f = fopen(path, "r");
-  if (!f)
-    return;
-  char lines[5][512] = {{0}};
-  int n = 0;
-  while (fgets(lines[n % 5], sizeof lines[0], f))
-    n++;
-  fclose(f);
-  for (int i = n > 5 ? n - 5 : 0; i < n; i++)
-    fprintf(stderr, "    | %s", lines[i % 5]);
-}
-
 static void ready_timeout_cb(uv_timer_t *t) {
   up_t *u = t->data;
   fprintf(stderr, "meshsim: not every service became healthy within %.0f s:\n\n",
@@ -200,7 +187,7 @@ static void ready_timeout_cb(uv_timer_t *t) {
     if (sup_proc_state(p) != SUP_SERVING) {
       fprintf(stderr, "\n  %s (last lines of %s):\n", sup_proc_name(p),
               sup_proc_log_path(p));
-      print_log_tail(sup_proc_log_path(p));
+      sup_proc_log_tail(p, 5, stderr);
     }
   }
   u->failed = 1;

@@ -457,6 +457,25 @@ void sup_stop(sup_t *s, void (*done)(sup_t *s, void *user), void *user) {
     term_servers(s);
 }
 
+void sup_proc_log_tail(const sup_proc_t *p, int lines, FILE *f) {
+  char buf[16][512];
+  if (lines < 1)
+    return;
+  if (lines > 16)
+    lines = 16;
+  FILE *in = fopen(p->log_path, "r");
+  if (!in)
+    return;
+  int n = 0;
+  while (fgets(buf[n % lines], sizeof buf[0], in))
+    n++;
+  fclose(in);
+  for (int i = n > lines ? n - lines : 0; i < n; i++) {
+    const char *l = buf[i % lines];
+    fprintf(f, "    | %s%s", l, l[0] && l[strlen(l) - 1] == '\n' ? "" : "\n");
+  }
+}
+
 int sup_all_serving(const sup_t *s) {
   for (size_t i = 0; i < s->n; i++)
     if (s->procs[i].state != SUP_SERVING)

@@ -107,6 +107,11 @@ const char *sup_proc_addr(const sup_proc_t *p);
 sup_state_t sup_proc_state(const sup_proc_t *p);
 int sup_proc_pid(const sup_proc_t *p);
 int sup_proc_restarts(const sup_proc_t *p);
+/* Writes the last |lines| (1..16) lines of |p|'s log to |f|, each
+ * indented as "    | ", for an error report; nothing when the log cannot
+ * be read. Lines longer than 511 bytes are cut. */
+void sup_proc_log_tail(const sup_proc_t *p, int lines, FILE *f);
+
 /* The last exit (status, or signal when > 0), for reporting. */
 void sup_proc_last_exit(const sup_proc_t *p, int64_t *status, int *signal);
 const char *sup_proc_log_path(const sup_proc_t *p);
