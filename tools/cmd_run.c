@@ -410,19 +410,28 @@ static void progress(run_t *r, int final)
 
 /* ---- the data plane's report ---------------------------------------------- */
 
-/* Denials and response flags, only when there were any (the report is
- * otherwise what it is without a mesh). */
-static void mesh_report(const run_t *r, FILE *f)
+/* The data plane's counts into |st| and the response flags set in
+ * |*nflags|; 1 when there is anything to report (a denial, a flag, a
+ * failed or refused handshake), else 0: the report is then what it is
+ * without a mesh. */
+static int mesh_stats(const run_t *r, dp_stats_t *st, uint64_t *nflags)
 {
 	if (!r->dp)
-		return;
-	dp_stats_t st;
-	dp_sidecars_stats(r->dp, &st);
-	uint64_t nflags = 0;
+		return 0;
+	dp_sidecars_stats(r->dp, st);
+	*nflags = 0;
 	for (int i = 0; i < DP_FLAG_COUNT; i++)
-		nflags += st.flags[i];
-	if (!st.denied && !nflags && !st.handshake_failures &&
-	    !st.plaintext_refused)
+		*nflags += st->flags[i];
+	return st->denied || *nflags || st->handshake_failures ||
+	       st->plaintext_refused;
+}
+
+/* Denials and response flags, only when there were any. */
+static void mesh_report(const run_t *r, FILE *f)
+{
+	dp_stats_t st;
+	uint64_t nflags;
+	if (!mesh_stats(r, &st, &nflags))
 		return;
 	fprintf(f, "\nmesh: %llu denied by AuthorizationPolicy, %llu handshake "
 	           "failures, %llu plaintext refused, %llu retries\n",
@@ -443,15 +452,9 @@ static void mesh_report(const run_t *r, FILE *f)
 /* The same as a JSON member line ("  \"mesh\": {...},\n"), or nothing. */
 static void mesh_report_json(const run_t *r, FILE *f)
 {
-	if (!r->dp)
-		return;
 	dp_stats_t st;
-	dp_sidecars_stats(r->dp, &st);
-	uint64_t nflags = 0;
-	for (int i = 0; i < DP_FLAG_COUNT; i++)
-		nflags += st.flags[i];
-	if (!st.denied && !nflags && !st.handshake_failures &&
-	    !st.plaintext_refused)
+	uint64_t nflags;
+	if (!mesh_stats(r, &st, &nflags))
 		return;
 	fprintf(f, "  \"mesh\": {\"denied\": %llu, \"handshake_failures\": %llu, "
 	           "\"plaintext_refused\": %llu, \"retries\": %llu, "
