@@ -32,6 +32,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (rc == 0) {
     if (!p)
       abort();
+    /* A link's jitter keeps its rules: draws within [0, its largest]. */
+    vrt_link_t l;
+    if (vrt_profile_link(p, &l) == 0) {
+      if (l.latency < 0 || vrt_jitter_check(&l.jitter) != 0)
+        abort();
+      des_time_t top = l.jitter.n ? l.jitter.at[l.jitter.n - 1] : 0;
+      for (double u = 0; u < 1; u += 0.0625) {
+        des_time_t d = vrt_jitter_at(&l.jitter, u);
+        if (d < 0 || d > top)
+          abort();
+      }
+    }
     if (vrt_profile_set(p, "hipstershop.FuzzService/Call", VRT_DIST_CONSTANT,
                         10, 0) != 0 ||
         vrt_profile_set(p, NULL, VRT_DIST_EXPONENTIAL, 10, 1) != 0)

@@ -13,7 +13,7 @@ noinst_LIBRARIES += libvrt.a
 libvrt_a_SOURCES = \
 	sim/vrt/vrt.h sim/vrt/vrt_int.h \
 	sim/vrt/world.c sim/vrt/pod.c sim/vrt/rpc.c sim/vrt/http.c \
-	sim/vrt/cpu.c sim/vrt/profile.c
+	sim/vrt/cpu.c sim/vrt/profile.c sim/vrt/link.c
 VRT_CFLAGS = -I$(top_srcdir)/sim/des -I$(top_srcdir)/sim/vrt \
 	$(PROTOBUFC_CFLAGS) $(JANSSON_CFLAGS)
 libvrt_a_CFLAGS = $(AM_CFLAGS) $(VRT_CFLAGS)

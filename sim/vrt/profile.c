@@ -297,7 +297,51 @@ static int parse_cost(const loader_t *L, vrt_profile_t *p, json_t *o,
 	return rc;
 }
 
-/* "link": {"latency_us": L} (one way, >= 0; bandwidth stays the default's). */
+/* "jitter_us": [[q, us], ...]: the quantile points of vrt_jitter_t. */
+static int parse_jitter(const loader_t *L, json_t *a, vrt_jitter_t *j)
+{
+	const char *f = "link.jitter_us";
+	if (!json_is_array(a) || json_array_size(a) < 1 ||
+	    json_array_size(a) > VRT_JITTER_MAX)
+		return fail(L, "link", "jitter_us", f,
+		            "must be a list of 1 to %d [quantile, us] points",
+		            VRT_JITTER_MAX);
+	size_t i;
+	json_t *pt;
+	json_array_foreach(a, i, pt)
+	{
+		json_t *q = json_array_get(pt, 0), *us = json_array_get(pt, 1);
+		if (!json_is_array(pt) || json_array_size(pt) != 2 ||
+		    !json_is_number(q) || !json_is_number(us))
+			return fail(L, "link", "jitter_us", f,
+			            "point %zu must be [quantile, us] (two numbers)",
+			            i + 1);
+		double qv = json_number_value(q), uv = json_number_value(us);
+		double q0 = i ? j->q[i - 1] : 0;
+		double u0 = i ? (double)j->at[i - 1] / 1e3 : 0;
+		if (!(qv > q0) || !(qv <= 1))
+			return fail(L, "link", "jitter_us", f,
+			            "point %zu: the quantile %g must be above the "
+			            "previous point's (%g) and at most 1",
+			            i + 1, qv, q0);
+		if (!(uv >= u0) || uv > 1e7)
+			return fail(L, "link", "jitter_us", f,
+			            "point %zu: the delay %g us must be from the "
+			            "previous point's (%g) to 1e7",
+			            i + 1, uv, u0);
+		j->q[i] = qv;
+		j->at[i] = (des_time_t)llround(uv * 1e3);
+		j->n = (unsigned)i + 1;
+	}
+	if (j->q[j->n - 1] != 1)
+		return fail(L, "link", "jitter_us", f,
+		            "the last point's quantile must be 1 (the largest "
+		            "delay; got %g)", j->q[j->n - 1]);
+	return 0;
+}
+
+/* "link": {"latency_us": L, "jitter_us": [...]} (one way, >= 0; bandwidth
+ * stays the default's). */
 static int parse_link(const loader_t *L, vrt_profile_t *p, json_t *o)
 {
 	if (!json_is_object(o))
@@ -307,12 +351,19 @@ static int parse_link(const loader_t *L, vrt_profile_t *p, json_t *o)
 	json_t *v;
 	json_object_foreach(o, k, v)
 	{
-		if (strcmp(k, "latency_us")) {
+		if (strcmp(k, "latency_us") && strcmp(k, "jitter_us")) {
 			char f[300];
 			snprintf(f, sizeof f, "link.%s", k);
 			return fail(L, "link", k, f,
-			            "unknown field (expected latency_us)");
+			            "unknown field (expected latency_us, jitter_us)");
 		}
+	}
+	vrt_jitter_t jit = {0};
+	json_t *ja = json_object_get(o, "jitter_us");
+	if (ja) {
+		int jrc = parse_jitter(L, ja, &jit);
+		if (jrc < 0)
+			return jrc;
 	}
 	double lat = 0;
 	int rc = parse_num(L, o, "link", "latency_us", "link.latency_us", &lat, 1);
@@ -324,6 +375,7 @@ static int parse_link(const loader_t *L, vrt_profile_t *p, json_t *o)
 	p->has_link = 1;
 	p->link = VRT_LINK_DEFAULT;
 	p->link.latency = (des_time_t)llround(lat * 1e3);
+	p->link.jitter = jit;
 	return 0;
 }
 

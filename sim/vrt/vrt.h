@@ -158,22 +158,48 @@ void vrt_world_set_profile(vrt_world_t *w, vrt_profile_t *p);
 /* ------------------------------------------------------------------ */
 /* Network. */
 
+/* The most quantile points a link's jitter has. */
+#define VRT_JITTER_MAX 16
+
+/* A link's jitter: an extra delay per message, drawn from an empirical
+ * distribution given by n quantile points (q[i], at[i]), 0 < q[0] < ... <
+ * q[n-1] = 1 and 0 <= at[0] <= ... <= at[n-1]; below q[0] it rises
+ * linearly from 0, between points linearly (the inverse CDF of a
+ * piecewise-uniform density). n = 0: no jitter. What it models is the
+ * receiver's wake-up: on a busy node a process that is sent a message
+ * waits for a CPU before it reads it (sim/vrt/README.md). */
+typedef struct vrt_jitter {
+	unsigned n;
+	double q[VRT_JITTER_MAX];
+	des_time_t at[VRT_JITTER_MAX];
+} vrt_jitter_t;
+
 /* A one-way link: a message of |bytes| takes latency + bytes*8/bandwidth
- * (rounded up to the ns). bits_per_sec 0 means infinite bandwidth. */
+ * (rounded up to the ns), plus a draw of |jitter| when it has points.
+ * bits_per_sec 0 means infinite bandwidth. */
 typedef struct vrt_link {
 	des_time_t latency;
 	uint64_t bits_per_sec;
+	vrt_jitter_t jitter;
 } vrt_link_t;
 
 /* The world's default link: 200 us one way, 1 Gbit/s (a same-zone hop). */
 #define VRT_LINK_DEFAULT ((vrt_link_t){DES_US(200), 1000000000u})
 
-/* The transit time of |bytes| over |l|. */
+/* The transit time of |bytes| over |l| without its jitter. */
 des_time_t vrt_link_transit(const vrt_link_t *l, size_t bytes);
 
-/* The optional top-level "link": {"latency_us": L} of a loaded profile:
- * the one-way link `meshsim calibrate` measured on its machine (the
- * default link's bandwidth, latency L >= 0). Loading a profile never
+/* A draw of |j|'s extra delay for the uniform variate |u| in [0, 1):
+ * its inverse CDF (0 when it has no points). */
+des_time_t vrt_jitter_at(const vrt_jitter_t *j, double u);
+
+/* Checks |j|'s points (the rules above): 0, or VRT_EINVAL. */
+int vrt_jitter_check(const vrt_jitter_t *j);
+
+/* The optional top-level "link": {"latency_us": L, "jitter_us": [[q,
+ * us], ...]} of a loaded profile: the one-way link `meshsim calibrate`
+ * measured on its machine (the default link's bandwidth, latency L >= 0,
+ * and the jitter's quantile points when the file has them). Loading a profile never
  * applies it (vrt_world_set_profile does not); a caller that wants the
  * simulated network to match that machine passes it to
  * vrt_world_set_link_default(). 0 with |*out| set (|out| may be NULL), or
@@ -193,7 +219,8 @@ typedef des_time_t (*vrt_net_fn)(void *user, const vrt_pod_t *from,
  * plus the overrides of vrt_world_set_link()). */
 void vrt_world_set_net(vrt_world_t *w, vrt_net_fn fn, void *user);
 
-/* The built-in model's default link. */
+/* The built-in model's default link (its jitter must pass
+ * vrt_jitter_check). */
 void vrt_world_set_link_default(vrt_world_t *w, vrt_link_t link);
 
 /* An override of the built-in model for messages from pod |from| to pod

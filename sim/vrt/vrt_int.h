@@ -79,6 +79,8 @@ struct vrt_pod {
 	void *data;
 	des_rng_t rng, cpu_rng;
 	des_rng_t ccpu_rng; /* "<name>/clientcpu": its calls' client cost */
+	des_rng_t net_rng;  /* "<name>/net": the jitter of messages it receives */
+	des_time_t wake_at; /* when its last jittered wake-up ends */
 	vserved_t *served;
 	size_t nserved;
 	vcpu_t cpu;
@@ -132,6 +134,7 @@ struct vrt_world {
 	vlinkov_t *links;
 	size_t nlinks;
 	des_rng_t lb_rng;
+	des_rng_t net_rng; /* "vrt/net": the jitter of messages to the outside */
 	vrt_obs_cb obs;
 	void *obs_user;
 	const vrt_mesh_ops_t *mesh; /* the sidecars' hook, or NULL */

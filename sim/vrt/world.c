@@ -54,6 +54,7 @@ vrt_world_t *vrt_world_new(uint64_t seed, rt_time_t epoch)
 	w->link = VRT_LINK_DEFAULT;
 	w->log_min = RT_DEBUG;
 	des_rng_stream(&w->lb_rng, seed, "vrt/lb");
+	des_rng_stream(&w->net_rng, seed, "vrt/net");
 	return w;
 }
 
@@ -125,17 +126,6 @@ void vrt_world_set_profile(vrt_world_t *w, vrt_profile_t *p)
 
 /* ---- network ------------------------------------------------------------ */
 
-des_time_t vrt_link_transit(const vrt_link_t *l, size_t bytes)
-{
-	des_time_t t = l->latency;
-	if (l->bits_per_sec && bytes) {
-		/* bytes <= 4 MiB + framing: bytes * 8e9 fits 64 bits. */
-		uint64_t num = (uint64_t)bytes * 8u * 1000000000u;
-		t += (des_time_t)((num + l->bits_per_sec - 1) / l->bits_per_sec);
-	}
-	return t;
-}
-
 void vrt_world_set_net(vrt_world_t *w, vrt_net_fn fn, void *user)
 {
 	w->net = fn;
@@ -150,7 +140,7 @@ void vrt_world_set_link_default(vrt_world_t *w, vrt_link_t link)
 int vrt_world_set_link(vrt_world_t *w, const char *from, const char *to,
                        vrt_link_t link)
 {
-	if (!from || !to || link.latency < 0)
+	if (!from || !to || link.latency < 0 || vrt_jitter_check(&link.jitter))
 		return VRT_EINVAL;
 	for (size_t i = 0; i < w->nlinks; i++)
 		if (strcmp(w->links[i].from, from) == 0 &&
@@ -202,7 +192,24 @@ des_time_t vrt__transit(vrt_world_t *w, const vrt_pod_t *from,
 			}
 		}
 	}
-	return vrt_link_transit(l, bytes);
+	des_time_t t = vrt_link_transit(l, bytes);
+	if (!l->jitter.n)
+		return t;
+	if (!to)
+		return t + vrt_jitter_at(&l->jitter, des_rng_uniform(&w->net_rng));
+	/* The jitter is the receiver's wake-up: none while it is running
+	 * (its CPU has work), one shared by every message that arrives
+	 * while it is waking, and a new draw from its own stream (its draws
+	 * do not depend on who else sends) when it is asleep. */
+	vrt_pod_t *tp = w->pods[to->index];
+	if (tp->cpu.n > 0)
+		return t;
+	des_time_t at = des_now(w->des) + t;
+	if (at < tp->wake_at)
+		return tp->wake_at - des_now(w->des);
+	des_time_t j = vrt_jitter_at(&l->jitter, des_rng_uniform(&tp->net_rng));
+	tp->wake_at = at + j;
+	return t + j;
 }
 
 /* ---- endpoint sets and the resolver -------------------------------------- */

@@ -586,6 +586,129 @@ static vrt_world_t *echo_world(uint64_t seed, double cores, vrt_dist_t dist,
 	return w;
 }
 
+/* ---- link jitter --------------------------------------------------------- */
+
+static vrt_jitter_t jitter3(void)
+{
+	/* Half the draws 0-10 us, 40 % 10-100 us, 10 % 100-1000 us. */
+	return (vrt_jitter_t){3, {0.5, 0.9, 1}, {DES_US(10), DES_US(100), DES_US(1000)}};
+}
+
+START_TEST(jitter_quantiles_and_checks)
+{
+	vrt_jitter_t j = jitter3();
+	ck_assert_int_eq(vrt_jitter_check(&j), 0);
+	ck_assert_int_eq(vrt_jitter_at(&j, 0), 0);
+	ck_assert_int_eq(vrt_jitter_at(&j, 0.25), DES_US(5));
+	ck_assert_int_eq(vrt_jitter_at(&j, 0.5), DES_US(10));
+	ck_assert_int_eq(vrt_jitter_at(&j, 0.7), DES_US(55));
+	ck_assert_int_eq(vrt_jitter_at(&j, 0.95), DES_US(550));
+	ck_assert(vrt_jitter_at(&j, 0.9999999) <= DES_US(1000));
+	vrt_jitter_t none = {0};
+	ck_assert_int_eq(vrt_jitter_check(&none), 0);
+	ck_assert_int_eq(vrt_jitter_at(&none, 0.99), 0);
+	/* The rules: quantiles rising to 1, delays not falling. */
+	vrt_jitter_t bad = j;
+	bad.q[2] = 0.99;
+	ck_assert_int_eq(vrt_jitter_check(&bad), VRT_EINVAL);
+	bad = j;
+	bad.q[1] = 0.5;
+	ck_assert_int_eq(vrt_jitter_check(&bad), VRT_EINVAL);
+	bad = j;
+	bad.at[1] = DES_US(5);
+	ck_assert_int_eq(vrt_jitter_check(&bad), VRT_EINVAL);
+	bad = j;
+	bad.n = VRT_JITTER_MAX + 1;
+	ck_assert_int_eq(vrt_jitter_check(&bad), VRT_EINVAL);
+	vrt_world_t *w = world(1);
+	vrt_link_t l = {0, 0, j};
+	l.jitter.q[0] = 0;
+	ck_assert_int_eq(vrt_world_set_link(w, "*", "x", l), VRT_EINVAL);
+	vrt_world_free(w);
+}
+END_TEST
+
+/* One call at a time to an idle echo pod (1 ms of CPU): the request meets
+ * the jitter of the pod's wake-up (only links to it have one). */
+static void jitter_walk(uint64_t seed, des_time_t *out, int n)
+{
+	vrt_world_t *w = echo_world(seed, 1, VRT_DIST_CONSTANT, 1000);
+	ck_assert_int_eq(vrt_world_set_link(w, "*", "echo-0", (vrt_link_t){0, 0, jitter3()}), 0);
+	for (int i = 0; i < n; i++) {
+		result_t r = {0};
+		des_time_t t0 = des_now(vrt_world_des(w));
+		echo(w, &r);
+		vrt_run(w, DES_TIME_MAX);
+		ck_assert_int_eq(r.status, RT_OK);
+		out[i] = r.at - t0 - DES_MS(1);
+		rt_msg_free(r.resp);
+	}
+	vrt_world_free(w);
+}
+
+static int cmp_time(const void *a, const void *b)
+{
+	des_time_t x = *(const des_time_t *)a, y = *(const des_time_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+START_TEST(jitter_draws_follow_the_quantiles_and_replay)
+{
+	enum { N = 4000 };
+	static des_time_t a[N], b[N], c[N];
+	jitter_walk(7, a, N);
+	jitter_walk(7, b, N);
+	jitter_walk(8, c, N);
+	ck_assert_int_eq(memcmp(a, b, sizeof a), 0);
+	ck_assert_int_ne(memcmp(a, c, sizeof a), 0);
+	qsort(a, N, sizeof *a, cmp_time);
+	ck_assert(a[0] >= 0 && a[N - 1] <= DES_US(1000));
+	/* The median near 10 us, the 90th percentile near 100 us. */
+	/* The median near 10 us; the 85th percentile near 88.75 us, the
+	 * 95th near 550 us (within about 3 standard errors). */
+	ck_assert_msg(a[N / 2] > DES_US(9) && a[N / 2] < DES_US(11), "p50 %lld", (long long)a[N / 2]);
+	ck_assert_msg(a[85 * N / 100] > DES_US(84) && a[85 * N / 100] < DES_US(94), "p85 %lld",
+	              (long long)a[85 * N / 100]);
+	ck_assert_msg(a[95 * N / 100] > DES_US(450) && a[95 * N / 100] < DES_US(650), "p95 %lld",
+	              (long long)a[95 * N / 100]);
+}
+END_TEST
+
+START_TEST(jitter_is_one_wake_up_and_none_while_running)
+{
+	/* Two calls sent together to a sleeping pod on 2 cores: one wake-up
+	 * for both, so they end together, after 1 ms and the same delay. */
+	vrt_world_t *w = echo_world(3, 2, VRT_DIST_CONSTANT, 1000);
+	ck_assert_int_eq(vrt_world_set_link(w, "*", "echo-0", (vrt_link_t){0, 0, jitter3()}), 0);
+	result_t a = {0}, b = {0}, c = {0};
+	echo(w, &a);
+	echo(w, &b);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(a.at, b.at);
+	ck_assert(a.at > DES_MS(1));
+	rt_msg_free(a.resp);
+	rt_msg_free(b.resp);
+	vrt_world_free(w);
+	/* A call sent while the pod is running is read at once. The same
+	 * seed wakes it at the same time |woke|: 0.2 ms later, while it
+	 * runs the first call, the second arrives and runs on its second
+	 * core, done 1 ms after it was sent. */
+	des_time_t woke = a.at - DES_MS(1);
+	w = echo_world(3, 2, VRT_DIST_CONSTANT, 1000);
+	ck_assert_int_eq(vrt_world_set_link(w, "*", "echo-0", (vrt_link_t){0, 0, jitter3()}), 0);
+	memset(&a, 0, sizeof a);
+	echo(w, &a);
+	vrt_run(w, woke + DES_US(200));
+	echo(w, &c);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(a.at, woke + DES_MS(1));
+	ck_assert_int_eq(c.at, woke + DES_US(200) + DES_MS(1));
+	rt_msg_free(a.resp);
+	rt_msg_free(c.resp);
+	vrt_world_free(w);
+}
+END_TEST
+
 START_TEST(ps_two_cores_two_jobs_full_speed)
 {
 	/* 2 cores, 2 jobs of 1 ms: each at full speed, both done at 1 ms. */
@@ -1348,6 +1471,38 @@ START_TEST(profile_file_loads_and_errors_name_the_place)
 	rc = vrt_profile_load(tmp, &p, err, sizeof err);
 	ck_assert_int_eq(rc, VRT_EPROFILE);
 	ck_assert_msg(strstr(err, "lnk: unknown field") != NULL, "%s", err);
+	/* "jitter_us": the quantile points, checked point by point. */
+	f = fopen(tmp, "w");
+	fputs("{\"version\": 1, \"link\": {\"latency_us\": 0, \"jitter_us\": "
+	      "[[0.5, 10], [0.9, 100], [1, 1000]]}}\n", f);
+	fclose(f);
+	rc = vrt_profile_load(tmp, &p, err, sizeof err);
+	ck_assert_msg(rc == 0, "%s", err);
+	ck_assert_int_eq(vrt_profile_link(p, &l), 0);
+	ck_assert_uint_eq(l.jitter.n, 3);
+	ck_assert_int_eq(l.jitter.at[2], DES_MS(1));
+	ck_assert_int_eq(vrt_jitter_check(&l.jitter), 0);
+	vrt_profile_free(p);
+	static const char *const bad_jitter[][2] = {
+	    {"[[0.5, 10], [0.4, 100], [1, 1000]]", "point 2: the quantile 0.4"},
+	    {"[[0.5, 10], [0.9, 5], [1, 1000]]", "point 2: the delay 5 us"},
+	    {"[[0.5, 10], [0.9, 100]]", "the last point's quantile must be 1"},
+	    {"[[0.5, 10, 3], [1, 100]]", "point 1 must be [quantile, us]"},
+	    {"[]", "must be a list of 1 to 16"},
+	    {"{\"p50\": 3}", "must be a list of 1 to 16"},
+	    {"[[0.5, -1], [1, 1]]", "point 1: the delay -1 us"},
+	};
+	for (size_t i = 0; i < sizeof bad_jitter / sizeof *bad_jitter; i++) {
+		f = fopen(tmp, "w");
+		fprintf(f, "{\"version\": 1,\n \"link\": {\"jitter_us\": %s, \"latency_us\": 0}}\n",
+		        bad_jitter[i][0]);
+		fclose(f);
+		rc = vrt_profile_load(tmp, &p, err, sizeof err);
+		ck_assert_int_eq(rc, VRT_EPROFILE);
+		ck_assert_msg(strstr(err, "vrt_test_profile.json:2:") != NULL, "%s", err);
+		ck_assert_msg(strstr(err, "link.jitter_us: ") != NULL, "%s", err);
+		ck_assert_msg(strstr(err, bad_jitter[i][1]) != NULL, "%s: %s", bad_jitter[i][0], err);
+	}
 
 	/* "clients": per service, the CPU of each call its pods make. */
 	f = fopen(tmp, "w");
@@ -1493,6 +1648,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, least_request_prefers_the_idle_pod);
 	tcase_add_test(tc, kill_with_queued_cpu_and_free_mid_flight);
 	tcase_add_test(tc, ps_two_cores_two_jobs_full_speed);
+	tcase_add_test(tc, jitter_quantiles_and_checks);
+	tcase_add_test(tc, jitter_draws_follow_the_quantiles_and_replay);
+	tcase_add_test(tc, jitter_is_one_wake_up_and_none_while_running);
 	tcase_add_test(tc, ps_mm1_mean_response_time);
 	tcase_add_test(tc, node_two_pods_share_one_core);
 	tcase_add_test(tc, node_pod_under_its_fair_share_is_not_slowed);
