@@ -76,10 +76,44 @@ d = json.load(open(sys.argv[1]))
 c = d["clients"]["loadgenerator"]
 assert 5 <= c["mean_us"] < 100000 and c["sd_us"] == 0, c
 assert "its process CPU" in d["comment"], "comment lacks how the client cost was made"
+# The link probe ran beside the load generator: its jitter's quantiles.
+j = d["link"]["jitter_us"]
+assert j[-1][0] == 1 and all(a[0] < b[0] and a[1] <= b[1] for a, b in zip(j, j[1:])), j
+assert j[0][1] >= 0 and "a sleeping process" in d["comment"], j
 PY
 pgrep -f "^$B/(frontend|checkoutservice|loadgenerator)( |$)" >/dev/null && fail "left running after the load generator's measurement"
 "$B/meshsim" run --profile "$tmp/lg.json" --duration 5s --users 5 --quiet >"$tmp/run" 2>"$tmp/err" ||
   fail "meshsim run with a client cost: $(cat "$tmp/err")"
+
+# --link-only: the jitter alone, into a copy of a profile; the simulator
+# takes it (`--link profile`), and runs replay it exactly.
+"$B/meshsim" calibrate --link-only --link-seconds 1 --link-rate 300 --base "$tmp/lg.json" \
+  --out "$tmp/link.json" >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 0 ] || fail "--link-only: exit $rc: $(cat "$tmp/err")"
+grep -q 'link (loopback TCP, a sleeping receiver) .*one way: floor' "$tmp/err" || fail "--link-only: no figures: $(cat "$tmp/err")"
+python3 - "$tmp/lg.json" "$tmp/link.json" <<'PY' || fail "--link-only: bad profile: $(cat "$tmp/link.json")"
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert a["methods"] == b["methods"] and a["clients"] == b["clients"], "the base's figures changed"
+assert b["link"]["latency_us"] == a["link"]["latency_us"], b["link"]
+j = b["link"]["jitter_us"]
+assert len(j) >= 4 and j[-1][0] == 1, j
+assert b["comment"].startswith(a["comment"]) and "re-measured by" in b["comment"]
+PY
+for i in 1 2; do
+  "$B/meshsim" run --profile "$tmp/link.json" --link profile --duration 5s --users 20 --json \
+    --quiet --no-mesh >"$tmp/jit$i.json" 2>"$tmp/err" || fail "run with the jitter: $(cat "$tmp/err")"
+done
+cmp -s "$tmp/jit1.json" "$tmp/jit2.json" || fail "runs with a jittered link differ"
+"$B/meshsim" calibrate --link-only --link-seconds 1 --out - 2>/dev/null | python3 -c '
+import json, sys; d = json.load(sys.stdin); assert set(d) == {"version", "comment", "link"}, d' ||
+  fail "--link-only without --base"
+"$B/meshsim" calibrate --link-only --base "$tmp/nonesuch.json" >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 1 ] && grep -q -- "--base $tmp/nonesuch.json" "$tmp/err" || fail "--base missing: exit $rc: $(cat "$tmp/err")"
+"$B/meshsim" calibrate --base "$tmp/lg.json" >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q -- "--base is for --link-only" "$tmp/err" || fail "--base alone: exit $rc"
+"$B/meshsim" calibrate --link-only --link-seconds 0.01 >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q -- "--link-seconds: '0.01'" "$tmp/err" || fail "--link-seconds 0.01: exit $rc"
 
 # Usage: exit 2, the culprit named.
 "$B/meshsim" calibrate --loadgen-seconds -1 >/dev/null 2>"$tmp/err"; rc=$?

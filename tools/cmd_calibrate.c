@@ -71,11 +71,13 @@
 
 #include "demo.pb-c.h"
 #include "health.pb-c.h"
+#include "linkprobe.h"
 #include "live/live.h"
 #include "loadgenerator/loadgen.h"
 #include "loadgenerator/loadgen_fake.h"
 #include "meshsim.h"
 #include "supervisor.h"
+#include "vrt.h"
 
 /* protobuf-c's string fields are char *; ours are literals. */
 #define STR(s) ((char *)(uintptr_t)(s))
@@ -145,6 +147,11 @@ struct cal {
 	double lg_us, lg_user_us, lg_sys_us; /* per request */
 	uint64_t lg_requests;
 	int has_lg;
+	/* the link's jitter: the probe runs beside the load generator */
+	double link_seconds, link_rate; /* link_seconds < 0: lg_seconds */
+	lp_probe_t lp;
+	int lp_running, has_jitter;
+	lp_result_t jit;
 	result_t *results;    /* one per probe: the medians over the rounds */
 	result_t *by_round;   /* [probe * rounds + round] */
 	size_t n_results, round;
@@ -876,6 +883,17 @@ static int lg_read(cal_t *c)
 	return 0;
 }
 
+static void say_jitter(cal_t *c, const lp_result_t *j)
+{
+	char p99[32] = "";
+	for (unsigned i = 0; i < j->npoints; i++)
+		if (j->q[i] == 0.99)
+			snprintf(p99, sizeof p99, ", p99 %.1f", j->floor_us + j->us[i]);
+	say(c, "%-54s one way: floor %.1f us, median %.1f, mean %.1f%s, max %.1f "
+	       "(%zu messages)", "link (loopback TCP, a sleeping receiver)", j->floor_us,
+	    j->median_us, j->mean_us, p99, j->max_us, j->n);
+}
+
 static void lg_exit(uv_process_t *p, int64_t status, int sig)
 {
 	cal_t *c = p->data;
@@ -890,6 +908,16 @@ static void lg_exit(uv_process_t *p, int64_t status, int sig)
 	}
 	if (lg_read(c) != 0)
 		return;
+	if (c->lp_running) {
+		char err[256];
+		c->lp_running = 0;
+		if (lp_finish(&c->lp, &c->jit, 10, err, sizeof err) != 0) {
+			fail_run(c, "%s", err);
+			return;
+		}
+		c->has_jitter = 1;
+		say_jitter(c, &c->jit);
+	}
 	c->has_lg = 1;
 	say(c, "%-54s CPU %7.1f us per request (user %.1f, system %.1f; %llu requests)",
 	    "loadgenerator (client)", c->lg_us, c->lg_user_us, c->lg_sys_us,
@@ -934,6 +962,17 @@ static void start_loadgen(cal_t *c)
 		return;
 	}
 	c->lg_running = 1;
+	if (c->link_seconds != 0) {
+		double secs = c->link_seconds > 0 ? c->link_seconds : c->lg_seconds;
+		char err[256];
+		if (lp_start(&c->lp, secs, c->link_rate, err, sizeof err) != 0) {
+			fail_run(c, "%s", err);
+			return;
+		}
+		c->lp_running = 1;
+		say(c, "measuring the link's jitter beside it: %g messages a second for %g s",
+		    c->link_rate, secs);
+	}
 }
 
 /* Called when the run is ready (phase 1, i = 0) and after every call. */
@@ -1034,6 +1073,10 @@ static void fail_run(cal_t *c, const char *fmt, ...)
 	uv_timer_stop(&c->overall);
 	if (c->lg_running)
 		uv_process_kill(&c->lg_proc, SIGKILL); /* its exit closes the handle */
+	if (c->lp_running) {
+		lp_kill(&c->lp);
+		c->lp_running = 0;
+	}
 	if (c->cli) {
 		rt_live_client_free(c->cli);
 		c->cli = NULL;
@@ -1176,6 +1219,19 @@ static double trimmed_mean(double *v, size_t n, double trim)
 	return sum / (double)(n - 2 * cut);
 }
 
+/* What the "link"'s jitter is, for the profile's comment. */
+static void jitter_text(char *buf, size_t size, const lp_result_t *j, double rate)
+{
+	snprintf(buf, size,
+	         "; its \"jitter_us\" (the quantiles of an extra delay per message) was "
+	         "measured beside that load by a probe (tools/linkprobe.h): %zu messages at "
+	         "about %g a second on loopback TCP to a sleeping process, one way: floor "
+	         "(1st percentile) %.1f us, median %.1f, mean %.1f, largest %.1f; the "
+	         "points are the times above the floor (the kernel's path, which the CPU "
+	         "figures include): the wait of a woken process for a CPU",
+	         j->n, rate, j->floor_us, j->median_us, j->mean_us, j->max_us);
+}
+
 static int write_profile(cal_t *c)
 {
 	char tmp[PATH_MAX + 8];
@@ -1212,6 +1268,9 @@ static int write_profile(cal_t *c)
 		         "us); constant (sd 0): only the total is measured. ",
 		         c->lg_users, c->lg_rate, c->lg_seconds,
 		         (unsigned long long)c->lg_requests, c->lg_user_us, c->lg_sys_us);
+	char jtext[1024] = "";
+	if (c->has_jitter)
+		jitter_text(jtext, sizeof jtext, &c->jit, c->link_rate);
 	double means[N_ALL];
 	size_t n_means = 0;
 	for (size_t i = 0; i < c->n_results; i++) {
@@ -1236,7 +1295,7 @@ static int write_profile(cal_t *c)
 	         "median over %zu calls: what a typical hop waits (quartiles %.1f and %.1f us, "
 	         "10%% trimmed mean %.1f us); the mean, %.1f us, is carried by rare long "
 	         "scheduling delays (node CPU contention) a constant link would add to every "
-	         "hop; HTTP's mean: %.1f us): "
+	         "hop; HTTP's mean: %.1f us)%s: "
 	         "used only by `meshsim run --link profile`, to compare with the live "
 	         "shop on this machine; by default the simulator keeps its 200 us "
 	         "cluster hop. Other tenants' load on this machine makes these figures "
@@ -1244,12 +1303,20 @@ static int write_profile(cal_t *c)
 	         when, mach, c->cmdline, c->batch * c->rounds, c->rounds, c->warmup, lgtext,
 	         c->n_hops, c->n_hops ? c->hops[c->n_hops / 4] / 1e3 : 0.0,
 	         c->n_hops ? c->hops[3 * c->n_hops / 4] / 1e3 : 0.0, link_trim, link_mean,
-	         c->hop_http_n ? c->hop_http_sum / (double)c->hop_http_n / 1e3 : 0.0);
+	         c->hop_http_n ? c->hop_http_sum / (double)c->hop_http_n / 1e3 : 0.0, jtext);
 	fprintf(f, "{\n  \"version\": 1,\n  \"comment\": ");
 	json_str(f, comment);
 	fprintf(f, ",\n");
-	if (n_link > 0)
-		fprintf(f, "  \"link\": {\"latency_us\": %.1f},\n", link);
+	if (n_link > 0 || c->has_jitter) {
+		fprintf(f, "  \"link\": {\"latency_us\": %.1f", link);
+		if (c->has_jitter) {
+			fprintf(f, ", \"jitter_us\": [");
+			for (unsigned i = 0; i < c->jit.npoints; i++)
+				fprintf(f, "%s[%g, %.1f]", i ? ", " : "", c->jit.q[i], c->jit.us[i]);
+			fprintf(f, "]");
+		}
+		fprintf(f, "},\n");
+	}
 	if (n_means > 0) {
 		qsort(means, n_means, sizeof *means, cmp_double);
 		double med = means[n_means / 2];
@@ -1283,6 +1350,90 @@ static int write_profile(cal_t *c)
 	    c->n_hops, link_trim, link_mean,
 	    c->hop_http_n ? c->hop_http_sum / (double)c->hop_http_n / 1e3 : 0.0);
 	return 0;
+}
+
+/* ---- --link-only ------------------------------------------------------ */
+
+/* |base|'s "link".latency_us, or 0 when it has none. */
+static double base_latency(json_t *root)
+{
+	json_t *l = json_object_get(json_object_get(root, "link"), "latency_us");
+	return json_is_number(l) ? json_number_value(l) : 0;
+}
+
+/* Measures the link alone for |secs| and writes --out: |base| (a profile)
+ * with its "link" replaced, or a profile of the link only. */
+static int link_only_exec(cal_t *c, const char *base, double secs)
+{
+	json_t *root = NULL;
+	if (base) {
+		json_error_t je;
+		root = json_load_file(base, JSON_REJECT_DUPLICATES, &je);
+		if (!root || !json_is_object(root)) {
+			fprintf(stderr, "meshsim calibrate: --base %s:%d:%d: %s\n", base, je.line,
+			        je.column, root ? "not a JSON object" : je.text);
+			json_decref(root);
+			return 1;
+		}
+		/* Whatever else it holds is the simulator's to check: load it. */
+		char err[512];
+		vrt_profile_t *vp = NULL;
+		char *text = json_dumps(root, JSON_COMPACT);
+		int prc = text ? vrt_profile_parse(base, text, strlen(text), &vp, err, sizeof err) : -1;
+		free(text);
+		vrt_profile_free(vp);
+		if (prc != 0) {
+			fprintf(stderr, "meshsim calibrate: --base: %s\n", text ? err : "out of memory");
+			json_decref(root);
+			return 1;
+		}
+	} else {
+		root = json_pack("{s:i}", "version", 1);
+	}
+	say(c, "measuring the link's jitter: %g messages a second for %g s", c->link_rate, secs);
+	char err[256];
+	lp_probe_t lp;
+	if (lp_start(&lp, secs, c->link_rate, err, sizeof err) != 0 ||
+	    lp_finish(&lp, &c->jit, 10, err, sizeof err) != 0) {
+		fprintf(stderr, "meshsim calibrate: %s\n", err);
+		json_decref(root);
+		return 1;
+	}
+	say_jitter(c, &c->jit);
+	json_t *pts = json_array();
+	for (unsigned i = 0; i < c->jit.npoints; i++)
+		json_array_append_new(pts, json_pack("[f,f]", c->jit.q[i],
+		                                     round(c->jit.us[i] * 10) / 10));
+	json_object_set_new(root, "link", json_pack("{s:f,s:o}", "latency_us",
+	                                            base_latency(root), "jitter_us", pts));
+	char when[64], mach[512], jtext[1024], note[3072];
+	time_t now = time(NULL);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime(&now));
+	machine(mach, sizeof mach);
+	jitter_text(jtext, sizeof jtext, &c->jit, c->link_rate);
+	json_t *old = json_object_get(root, "comment");
+	snprintf(note, sizeof note, "%s%s\"link\" re-measured by `%s` on %s (%s)%s.",
+	         json_is_string(old) ? json_string_value(old) : "",
+	         json_is_string(old) ? " " : "", c->cmdline, when, mach, jtext);
+	json_object_set_new(root, "comment", json_string(note));
+	int rc = 0;
+	size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6);
+	if (!strcmp(c->out, "-")) {
+		rc = json_dumpf(root, stdout, flags) == 0 && fputc('\n', stdout) != EOF ? 0 : 1;
+	} else {
+		char tmp[PATH_MAX + 8];
+		snprintf(tmp, sizeof tmp, "%s.tmp", c->out);
+		if (json_dump_file(root, tmp, flags) != 0 || rename(tmp, c->out) != 0) {
+			fprintf(stderr, "meshsim calibrate: cannot write %s: %s\n", c->out,
+			        strerror(errno));
+			unlink(tmp);
+			rc = 1;
+		} else {
+			say(c, "wrote %s", c->out);
+		}
+	}
+	json_decref(root);
+	return rc;
 }
 
 /* ---- the command ----------------------------------------------------- */
@@ -1345,9 +1496,10 @@ static int calibrate_exec(int argc, char **argv)
 {
 	cal_t c = {.out = "cost-profile.json", .calls = 1000, .warmup = CAL_WARMUP,
 	           .timeout_s = 600, .ready_timeout_s = 30, .rounds = 5,
-	           .lg_users = 300, .lg_rate = 50, .lg_seconds = 20};
-	const char *net = "127.0.11", *bin_dir = NULL, *only = NULL;
-	int keep = 0;
+	           .lg_users = 300, .lg_rate = 50, .lg_seconds = 20,
+	           .link_seconds = -1, .link_rate = 500};
+	const char *net = "127.0.11", *bin_dir = NULL, *only = NULL, *base = NULL;
+	int keep = 0, link_only = 0;
 	size_t len = 0;
 	len += (size_t)snprintf(c.cmdline, sizeof c.cmdline, "meshsim");
 	for (int i = 0; i < argc && len < sizeof c.cmdline; i++)
@@ -1360,6 +1512,10 @@ static int calibrate_exec(int argc, char **argv)
 		}
 		if (!strcmp(a, "--keep-state")) {
 			keep = 1;
+			continue;
+		}
+		if (!strcmp(a, "--link-only")) {
+			link_only = 1;
 			continue;
 		}
 		if (!v)
@@ -1414,6 +1570,20 @@ static int calibrate_exec(int argc, char **argv)
 			if (sscanf(v, "127.%u.%u%c", &b, &d, &tail) != 2 || b > 255 || d > 255)
 				USAGE("--net: '%s' is not of the form 127.B.C (a loopback /24)", v);
 			net = v;
+		} else if (!strcmp(a, "--link-seconds") || !strcmp(a, "--link-rate")) {
+			char *end;
+			double x = strtod(v, &end);
+			int secs = !strcmp(a, "--link-seconds");
+			if (*end || end == v || !isfinite(x) ||
+			    (secs ? x != 0 && (x < 0.1 || x > 3600) : x < 1 || x > 10000))
+				USAGE("%s: '%s' is not a number %s", a, v,
+				      secs ? "from 0.1 to 3600 (or 0)" : "from 1 to 10000");
+			if (secs)
+				c.link_seconds = x;
+			else
+				c.link_rate = x;
+		} else if (!strcmp(a, "--base")) {
+			base = v;
 		} else if (!strcmp(a, "--bin-dir")) {
 			bin_dir = v;
 		} else if (!strcmp(a, "--services")) {
@@ -1425,6 +1595,13 @@ static int calibrate_exec(int argc, char **argv)
 
 	if (c.calls / c.rounds < 2)
 		USAGE("--calls %zu is less than 2 per round (--rounds %zu)", c.calls, c.rounds);
+	if (base && !link_only)
+		USAGE("--base is for --link-only (a whole calibration writes every figure)");
+	if (link_only) {
+		if (c.link_seconds == 0)
+			USAGE("--link-only measures the link: --link-seconds 0 leaves nothing to do");
+		return link_only_exec(&c, base, c.link_seconds > 0 ? c.link_seconds : 20);
+	}
 
 	/* Which services to measure, and which to run (with what they call). */
 	int measure[MSIM_SHOP_LEN] = {0}, run[MSIM_SHOP_LEN] = {0};
@@ -1621,7 +1798,9 @@ const msim_cmd_t msim_cmd_calibrate = {
     .args = "[--out FILE] [--calls N] [--rounds R] [--warmup N] [--services A,B,...]\n"
             "                         [--net 127.B.C] [--bin-dir DIR] [--timeout S] [--ready-timeout S]\n"
             "                         [--loadgen-users N] [--loadgen-rate R] [--loadgen-seconds S]\n"
-            "                         [--keep-state] [--quiet]",
+            "                         [--link-seconds S] [--link-rate R] [--keep-state] [--quiet]\n"
+            "       meshsim calibrate --link-only [--base PROFILE] [--out FILE]\n"
+            "                         [--link-seconds S] [--link-rate R] [--quiet]",
     .summary = "measure the live services' CPU per call and write a cost profile",
     .help =
         "Runs the shop's services as live processes on a private loopback net\n"
@@ -1631,8 +1810,17 @@ const msim_cmd_t msim_cmd_calibrate = {
         "calls it makes as a client). Writes the simulator's cost profile (format:\n"
         "sim/vrt/README.md): mean and sd per method, the load generator's CPU per\n"
         "request (\"clients\", when the frontend is measured), and the loopback\n"
-        "link measured from the leaf calls (\"link\", the median transit, used by\n"
-        "`meshsim run --link profile`). Progress and figures go to stderr.\n"
+        "link (\"link\", used by `meshsim run --link profile`): its latency, the\n"
+        "median transit of the leaf calls, and its jitter, the quantiles of the\n"
+        "extra delay a message to a sleeping process meets on this machine while\n"
+        "the load generator runs (a probe: loopback TCP between two processes; on\n"
+        "a busy machine the woken process waits for a CPU). Progress and figures\n"
+        "go to stderr.\n"
+        "\n"
+        "With --link-only, no shop runs: only the jitter is measured, under\n"
+        "whatever load the machine has now (bench-simlive runs it beside the live\n"
+        "shop's load), and written into a copy of --base (or a profile with only\n"
+        "the link).\n"
         "\n"
         "options:\n"
         "  --out FILE           the profile to write (default ./cost-profile.json;\n"
@@ -1654,6 +1842,11 @@ const msim_cmd_t msim_cmd_calibrate = {
         "                       started at R/s for S s (default 300, 50, 20, the\n"
         "                       bench's load); S 0 skips it (only when the frontend\n"
         "                       is measured)\n"
+        "  --link-seconds S     how long the link probe runs (default: as long as\n"
+        "                       the load generator; 20 with --link-only); 0 skips it\n"
+        "  --link-rate R        its messages a second, on average (default 500)\n"
+        "  --link-only          measure the link's jitter only (above)\n"
+        "  --base PROFILE       with --link-only: the profile to copy (default: none)\n"
         "  --timeout S          bound on the whole measurement (default 600)\n"
         "  --ready-timeout S    how long to wait for every service to be healthy (30)\n"
         "  --keep-state         keep the temporary state directory (logs, SQLite)\n"

@@ -2,6 +2,7 @@
 bin_PROGRAMS += meshsim
 meshsim_SOURCES = tools/meshsim.c tools/meshsim.h tools/cmd_up.c tools/cmd_down.c \
 	tools/cmd_run.c tools/simrun.h tools/cmd_analyze.c tools/cmd_calibrate.c \
+	tools/linkprobe.c tools/linkprobe.h \
 	tools/run_metrics.c tools/run_metrics.h tools/cmd_metrics.c \
 	tools/run_sidecars.c tools/run_sidecars.h \
 	tools/cmd_capacity.c \
