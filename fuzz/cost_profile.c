@@ -5,7 +5,8 @@
  * Input: the profile's JSON text, parsed with vrt_profile_parse() from an
  * exactly-sized copy (no NUL after it: the parser must stay within |len|,
  * also when it looks for a field's position). Invariants: 0 with a profile
- * that still takes a new method, or VRT_EPROFILE / VRT_ENOMEM with no
+ * that still takes a new method (and whose link passes vrt_link_check, each
+ * band's draws from 0 to its largest), or VRT_EPROFILE / VRT_ENOMEM with no
  * profile and a NUL-terminated message starting with the file name. A
  * crash, a sanitizer report or a broken invariant is a finding.
  */
@@ -35,13 +36,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     /* A link's jitter keeps its rules: draws within [0, its largest]. */
     vrt_link_t l;
     if (vrt_profile_link(p, &l) == 0) {
-      if (l.latency < 0 || vrt_jitter_check(&l.jitter) != 0)
+      if (vrt_link_check(&l) != 0)
         abort();
-      des_time_t top = l.jitter.n ? l.jitter.at[l.jitter.n - 1] : 0;
-      for (double u = 0; u < 1; u += 0.0625) {
-        des_time_t d = vrt_jitter_at(&l.jitter, u);
-        if (d < 0 || d > top)
-          abort();
+      for (unsigned b = 0; b < l.nbands; b++) {
+        const vrt_jitter_t *j = &l.jitter[b];
+        for (double u = 0; u < 1; u += 0.0625) {
+          des_time_t d = vrt_link_wake(&l, b ? l.slept[b - 1] : 0, u);
+          if (d < 0 || d > j->at[j->n - 1])
+            abort();
+        }
       }
     }
     if (vrt_profile_set(p, "hipstershop.FuzzService/Call", VRT_DIST_CONSTANT,

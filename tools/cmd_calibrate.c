@@ -885,13 +885,39 @@ static int lg_read(cal_t *c)
 
 static void say_jitter(cal_t *c, const lp_result_t *j)
 {
-	char p99[32] = "";
-	for (unsigned i = 0; i < j->npoints; i++)
-		if (j->q[i] == 0.99)
-			snprintf(p99, sizeof p99, ", p99 %.1f", j->floor_us + j->us[i]);
-	say(c, "%-54s one way: floor %.1f us, median %.1f, mean %.1f%s, max %.1f "
+	say(c, "%-54s one way: floor %.1f us, median %.1f, mean %.1f, p99 %.1f, max %.1f "
 	       "(%zu messages)", "link (loopback TCP, a sleeping receiver)", j->floor_us,
-	    j->median_us, j->mean_us, p99, j->max_us, j->n);
+	    j->median_us, j->mean_us, j->p99_us, j->max_us, j->n);
+	for (unsigned b = 0; b < j->nbands; b++) {
+		const lp_band_t *bd = &j->band[b];
+		char what[80], p99[32] = "";
+		if (bd->slept_below_us > 0)
+			snprintf(what, sizeof what, "  receiver asleep < %g us", bd->slept_below_us);
+		else
+			snprintf(what, sizeof what, "  receiver asleep longer");
+		for (unsigned i = 0; i < bd->npoints; i++)
+			if (bd->q[i] == 0.99)
+				snprintf(p99, sizeof p99, ", p99 %.1f", j->floor_us + bd->us[i]);
+		say(c, "%-54s median %.1f us%s (%zu messages)", what, bd->median_us, p99, bd->n);
+	}
+}
+
+/* The profile's "link".jitter for |j| (a new reference). */
+static json_t *jitter_json(const lp_result_t *j)
+{
+	json_t *bands = json_array();
+	for (unsigned b = 0; b < j->nbands; b++) {
+		const lp_band_t *bd = &j->band[b];
+		json_t *pts = json_array(), *o = json_object();
+		for (unsigned i = 0; i < bd->npoints; i++)
+			json_array_append_new(pts, json_pack("[f,f]", bd->q[i],
+			                                     round(bd->us[i] * 10) / 10));
+		if (bd->slept_below_us > 0)
+			json_object_set_new(o, "slept_below_us", json_real(bd->slept_below_us));
+		json_object_set_new(o, "quantiles_us", pts);
+		json_array_append_new(bands, o);
+	}
+	return bands;
 }
 
 static void lg_exit(uv_process_t *p, int64_t status, int sig)
@@ -1223,13 +1249,13 @@ static double trimmed_mean(double *v, size_t n, double trim)
 static void jitter_text(char *buf, size_t size, const lp_result_t *j, double rate)
 {
 	snprintf(buf, size,
-	         "; its \"jitter_us\" (the quantiles of an extra delay per message) was "
-	         "measured beside that load by a probe (tools/linkprobe.h): %zu messages at "
-	         "about %g a second on loopback TCP to a sleeping process, one way: floor "
-	         "(1st percentile) %.1f us, median %.1f, mean %.1f, largest %.1f; the "
-	         "points are the times above the floor (the kernel's path, which the CPU "
-	         "figures include): the wait of a woken process for a CPU",
-	         j->n, rate, j->floor_us, j->median_us, j->mean_us, j->max_us);
+	         "; its \"jitter\" (the quantiles of the wait of a woken process for a "
+	         "CPU, in bands of how long it had slept) was measured beside that load by a "
+	         "probe (tools/linkprobe.h): %zu messages at about %g a second on loopback "
+	         "TCP to a sleeping process, one way: floor (1st percentile) %.1f us, "
+	         "median %.1f, mean %.1f, p99 %.1f, largest %.1f; the points are the times "
+	         "above the floor (the kernel's path, which the CPU figures include)",
+	         j->n, rate, j->floor_us, j->median_us, j->mean_us, j->p99_us, j->max_us);
 }
 
 static int write_profile(cal_t *c)
@@ -1310,10 +1336,18 @@ static int write_profile(cal_t *c)
 	if (n_link > 0 || c->has_jitter) {
 		fprintf(f, "  \"link\": {\"latency_us\": %.1f", link);
 		if (c->has_jitter) {
-			fprintf(f, ", \"jitter_us\": [");
-			for (unsigned i = 0; i < c->jit.npoints; i++)
-				fprintf(f, "%s[%g, %.1f]", i ? ", " : "", c->jit.q[i], c->jit.us[i]);
-			fprintf(f, "]");
+			json_t *jj = jitter_json(&c->jit);
+			char *txt = json_dumps(jj, JSON_COMPACT | JSON_PRESERVE_ORDER |
+			                               JSON_REAL_PRECISION(6));
+			json_decref(jj);
+			if (!txt) {
+				fprintf(stderr, "meshsim calibrate: out of memory\n");
+				if (f != stdout)
+					fclose(f);
+				return -1;
+			}
+			fprintf(f, ", \"jitter\": %s", txt);
+			free(txt);
 		}
 		fprintf(f, "},\n");
 	}
@@ -1400,12 +1434,8 @@ static int link_only_exec(cal_t *c, const char *base, double secs)
 		return 1;
 	}
 	say_jitter(c, &c->jit);
-	json_t *pts = json_array();
-	for (unsigned i = 0; i < c->jit.npoints; i++)
-		json_array_append_new(pts, json_pack("[f,f]", c->jit.q[i],
-		                                     round(c->jit.us[i] * 10) / 10));
-	json_object_set_new(root, "link", json_pack("{s:f,s:o}", "latency_us",
-	                                            base_latency(root), "jitter_us", pts));
+	json_object_set_new(root, "link", json_pack("{s:f,s:o}", "latency_us", base_latency(root),
+	                                            "jitter", jitter_json(&c->jit)));
 	char when[64], mach[512], jtext[1024], note[3072];
 	time_t now = time(NULL);
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime(&now));

@@ -15,8 +15,10 @@
  * The result is the one-way times' distribution above its floor (the 1st
  * percentile: the kernel's own send and wake-up path with nothing in the
  * way, which the cost profile's CPU figures already include), at fixed
- * quantiles: the simulator's link jitter (vrt_jitter_t, a cost profile's
- * "link": {"jitter_us"}).
+ * quantiles, in bands of how long the receiver had slept when the message
+ * was sent (an idle vCPU is slower to wake): the simulator's link jitter
+ * (vrt_link_t's bands, a cost profile's "link": {"jitter"}). A band with
+ * fewer than LP_MIN_BAND messages joins the next longer one.
  *
  * Bounded: at most |seconds| (<= 3600) of sending, at most LP_MAX_SAMPLES
  * messages, and lp_finish's timeout. The child and the sender die with
@@ -30,16 +32,29 @@
 
 #define LP_MAX_SAMPLES 2000000u
 #define LP_MAX_POINTS 12
+#define LP_MAX_BANDS 5
+#define LP_MIN_BAND 200
+
+/* One band: the messages to a receiver that had slept less than
+ * |slept_below_us| (the last band: any longer). */
+typedef struct lp_band {
+	double slept_below_us; /* 0 in the last band */
+	size_t n;
+	double median_us;      /* one way, before the floor is taken off */
+	unsigned npoints;
+	double q[LP_MAX_POINTS];  /* increasing, the last 1 */
+	double us[LP_MAX_POINTS]; /* the time above the floor at q[i], >= 0 */
+} lp_band_t;
 
 typedef struct lp_result {
 	size_t n;         /* messages measured */
 	double floor_us;  /* their 1st percentile one-way time */
 	double median_us; /* ... median, before the floor is taken off */
+	double p99_us;    /* ... 99th percentile, before the floor is taken off */
 	double mean_us;   /* ... mean, before the floor is taken off */
 	double max_us;    /* ... largest, before the floor is taken off */
-	unsigned npoints;
-	double q[LP_MAX_POINTS];  /* increasing, the last 1 */
-	double us[LP_MAX_POINTS]; /* the time above the floor at q[i], >= 0 */
+	unsigned nbands;
+	lp_band_t band[LP_MAX_BANDS];
 } lp_result_t;
 
 /* A running probe (owned by the caller until lp_finish or lp_kill). */

@@ -398,6 +398,8 @@ static void on_done(des_t *des, void *user)
 		}
 	}
 	c->jobs += nd;
+	if (c->n == 0)
+		c->idle_since = des_now(pod->w->des);
 	if (c->node) {
 		if (c->n == 0)
 			node_busy_remove(c->node, pod);

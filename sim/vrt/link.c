@@ -50,3 +50,30 @@ int vrt_jitter_check(const vrt_jitter_t *j)
 	}
 	return q0 == 1 ? 0 : VRT_EINVAL;
 }
+
+des_time_t vrt_link_wake(const vrt_link_t *l, des_time_t slept, double u)
+{
+	if (!l->nbands)
+		return 0;
+	unsigned b = 0;
+	while (b + 1 < l->nbands && slept >= l->slept[b])
+		b++;
+	return vrt_jitter_at(&l->jitter[b], u);
+}
+
+int vrt_link_check(const vrt_link_t *l)
+{
+	if (l->latency < 0 || l->nbands > VRT_JITTER_BANDS)
+		return VRT_EINVAL;
+	for (unsigned b = 0; b < l->nbands; b++) {
+		if (!l->jitter[b].n || vrt_jitter_check(&l->jitter[b]))
+			return VRT_EINVAL;
+		if (b > 0 && l->slept[b] <= l->slept[b - 1])
+			return VRT_EINVAL;
+		if (l->slept[b] <= 0)
+			return VRT_EINVAL;
+	}
+	if (l->nbands && l->slept[l->nbands - 1] != DES_TIME_MAX)
+		return VRT_EINVAL;
+	return 0;
+}

@@ -297,13 +297,13 @@ static int parse_cost(const loader_t *L, vrt_profile_t *p, json_t *o,
 	return rc;
 }
 
-/* "jitter_us": [[q, us], ...]: the quantile points of vrt_jitter_t. */
-static int parse_jitter(const loader_t *L, json_t *a, vrt_jitter_t *j)
+/* "quantiles_us": [[q, us], ...]: the points of vrt_jitter_t; |f| names
+ * it in messages ("link.jitter[2].quantiles_us"). */
+static int parse_quantiles(const loader_t *L, json_t *a, const char *f, vrt_jitter_t *j)
 {
-	const char *f = "link.jitter_us";
 	if (!json_is_array(a) || json_array_size(a) < 1 ||
 	    json_array_size(a) > VRT_JITTER_MAX)
-		return fail(L, "link", "jitter_us", f,
+		return fail(L, "link", "jitter", f,
 		            "must be a list of 1 to %d [quantile, us] points",
 		            VRT_JITTER_MAX);
 	size_t i;
@@ -313,19 +313,19 @@ static int parse_jitter(const loader_t *L, json_t *a, vrt_jitter_t *j)
 		json_t *q = json_array_get(pt, 0), *us = json_array_get(pt, 1);
 		if (!json_is_array(pt) || json_array_size(pt) != 2 ||
 		    !json_is_number(q) || !json_is_number(us))
-			return fail(L, "link", "jitter_us", f,
+			return fail(L, "link", "jitter", f,
 			            "point %zu must be [quantile, us] (two numbers)",
 			            i + 1);
 		double qv = json_number_value(q), uv = json_number_value(us);
 		double q0 = i ? j->q[i - 1] : 0;
 		double u0 = i ? (double)j->at[i - 1] / 1e3 : 0;
 		if (!(qv > q0) || !(qv <= 1))
-			return fail(L, "link", "jitter_us", f,
+			return fail(L, "link", "jitter", f,
 			            "point %zu: the quantile %g must be above the "
 			            "previous point's (%g) and at most 1",
 			            i + 1, qv, q0);
 		if (!(uv >= u0) || uv > 1e7)
-			return fail(L, "link", "jitter_us", f,
+			return fail(L, "link", "jitter", f,
 			            "point %zu: the delay %g us must be from the "
 			            "previous point's (%g) to 1e7",
 			            i + 1, uv, u0);
@@ -334,13 +334,79 @@ static int parse_jitter(const loader_t *L, json_t *a, vrt_jitter_t *j)
 		j->n = (unsigned)i + 1;
 	}
 	if (j->q[j->n - 1] != 1)
-		return fail(L, "link", "jitter_us", f,
+		return fail(L, "link", "jitter", f,
 		            "the last point's quantile must be 1 (the largest "
 		            "delay; got %g)", j->q[j->n - 1]);
 	return 0;
 }
 
-/* "link": {"latency_us": L, "jitter_us": [...]} (one way, >= 0; bandwidth
+/* "jitter": [{"slept_below_us": S, "quantiles_us": [...]}, ...,
+ * {"quantiles_us": [...]}]: the bands of vrt_link_t, the last unbounded. */
+static int parse_jitter(const loader_t *L, json_t *a, vrt_link_t *l)
+{
+	char f[64];
+	if (!json_is_array(a) || json_array_size(a) < 1 ||
+	    json_array_size(a) > VRT_JITTER_BANDS)
+		return fail(L, "link", "jitter", "link.jitter",
+		            "must be a list of 1 to %d bands {\"slept_below_us\", "
+		            "\"quantiles_us\"}", VRT_JITTER_BANDS);
+	size_t i, n = json_array_size(a);
+	json_t *b;
+	json_array_foreach(a, i, b)
+	{
+		snprintf(f, sizeof f, "link.jitter[%zu]", i);
+		if (!json_is_object(b))
+			return fail(L, "link", "jitter", f,
+			            "must be an object {\"slept_below_us\", \"quantiles_us\"}");
+		const char *k;
+		json_t *v;
+		json_object_foreach(b, k, v)
+		{
+			if (strcmp(k, "slept_below_us") && strcmp(k, "quantiles_us")) {
+				char g[300];
+				snprintf(g, sizeof g, "%s.%s", f, k);
+				return fail(L, "link", "jitter", g,
+				            "unknown field (expected slept_below_us, "
+				            "quantiles_us)");
+			}
+		}
+		json_t *sb = json_object_get(b, "slept_below_us");
+		if (i + 1 < n) {
+			double prev = i ? (double)l->slept[i - 1] / 1e3 : 0;
+			if (!json_is_number(sb))
+				return fail(L, "link", "jitter", f,
+				            "every band but the last needs \"slept_below_us\" "
+				            "(a number)");
+			double x = json_number_value(sb);
+			/* Compared in whole ns, as the simulator keeps it. */
+			des_time_t ns = x > 0 && x <= 1e9 ? (des_time_t)llround(x * 1e3) : 0;
+			if (!(x > prev) || x > 1e9 || ns <= (i ? l->slept[i - 1] : 0))
+				return fail(L, "link", "jitter", f,
+				            "slept_below_us %g must be above the previous "
+				            "band's (%g) by 0.001 at least, and at most 1e9",
+				            x, prev);
+			l->slept[i] = ns;
+		} else {
+			if (sb)
+				return fail(L, "link", "jitter", f,
+				            "the last band takes every longer sleep: no "
+				            "\"slept_below_us\"");
+			l->slept[i] = DES_TIME_MAX;
+		}
+		char g[96];
+		snprintf(g, sizeof g, "%s.quantiles_us", f);
+		json_t *qa = json_object_get(b, "quantiles_us");
+		if (!qa)
+			return fail(L, "link", "jitter", g, "missing");
+		int rc = parse_quantiles(L, qa, g, &l->jitter[i]);
+		if (rc < 0)
+			return rc;
+		l->nbands = (unsigned)i + 1;
+	}
+	return 0;
+}
+
+/* "link": {"latency_us": L, "jitter": [...]} (one way, >= 0; bandwidth
  * stays the default's). */
 static int parse_link(const loader_t *L, vrt_profile_t *p, json_t *o)
 {
@@ -351,17 +417,17 @@ static int parse_link(const loader_t *L, vrt_profile_t *p, json_t *o)
 	json_t *v;
 	json_object_foreach(o, k, v)
 	{
-		if (strcmp(k, "latency_us") && strcmp(k, "jitter_us")) {
+		if (strcmp(k, "latency_us") && strcmp(k, "jitter")) {
 			char f[300];
 			snprintf(f, sizeof f, "link.%s", k);
 			return fail(L, "link", k, f,
-			            "unknown field (expected latency_us, jitter_us)");
+			            "unknown field (expected latency_us, jitter)");
 		}
 	}
-	vrt_jitter_t jit = {0};
-	json_t *ja = json_object_get(o, "jitter_us");
+	vrt_link_t link = VRT_LINK_DEFAULT;
+	json_t *ja = json_object_get(o, "jitter");
 	if (ja) {
-		int jrc = parse_jitter(L, ja, &jit);
+		int jrc = parse_jitter(L, ja, &link);
 		if (jrc < 0)
 			return jrc;
 	}
@@ -372,10 +438,9 @@ static int parse_link(const loader_t *L, vrt_profile_t *p, json_t *o)
 	if (!(lat >= 0) || lat > 1e7)
 		return fail(L, "link", "latency_us", "link.latency_us",
 		            "must be from 0 to 1e7 (got %g)", lat);
+	link.latency = (des_time_t)llround(lat * 1e3);
 	p->has_link = 1;
-	p->link = VRT_LINK_DEFAULT;
-	p->link.latency = (des_time_t)llround(lat * 1e3);
-	p->link.jitter = jit;
+	p->link = link;
 	return 0;
 }
 

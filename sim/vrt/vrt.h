@@ -158,16 +158,15 @@ void vrt_world_set_profile(vrt_world_t *w, vrt_profile_t *p);
 /* ------------------------------------------------------------------ */
 /* Network. */
 
-/* The most quantile points a link's jitter has. */
+/* The most quantile points of a jitter distribution, and the most
+ * distributions (bands of sleep) a link's jitter has. */
 #define VRT_JITTER_MAX 16
+#define VRT_JITTER_BANDS 6
 
-/* A link's jitter: an extra delay per message, drawn from an empirical
- * distribution given by n quantile points (q[i], at[i]), 0 < q[0] < ... <
- * q[n-1] = 1 and 0 <= at[0] <= ... <= at[n-1]; below q[0] it rises
- * linearly from 0, between points linearly (the inverse CDF of a
- * piecewise-uniform density). n = 0: no jitter. What it models is the
- * receiver's wake-up: on a busy node a process that is sent a message
- * waits for a CPU before it reads it (sim/vrt/README.md). */
+/* An extra delay's distribution, given by n quantile points (q[i], at[i]),
+ * 0 < q[0] < ... < q[n-1] = 1 and 0 <= at[0] <= ... <= at[n-1]; below q[0]
+ * it rises linearly from 0, between points linearly (the inverse CDF of a
+ * piecewise-uniform density). n = 0: none. */
 typedef struct vrt_jitter {
 	unsigned n;
 	double q[VRT_JITTER_MAX];
@@ -175,12 +174,19 @@ typedef struct vrt_jitter {
 } vrt_jitter_t;
 
 /* A one-way link: a message of |bytes| takes latency + bytes*8/bandwidth
- * (rounded up to the ns), plus a draw of |jitter| when it has points.
- * bits_per_sec 0 means infinite bandwidth. */
+ * (rounded up to the ns), and when the link has a jitter (nbands > 0) the
+ * receiver's wake-up: a process asleep that is sent a message waits for a
+ * CPU before it reads it, longer the longer it slept (an idle vCPU is
+ * slow to wake) and on a busy node (sim/vrt/README.md, "Network"). The
+ * wake-up is drawn from band i's distribution, the first whose
+ * slept[i] exceeds how long the receiver slept; slept[] rises and the
+ * last is DES_TIME_MAX. bits_per_sec 0 means infinite bandwidth. */
 typedef struct vrt_link {
 	des_time_t latency;
 	uint64_t bits_per_sec;
-	vrt_jitter_t jitter;
+	unsigned nbands;
+	des_time_t slept[VRT_JITTER_BANDS];
+	vrt_jitter_t jitter[VRT_JITTER_BANDS];
 } vrt_link_t;
 
 /* The world's default link: 200 us one way, 1 Gbit/s (a same-zone hop). */
@@ -196,10 +202,18 @@ des_time_t vrt_jitter_at(const vrt_jitter_t *j, double u);
 /* Checks |j|'s points (the rules above): 0, or VRT_EINVAL. */
 int vrt_jitter_check(const vrt_jitter_t *j);
 
-/* The optional top-level "link": {"latency_us": L, "jitter_us": [[q,
- * us], ...]} of a loaded profile: the one-way link `meshsim calibrate`
+/* The wake-up of a receiver that slept |slept| over |l| for the uniform
+ * variate |u| (0 when |l| has no jitter). */
+des_time_t vrt_link_wake(const vrt_link_t *l, des_time_t slept, double u);
+
+/* Checks |l|: latency >= 0, and its bands (the rules above; each band's
+ * distribution has points and passes vrt_jitter_check). 0 or VRT_EINVAL. */
+int vrt_link_check(const vrt_link_t *l);
+
+/* The optional top-level "link": {"latency_us": L, "jitter": [...]} of a
+ * loaded profile (sim/vrt/README.md): the one-way link `meshsim calibrate`
  * measured on its machine (the default link's bandwidth, latency L >= 0,
- * and the jitter's quantile points when the file has them). Loading a profile never
+ * and the jitter's bands when the file has them). Loading a profile never
  * applies it (vrt_world_set_profile does not); a caller that wants the
  * simulated network to match that machine passes it to
  * vrt_world_set_link_default(). 0 with |*out| set (|out| may be NULL), or
@@ -219,8 +233,7 @@ typedef des_time_t (*vrt_net_fn)(void *user, const vrt_pod_t *from,
  * plus the overrides of vrt_world_set_link()). */
 void vrt_world_set_net(vrt_world_t *w, vrt_net_fn fn, void *user);
 
-/* The built-in model's default link (its jitter must pass
- * vrt_jitter_check). */
+/* The built-in model's default link (it must pass vrt_link_check). */
 void vrt_world_set_link_default(vrt_world_t *w, vrt_link_t link);
 
 /* An override of the built-in model for messages from pod |from| to pod

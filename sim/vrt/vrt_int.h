@@ -42,6 +42,7 @@ typedef struct vcpu {
 	uint64_t seq;
 	des_event_t ev;   /* the next completion */
 	des_time_t busy;
+	des_time_t idle_since; /* when its last job ended */
 	double core_ns;
 	uint64_t jobs;
 	vrt_node_t *node; /* the node it shares, or NULL: its own server */
@@ -80,7 +81,7 @@ struct vrt_pod {
 	des_rng_t rng, cpu_rng;
 	des_rng_t ccpu_rng; /* "<name>/clientcpu": its calls' client cost */
 	des_rng_t net_rng;  /* "<name>/net": the jitter of messages it receives */
-	des_time_t wake_at; /* when its last jittered wake-up ends */
+	des_time_t wake_at; /* when it last woke (or last read a message awake) */
 	vserved_t *served;
 	size_t nserved;
 	vcpu_t cpu;

@@ -140,7 +140,7 @@ void vrt_world_set_link_default(vrt_world_t *w, vrt_link_t link)
 int vrt_world_set_link(vrt_world_t *w, const char *from, const char *to,
                        vrt_link_t link)
 {
-	if (!from || !to || link.latency < 0 || vrt_jitter_check(&link.jitter))
+	if (!from || !to || vrt_link_check(&link))
 		return VRT_EINVAL;
 	for (size_t i = 0; i < w->nlinks; i++)
 		if (strcmp(w->links[i].from, from) == 0 &&
@@ -193,21 +193,25 @@ des_time_t vrt__transit(vrt_world_t *w, const vrt_pod_t *from,
 		}
 	}
 	des_time_t t = vrt_link_transit(l, bytes);
-	if (!l->jitter.n)
+	if (!l->nbands)
 		return t;
-	if (!to)
-		return t + vrt_jitter_at(&l->jitter, des_rng_uniform(&w->net_rng));
-	/* The jitter is the receiver's wake-up: none while it is running
-	 * (its CPU has work), one shared by every message that arrives
-	 * while it is waking, and a new draw from its own stream (its draws
-	 * do not depend on who else sends) when it is asleep. */
+	if (!to) /* the outside world: as if it had slept long */
+		return t + vrt_link_wake(l, DES_TIME_MAX, des_rng_uniform(&w->net_rng));
+	/* The receiver's wake-up: none while it is running (its CPU has
+	 * work), one shared by every message that arrives while it is
+	 * waking, and otherwise a draw for how long it slept (since its CPU
+	 * went idle or it last woke, the later), from its own stream (its
+	 * draws do not depend on who else sends). */
 	vrt_pod_t *tp = w->pods[to->index];
-	if (tp->cpu.n > 0)
-		return t;
-	des_time_t at = des_now(w->des) + t;
+	des_time_t now = des_now(w->des), at = now + t;
 	if (at < tp->wake_at)
-		return tp->wake_at - des_now(w->des);
-	des_time_t j = vrt_jitter_at(&l->jitter, des_rng_uniform(&tp->net_rng));
+		return tp->wake_at - now;
+	if (tp->cpu.n > 0) {
+		tp->wake_at = at;
+		return t;
+	}
+	des_time_t since = tp->cpu.idle_since > tp->wake_at ? tp->cpu.idle_since : tp->wake_at;
+	des_time_t j = vrt_link_wake(l, at - since, des_rng_uniform(&tp->net_rng));
 	tp->wake_at = at + j;
 	return t + j;
 }

@@ -594,6 +594,13 @@ static vrt_jitter_t jitter3(void)
 	return (vrt_jitter_t){3, {0.5, 0.9, 1}, {DES_US(10), DES_US(100), DES_US(1000)}};
 }
 
+/* A link of no latency whose jitter is jitter3() whatever the sleep. */
+static vrt_link_t jittered(void)
+{
+	vrt_link_t l = {0, 0, 1, {DES_TIME_MAX}, {jitter3()}};
+	return l;
+}
+
 START_TEST(jitter_quantiles_and_checks)
 {
 	vrt_jitter_t j = jitter3();
@@ -620,10 +627,32 @@ START_TEST(jitter_quantiles_and_checks)
 	bad = j;
 	bad.n = VRT_JITTER_MAX + 1;
 	ck_assert_int_eq(vrt_jitter_check(&bad), VRT_EINVAL);
+	/* Bands: by the receiver's sleep, rising, the last unbounded. */
+	vrt_link_t l = jittered();
+	ck_assert_int_eq(vrt_link_check(&l), 0);
+	l.nbands = 2;
+	l.slept[0] = DES_US(100);
+	l.slept[1] = DES_TIME_MAX;
+	l.jitter[1] = (vrt_jitter_t){1, {1}, {DES_US(2000)}};
+	ck_assert_int_eq(vrt_link_check(&l), 0);
+	ck_assert_int_eq(vrt_link_wake(&l, DES_US(99), 0.5), DES_US(10));
+	ck_assert_int_eq(vrt_link_wake(&l, DES_US(100), 0.5), DES_US(1000));
+	ck_assert_int_eq(vrt_link_wake(&l, DES_TIME_MAX, 0.25), DES_US(500));
+	vrt_link_t nolink = {0, 0};
+	ck_assert_int_eq(vrt_link_wake(&nolink, DES_MS(1), 0.5), 0);
+	vrt_link_t bl = l;
+	bl.slept[1] = DES_MS(1);
+	ck_assert_int_eq(vrt_link_check(&bl), VRT_EINVAL);
+	bl = l;
+	bl.slept[0] = DES_TIME_MAX;
+	ck_assert_int_eq(vrt_link_check(&bl), VRT_EINVAL);
+	bl = l;
+	bl.jitter[0].n = 0;
+	ck_assert_int_eq(vrt_link_check(&bl), VRT_EINVAL);
 	vrt_world_t *w = world(1);
-	vrt_link_t l = {0, 0, j};
-	l.jitter.q[0] = 0;
-	ck_assert_int_eq(vrt_world_set_link(w, "*", "x", l), VRT_EINVAL);
+	bl = jittered();
+	bl.jitter[0].q[0] = 0;
+	ck_assert_int_eq(vrt_world_set_link(w, "*", "x", bl), VRT_EINVAL);
 	vrt_world_free(w);
 }
 END_TEST
@@ -633,7 +662,7 @@ END_TEST
 static void jitter_walk(uint64_t seed, des_time_t *out, int n)
 {
 	vrt_world_t *w = echo_world(seed, 1, VRT_DIST_CONSTANT, 1000);
-	ck_assert_int_eq(vrt_world_set_link(w, "*", "echo-0", (vrt_link_t){0, 0, jitter3()}), 0);
+	ck_assert_int_eq(vrt_world_set_link(w, "*", "echo-0", jittered()), 0);
 	for (int i = 0; i < n; i++) {
 		result_t r = {0};
 		des_time_t t0 = des_now(vrt_world_des(w));
@@ -679,7 +708,7 @@ START_TEST(jitter_is_one_wake_up_and_none_while_running)
 	/* Two calls sent together to a sleeping pod on 2 cores: one wake-up
 	 * for both, so they end together, after 1 ms and the same delay. */
 	vrt_world_t *w = echo_world(3, 2, VRT_DIST_CONSTANT, 1000);
-	ck_assert_int_eq(vrt_world_set_link(w, "*", "echo-0", (vrt_link_t){0, 0, jitter3()}), 0);
+	ck_assert_int_eq(vrt_world_set_link(w, "*", "echo-0", jittered()), 0);
 	result_t a = {0}, b = {0}, c = {0};
 	echo(w, &a);
 	echo(w, &b);
@@ -695,7 +724,7 @@ START_TEST(jitter_is_one_wake_up_and_none_while_running)
 	 * core, done 1 ms after it was sent. */
 	des_time_t woke = a.at - DES_MS(1);
 	w = echo_world(3, 2, VRT_DIST_CONSTANT, 1000);
-	ck_assert_int_eq(vrt_world_set_link(w, "*", "echo-0", (vrt_link_t){0, 0, jitter3()}), 0);
+	ck_assert_int_eq(vrt_world_set_link(w, "*", "echo-0", jittered()), 0);
 	memset(&a, 0, sizeof a);
 	echo(w, &a);
 	vrt_run(w, woke + DES_US(200));
@@ -704,6 +733,36 @@ START_TEST(jitter_is_one_wake_up_and_none_while_running)
 	ck_assert_int_eq(a.at, woke + DES_MS(1));
 	ck_assert_int_eq(c.at, woke + DES_US(200) + DES_MS(1));
 	rt_msg_free(a.resp);
+	rt_msg_free(c.resp);
+	vrt_world_free(w);
+}
+END_TEST
+
+START_TEST(jitter_band_by_the_receivers_sleep)
+{
+	/* Asleep under 500 us: no wait; longer: 1 ms (all but 1e-9 of it). */
+	vrt_link_t l = {0, 0, 2, {DES_US(500), DES_TIME_MAX},
+	                {{1, {1}, {0}}, {2, {1e-9, 1}, {DES_MS(1), DES_MS(1)}}}};
+	ck_assert_int_eq(vrt_link_check(&l), 0);
+	vrt_world_t *w = echo_world(5, 1, VRT_DIST_CONSTANT, 100);
+	ck_assert_int_eq(vrt_world_set_link(w, "*", "echo-0", l), 0);
+	/* Idle since its start (t = 0) until 2 ms: slept long, waits 1 ms. */
+	vrt_run(w, DES_MS(2));
+	result_t a = {0}, b = {0}, c = {0};
+	echo(w, &a);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(a.at, DES_MS(2) + DES_MS(1) + DES_US(100));
+	/* At once after its reply: it slept 0, no wait. */
+	echo(w, &b);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(b.at, a.at + DES_US(100));
+	/* 0.6 ms later: long again. */
+	vrt_run(w, b.at + DES_US(600));
+	echo(w, &c);
+	vrt_run(w, DES_TIME_MAX);
+	ck_assert_int_eq(c.at, b.at + DES_US(600) + DES_MS(1) + DES_US(100));
+	rt_msg_free(a.resp);
+	rt_msg_free(b.resp);
 	rt_msg_free(c.resp);
 	vrt_world_free(w);
 }
@@ -1471,36 +1530,55 @@ START_TEST(profile_file_loads_and_errors_name_the_place)
 	rc = vrt_profile_load(tmp, &p, err, sizeof err);
 	ck_assert_int_eq(rc, VRT_EPROFILE);
 	ck_assert_msg(strstr(err, "lnk: unknown field") != NULL, "%s", err);
-	/* "jitter_us": the quantile points, checked point by point. */
+	/* "jitter": bands of quantile points, checked point by point. */
 	f = fopen(tmp, "w");
-	fputs("{\"version\": 1, \"link\": {\"latency_us\": 0, \"jitter_us\": "
-	      "[[0.5, 10], [0.9, 100], [1, 1000]]}}\n", f);
+	fputs("{\"version\": 1, \"link\": {\"latency_us\": 0, \"jitter\": ["
+	      "{\"slept_below_us\": 100, \"quantiles_us\": [[0.5, 10], [0.9, 100], [1, 1000]]},"
+	      "{\"quantiles_us\": [[1, 2000]]}]}}\n", f);
 	fclose(f);
 	rc = vrt_profile_load(tmp, &p, err, sizeof err);
 	ck_assert_msg(rc == 0, "%s", err);
 	ck_assert_int_eq(vrt_profile_link(p, &l), 0);
-	ck_assert_uint_eq(l.jitter.n, 3);
-	ck_assert_int_eq(l.jitter.at[2], DES_MS(1));
-	ck_assert_int_eq(vrt_jitter_check(&l.jitter), 0);
+	ck_assert_uint_eq(l.nbands, 2);
+	ck_assert_int_eq(l.slept[0], DES_US(100));
+	ck_assert_int_eq(l.slept[1], DES_TIME_MAX);
+	ck_assert_uint_eq(l.jitter[0].n, 3);
+	ck_assert_int_eq(l.jitter[0].at[2], DES_MS(1));
+	ck_assert_int_eq(vrt_link_check(&l), 0);
 	vrt_profile_free(p);
 	static const char *const bad_jitter[][2] = {
-	    {"[[0.5, 10], [0.4, 100], [1, 1000]]", "point 2: the quantile 0.4"},
-	    {"[[0.5, 10], [0.9, 5], [1, 1000]]", "point 2: the delay 5 us"},
-	    {"[[0.5, 10], [0.9, 100]]", "the last point's quantile must be 1"},
-	    {"[[0.5, 10, 3], [1, 100]]", "point 1 must be [quantile, us]"},
-	    {"[]", "must be a list of 1 to 16"},
-	    {"{\"p50\": 3}", "must be a list of 1 to 16"},
-	    {"[[0.5, -1], [1, 1]]", "point 1: the delay -1 us"},
+	    {"[{\"quantiles_us\": [[0.5, 10], [0.4, 100], [1, 1000]]}]",
+	     "link.jitter[0].quantiles_us: point 2: the quantile 0.4"},
+	    {"[{\"quantiles_us\": [[0.5, 10], [0.9, 5], [1, 1000]]}]", "point 2: the delay 5 us"},
+	    {"[{\"quantiles_us\": [[0.5, 10], [0.9, 100]]}]", "the last point's quantile must be 1"},
+	    {"[{\"quantiles_us\": [[0.5, 10, 3], [1, 100]]}]", "point 1 must be [quantile, us]"},
+	    {"[{\"quantiles_us\": []}]", "must be a list of 1 to 16"},
+	    {"[{\"quantiles_us\": [[0.5, -1], [1, 1]]}]", "point 1: the delay -1 us"},
+	    {"[]", "link.jitter: must be a list of 1 to 6 bands"},
+	    {"{\"p50\": 3}", "link.jitter: must be a list of 1 to 6 bands"},
+	    {"[{\"quantiles_us\": [[1, 1]]}, {\"quantiles_us\": [[1, 2]]}]",
+	     "link.jitter[0]: every band but the last needs \"slept_below_us\""},
+	    {"[{\"slept_below_us\": 5, \"quantiles_us\": [[1, 1]]}]",
+	     "link.jitter[0]: the last band takes every longer sleep"},
+	    {"[{\"slept_below_us\": 5, \"quantiles_us\": [[1, 1]]}, "
+	     "{\"slept_below_us\": 5, \"quantiles_us\": [[1, 1]]}, {\"quantiles_us\": [[1, 2]]}]",
+	     "link.jitter[1]: slept_below_us 5 must be above the previous band's (5)"},
+	    {"[{\"slept_below_us\": 5}, {\"quantiles_us\": [[1, 2]]}]",
+	     "link.jitter[0].quantiles_us: missing"},
+	    {"[{\"quantiles\": [[1, 2]]}]", "link.jitter[0].quantiles: unknown field"},
+	    /* Found by the fuzzer: a bound that rounds to 0 ns. */
+	    {"[{\"slept_below_us\": 31e-320, \"quantiles_us\": [[1, 1]]}, {\"quantiles_us\": [[1, 2]]}]",
+	     "link.jitter[0]: slept_below_us 3.1"},
 	};
 	for (size_t i = 0; i < sizeof bad_jitter / sizeof *bad_jitter; i++) {
 		f = fopen(tmp, "w");
-		fprintf(f, "{\"version\": 1,\n \"link\": {\"jitter_us\": %s, \"latency_us\": 0}}\n",
+		fprintf(f, "{\"version\": 1,\n \"link\": {\"jitter\": %s, \"latency_us\": 0}}\n",
 		        bad_jitter[i][0]);
 		fclose(f);
 		rc = vrt_profile_load(tmp, &p, err, sizeof err);
 		ck_assert_int_eq(rc, VRT_EPROFILE);
 		ck_assert_msg(strstr(err, "vrt_test_profile.json:2:") != NULL, "%s", err);
-		ck_assert_msg(strstr(err, "link.jitter_us: ") != NULL, "%s", err);
+		ck_assert_msg(strstr(err, "link.jitter") != NULL, "%s", err);
 		ck_assert_msg(strstr(err, bad_jitter[i][1]) != NULL, "%s: %s", bad_jitter[i][0], err);
 	}
 
@@ -1651,6 +1729,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, jitter_quantiles_and_checks);
 	tcase_add_test(tc, jitter_draws_follow_the_quantiles_and_replay);
 	tcase_add_test(tc, jitter_is_one_wake_up_and_none_while_running);
+	tcase_add_test(tc, jitter_band_by_the_receivers_sleep);
 	tcase_add_test(tc, ps_mm1_mean_response_time);
 	tcase_add_test(tc, node_two_pods_share_one_core);
 	tcase_add_test(tc, node_pod_under_its_fair_share_is_not_slowed);
