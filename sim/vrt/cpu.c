@@ -344,7 +344,8 @@ int vrt__cpu_add(vrt_pod_t *pod, vrpc_t *r, double demand_ns)
 		demand_ns = 0;
 	c->heap[c->n] = (vjob_t){c->vwork + demand_ns, c->seq++, r};
 	heap_up(c->heap, c->n);
-	c->n++;
+	if (c->n++ == 0)
+		c->busy_seq++;
 	if (nd) {
 		if (c->n == 1)
 			nd->busy[nd->nbusy++] = pod;

@@ -43,6 +43,7 @@ typedef struct vcpu {
 	des_event_t ev;   /* the next completion */
 	des_time_t busy;
 	des_time_t idle_since; /* when its last job ended */
+	uint64_t busy_seq;     /* busy periods begun (idle to busy) */
 	double core_ns;
 	uint64_t jobs;
 	vrt_node_t *node; /* the node it shares, or NULL: its own server */
@@ -82,6 +83,8 @@ struct vrt_pod {
 	des_rng_t ccpu_rng; /* "<name>/clientcpu": its calls' client cost */
 	des_rng_t net_rng;  /* "<name>/net": the jitter of messages it receives */
 	des_time_t wake_at; /* when it last woke (or last read a message awake) */
+	size_t woke_by;     /* 1 + the index of the pod whose message woke it */
+	uint64_t woke_busy; /* that pod's busy period then */
 	vserved_t *served;
 	size_t nserved;
 	vcpu_t cpu;

@@ -198,21 +198,30 @@ des_time_t vrt__transit(vrt_world_t *w, const vrt_pod_t *from,
 	if (!to) /* the outside world: as if it had slept long */
 		return t + vrt_link_wake(l, DES_TIME_MAX, des_rng_uniform(&w->net_rng));
 	/* The receiver's wake-up: none while it is running (its CPU has
-	 * work), one shared by every message that arrives while it is
-	 * waking, and otherwise a draw for how long it slept (since its CPU
-	 * went idle or it last woke, the later), from its own stream (its
-	 * draws do not depend on who else sends). */
+	 * work); one shared by every message that arrives while it is
+	 * waking; none for what the pod that woke it sends it in the same
+	 * busy period (a live service answers every request it read in one
+	 * wake-up with one write, however long each took); and otherwise a
+	 * draw for how long it slept (since its CPU went idle or it last
+	 * woke, the later), from its own stream (its draws do not depend on
+	 * who else sends). */
 	vrt_pod_t *tp = w->pods[to->index];
+	const vrt_pod_t *fp = from ? w->pods[from->index] : NULL;
 	des_time_t now = des_now(w->des), at = now + t;
 	if (at < tp->wake_at)
 		return tp->wake_at - now;
-	if (tp->cpu.n > 0) {
+	int same_batch = fp && tp->woke_by == fp->index + 1 &&
+	                 tp->woke_busy == fp->cpu.busy_seq &&
+	                 (fp->cpu.n > 0 || fp->cpu.idle_since >= now);
+	if (tp->cpu.n > 0 || same_batch) {
 		tp->wake_at = at;
 		return t;
 	}
 	des_time_t since = tp->cpu.idle_since > tp->wake_at ? tp->cpu.idle_since : tp->wake_at;
 	des_time_t j = vrt_link_wake(l, at - since, des_rng_uniform(&tp->net_rng));
 	tp->wake_at = at + j;
+	tp->woke_by = fp ? fp->index + 1 : 0;
+	tp->woke_busy = fp ? fp->cpu.busy_seq : 0;
 	return t + j;
 }
 

@@ -768,6 +768,39 @@ START_TEST(jitter_band_by_the_receivers_sleep)
 }
 END_TEST
 
+START_TEST(jitter_one_wake_up_per_batch_of_the_sender)
+{
+	/* Two echo pods; messages from echo-0 to echo-1 by hand. While
+	 * echo-0 runs one busy period (a 1 ms call), its first message
+	 * wakes echo-1 (a draw), the next ones ride that wake-up (a live
+	 * service writes what one wake-up produced at once); after echo-0
+	 * has gone idle, a message wakes echo-1 again. */
+	vrt_world_t *w = echo_world(9, 1, VRT_DIST_CONSTANT, 1000);
+	vrt_pod_t *b = NULL;
+	ck_assert_int_eq(vrt_pod_start(w, &echo_service, "echo-1", NULL, 1, &b), 0);
+	ck_assert_int_eq(vrt_world_set_link(w, "*", "echo-1", jittered()), 0);
+	vrt_pod_t *a = vrt_world_pod(w, "echo-0");
+	result_t r = {0};
+	echo(w, &r);                 /* echo-0 busy from 0 to 1 ms */
+	vrt_run(w, DES_US(100));
+	des_time_t j1 = vrt_world_transit(w, a, b, 0);
+	ck_assert(j1 > 0);
+	vrt_run(w, DES_US(100) + j1 + DES_US(50));
+	ck_assert_int_eq(vrt_world_transit(w, a, b, 0), 0);
+	vrt_run(w, DES_US(900));
+	ck_assert_int_eq(vrt_world_transit(w, a, b, 0), 0);
+	vrt_run(w, DES_TIME_MAX);    /* echo-0 idle from 1 ms */
+	ck_assert_int_eq(r.status, RT_OK);
+	vrt_run(w, DES_MS(3));
+	ck_assert(vrt_world_transit(w, a, b, 0) > 0);
+	/* From the outside world: a draw each time echo-1 sleeps. */
+	vrt_run(w, DES_MS(6));
+	ck_assert(vrt_world_transit(w, NULL, b, 0) > 0);
+	rt_msg_free(r.resp);
+	vrt_world_free(w);
+}
+END_TEST
+
 START_TEST(ps_two_cores_two_jobs_full_speed)
 {
 	/* 2 cores, 2 jobs of 1 ms: each at full speed, both done at 1 ms. */
@@ -1730,6 +1763,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, jitter_draws_follow_the_quantiles_and_replay);
 	tcase_add_test(tc, jitter_is_one_wake_up_and_none_while_running);
 	tcase_add_test(tc, jitter_band_by_the_receivers_sleep);
+	tcase_add_test(tc, jitter_one_wake_up_per_batch_of_the_sender);
 	tcase_add_test(tc, ps_mm1_mean_response_time);
 	tcase_add_test(tc, node_two_pods_share_one_core);
 	tcase_add_test(tc, node_pod_under_its_fair_share_is_not_slowed);
