@@ -12,35 +12,48 @@
 #   2. Live: `meshsim up --users 0` on its own loopback net (127.0.13.x, the
 #      frontend on 127.0.0.1:BENCH_PORT), state on /dev/shm (as `meshsim
 #      run` keeps its volumes), then the `loadgenerator` program with that
-#      load; its --json has each route's median and 99th percentile.
-#   3. Virtual: `meshsim run --users N --spawn-rate R --duration D
-#      --no-mesh` (the live shop runs no sidecars) with the cost profile
+#      load (after BENCH_WARMUP seconds of 20 users, not measured: the
+#      services open their connections on first use); its --json has each
+#      route's median and 99th percentile.
+#   3. The link, beside the live load: `meshsim calibrate --link-only`
+#      (tools/linkprobe.h) sends BENCH_SECONDS x 500 small messages on
+#      loopback TCP to a sleeping process and records how long each took:
+#      on this shared 2-vCPU VM, a woken process often waits for a CPU
+#      (the shop's other processes, the load generator, other tenants),
+#      a wait heavy-tailed enough to set the live p99s. Its quantiles above
+#      the floor become the profile's link jitter (`"link": {"jitter_us"}`),
+#      which the simulator adds to a message when its receiver is asleep
+#      (one draw per wake-up, none while it runs: sim/vrt/README.md).
+#   0. Unless BENCH_CALIBRATE=0, `meshsim calibrate` first: the CPU each
+#      call costs the live services now (it moves with the machine's other
+#      load), the profile the simulation below uses.
+#   4. Virtual: `meshsim run --users N --spawn-rate R --duration D
+#      --no-mesh --seed S` for S = 1..BENCH_SIM_SEEDS (the live shop runs
+#      no sidecars; each figure is the median over the seeds, the model's
+#      rather than one sample's; a longer run would not do: users' carts
+#      grow with time, and with them checkout) with the cost profile
 #      (BENCH_PROFILE, default data/cost-profile.json, as measured by
-#      `meshsim calibrate`), its loopback link (`--link profile`), and the
-#      CPU model below, the load generator's pod included (its client cost,
-#      the profile's "clients", is charged on its pod's CPU).
-#   4. The table: p50 and p99 of GET / and POST /cart/checkout, live and
+#      `meshsim calibrate`) and that link (`--link profile`), the load
+#      generator's pod included (its client cost, the profile's "clients",
+#      is charged on its pod's CPU), and the CPU model below.
+#   5. The table: p50 and p99 of GET / and POST /cart/checkout, live and
 #      virtual, the ratio virtual/live, and whether it is within 25 %.
 #
-# The CPU: the live shop's 12 processes, the load generator and other
-# tenants share this machine's vCPUs, so a live process that is ready to
-# run often waits for a CPU. Around the live load the bench reads the shop's
-# processes' /proc/PID/task/*/schedstat (time run, time waited runnable): a
-# runnable process ran f = run/(run+wait) of the time.
-#   BENCH_CORES=node: one node (`--node-cpu --nodes
-#     1x<CPU>`) of the machine's vCPUs x f cores (what the shop got of the
-#     machine when it wanted it), every pod on it with a limit of one core
-#     (each live service is one single-threaded process) and the same
-#     request (equal cpu.shares: the live processes are all nice 0). Pods
-#     then slow each other when several are busy at once, as the live ones
-#     do: the contention is in the model, not a constant.
-#   BENCH_CORES=share (the default): every pod its own server of f of a
-#     core (a job of d takes d/f alone, as a live one does on average): one
-#     constant per run, it slows every demand evenly and makes no bursts.
-#     It matched better than node on this shared VM (BENCHMARKS.md): the
-#     live waiting is mostly other tenants', which one node of nproc x f
-#     spreads evenly instead of in bursts.
-#   BENCH_CORES=<number>: every pod its own server of that many cores.
+# Nothing in the simulator's inputs comes from the latencies compared: the
+# CPU costs are the calibrated profile's, the link is the probe's.
+#
+# The CPU (BENCH_CORES):
+#   1 (the default): every pod a core of its own: each live service is one
+#     single-threaded process, and waiting for a CPU is the link's jitter.
+#   node: every pod on one node of the machine's vCPUs (`--node-cpu
+#     --nodes 1x<nproc>`), each limited to one core, equal requests (equal
+#     cpu.shares: the live processes are all nice 0): pods slow each other
+#     when more are busy than there are vCPUs.
+#   share: the earlier model, kept to compare: every pod its own server of
+#     f of a core, f = run/(run+wait) of the shop's processes over the live
+#     run (/proc/PID/task/*/schedstat): one constant that slows every
+#     demand evenly (it made the medians too slow and the tails too short).
+#   <number>: every pod its own server of that many cores.
 #
 # Writes SRCDIR/bench/results/simlive-latest.md and replaces the generated
 # part of BENCHMARKS.md's sim-vs-live section (unless BENCH_NO_DOC=1).
@@ -48,16 +61,24 @@
 # Environment:
 #   BENCH_USERS       users (default 300: about 55 requests/s)
 #   BENCH_SPAWN_RATE  users started per second (default 50)
-#   BENCH_SECONDS     seconds of load (default 60)
+#   BENCH_SECONDS     seconds of measured live load (default 120)
+#   BENCH_WARMUP      seconds of unmeasured warm-up load before it (default 10)
+#   BENCH_SIM_SEEDS   simulations of the same length, seeds 1..N (default 5);
+#                     each virtual figure is their median (the model's, less
+#                     one sample's noise)
 #   BENCH_PROFILE     cost profile (default SRCDIR/data/cost-profile.json)
-#   BENCH_LINK        meshsim run --link value (default "profile")
+#   BENCH_CALIBRATE   1 (default): measure the profile afresh before the live
+#                     run (`meshsim calibrate`, about 40 s); 0: BENCH_PROFILE
+#   BENCH_LINK        "probe" (the default: measured beside the live load,
+#                     above), or a meshsim run --link value ("profile": the
+#                     one in BENCH_PROFILE; a duration such as 200us)
 #   BENCH_PORT        the live frontend's port on 127.0.0.1 (default 18113)
 #   BENCH_NET         the live shop's loopback /24 (default 127.0.13)
 #   BENCH_RESULTS     results directory (default SRCDIR/bench/results)
 #   BENCH_NO_DOC=1    do not touch BENCHMARKS.md
 #   BENCH_KEEP=1      keep the scratch directory (logs, JSON)
 #   BENCH_ENFORCE=1   exit 1 when a figure is not within 25 %
-#   BENCH_CORES       the CPU model: "share" (default), "node" or a number
+#   BENCH_CORES       the CPU model: 1 (default), "node", "share" or a number
 #                     of cores per pod (above)
 set -u
 
@@ -70,18 +91,25 @@ srcdir=$(cd "${2:-$(dirname "$0")/..}" && pwd) || die "no source directory ${2:-
 
 USERS=${BENCH_USERS:-300}
 SPAWN=${BENCH_SPAWN_RATE:-50}
-SECS=${BENCH_SECONDS:-60}
+SECS=${BENCH_SECONDS:-120}
+WARMUP=${BENCH_WARMUP:-10}
+SEEDS=${BENCH_SIM_SEEDS:-5}
+CALIBRATE=${BENCH_CALIBRATE:-1}
+case $CALIBRATE in 0|1) ;; *) die "BENCH_CALIBRATE must be 0 or 1";; esac
 PROFILE=${BENCH_PROFILE:-$srcdir/data/cost-profile.json}
-LINK=${BENCH_LINK:-profile}
+base_profile=$PROFILE
+LINK=${BENCH_LINK:-probe}
 PORT=${BENCH_PORT:-18113}
 NET=${BENCH_NET:-127.0.13}
-CORES=${BENCH_CORES:-share}
+CORES=${BENCH_CORES:-1}
 results=${BENCH_RESULTS:-$srcdir/bench/results}
-for v in USERS SECS PORT; do
+for v in USERS SECS PORT SEEDS; do
     eval "x=\$$v"
     case $x in ''|0|*[!0-9]*) die "BENCH_$v must be a positive whole number";; esac
 done
 [ "$SECS" -le 3600 ] || die "BENCH_SECONDS is at most 3600"
+case $WARMUP in ''|*[!0-9]*) die "BENCH_WARMUP must be a whole number of seconds";; esac
+[ "$SEEDS" -le 100 ] || die "BENCH_SIM_SEEDS is at most 100"
 [ -r "$PROFILE" ] || die "no cost profile $PROFILE (make one with: meshsim calibrate --out FILE)"
 meshsim="$builddir/meshsim"
 loadgen="$builddir/loadgenerator"
@@ -95,6 +123,7 @@ base=/dev/shm
 scratch=$(mktemp -d "$base/simlive.XXXXXX") || die "cannot create a scratch directory"
 up_pid=
 cleanup() {
+    [ -n "${probe_pid:-}" ] && kill "$probe_pid" 2>/dev/null
     if [ -n "$up_pid" ] && kill -0 "$up_pid" 2>/dev/null; then
         kill -TERM "$up_pid" 2>/dev/null
         for _ in $(seq 1 100); do kill -0 "$up_pid" 2>/dev/null || break; sleep 0.1; done
@@ -108,6 +137,18 @@ trap 'exit 130' INT TERM
 when=$(date -u '+%Y-%m-%d %H:%M UTC')
 machine="$(uname -sm), $(nproc) vCPU ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1))"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- calibration ----------------------------------------------------------
+# The CPU a call costs moves with the machine's other load (a call measured
+# at load average 7 cost up to 1.6x what it did on a quiet machine): with
+# BENCH_CALIBRATE=1 the profile is measured now, just before the live run.
+if [ "$CALIBRATE" = 1 ]; then
+    say "calibrating: meshsim calibrate (about 40 s)"
+    "$meshsim" calibrate --out "$scratch/calibrated.json" --quiet >"$scratch/calibrate.log" 2>&1 ||
+        { cat "$scratch/calibrate.log" >&2; die "meshsim calibrate failed"; }
+    PROFILE=$scratch/calibrated.json
+    base_profile="measured by meshsim calibrate in this run"
+fi
 
 # ---- live -----------------------------------------------------------------
 say "live: starting the shop on $NET.x (frontend 127.0.0.1:$PORT)"
@@ -127,38 +168,68 @@ fi
 # The shop's processes' run and runnable-wait time (ns), summed over their
 # threads: "RUN WAIT".
 shop_sched() {
-    local run=0 wait=0 p f a b
+    local run=0 wait=0 n=0 p f a b c
     for p in $(pgrep -P "$up_pid"); do
         for f in /proc/"$p"/task/*/schedstat; do
-            read -r a b _ <"$f" 2>/dev/null || continue
-            run=$((run + a)); wait=$((wait + b))
+            read -r a b c <"$f" 2>/dev/null || continue
+            run=$((run + a)); wait=$((wait + b)); n=$((n + c))
         done
     done
-    echo "$run $wait"
+    echo "$run $wait $n"
 }
+# Warm-up, not measured: the services open their connections to each other
+# on first use, and the first requests also meet cold caches (the first
+# checkout took 16-17 ms against 3.6 ms in the runs of 2026-11-26 02:04):
+# the simulator models a shop that is up and running.
+if [ "$WARMUP" -gt 0 ]; then
+    say "live: warming up: 20 users for ${WARMUP}s (not measured)"
+    "$loadgen" --frontend-addr "127.0.0.1:$PORT" --users 20 --rate 20 \
+        --duration "${WARMUP}s" --stats-interval 0 --max-failure-ratio 0.05 \
+        --json "$scratch/warmup.json" >"$scratch/warmup.txt" 2>&1 ||
+        { cat "$scratch/warmup.txt" >&2; die "the warm-up load failed"; }
+fi
 sched0=$(shop_sched)
 say "live: $USERS users at $SPAWN/s for ${SECS}s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+# The link beside the load: how long a message to a sleeping process takes
+# on this machine now (tools/linkprobe.h), written into a copy of the
+# profile for the simulator's --link profile.
+probe_pid=
+probe_line=
+if [ "$LINK" = probe ]; then
+    "$meshsim" calibrate --link-only --link-seconds "$SECS" --base "$PROFILE" \
+        --out "$scratch/profile.json" >"$scratch/probe.log" 2>&1 &
+    probe_pid=$!
+fi
 "$loadgen" --frontend-addr "127.0.0.1:$PORT" --users "$USERS" --rate "$SPAWN" \
     --duration "${SECS}s" --stats-interval 0 --max-failure-ratio 0.05 \
     --json "$scratch/live.json" >"$scratch/live.txt" 2>&1
 lrc=$?
+if [ -n "$probe_pid" ]; then
+    wait "$probe_pid" || { cat "$scratch/probe.log" >&2; die "the link probe failed"; }
+    probe_pid=
+    probe_line=$(sed -n 's/^meshsim calibrate: link[^:]*: *//p' "$scratch/probe.log")
+    say "live: the link probe beside the load: $probe_line"
+    PROFILE=$scratch/profile.json
+    LINK=profile
+fi
 load_live=$(cut -d' ' -f1-3 /proc/loadavg)
 sched1=$(shop_sched)
 set -- $sched0 $sched1
-run_ns=$(($3 - $1)); wait_ns=$(($4 - $2))
+run_ns=$(($4 - $1)); wait_ns=$(($5 - $2)); slices=$(($6 - $3))
 [ "$run_ns" -gt 0 ] || die "no CPU time read from the shop's processes' schedstat"
+say "live: $slices times scheduled in; mean wait $((wait_ns / (slices > 0 ? slices : 1) / 1000)) us, mean run $((run_ns / (slices > 0 ? slices : 1) / 1000)) us"
 share=$(python3 -c "import sys; r,w=map(int,sys.argv[1:]); print('%.3f' % (r/(r+w)))" "$run_ns" "$wait_ns")
 ncpu=$(nproc)
 node_milli=
 case $CORES in
     node) milli=1000
-          node_milli=$(python3 -c "import sys; print(max(1, round(1000*int(sys.argv[1])*float(sys.argv[2]))))" "$ncpu" "$share");;
+          node_milli=$((1000 * ncpu));;
     share) milli=$(python3 -c "import sys; print(max(1, round(1000*float(sys.argv[1]))))" "$share");;
     *) milli=$(python3 -c "import sys; v=float(sys.argv[1]); assert 0 < v <= 64; print(round(1000*v))" "$CORES" 2>/dev/null) ||
-           die "BENCH_CORES must be \"share\" or a number of cores from 0 to 64";;
+           die "BENCH_CORES must be \"node\", \"share\" or a number of cores from 0 to 64";;
 esac
 if [ -n "$node_milli" ]; then
-    say "live: the shop's processes ran $((run_ns / 1000000)) ms and waited $((wait_ns / 1000000)) ms runnable: a share of $share; one virtual node of ${node_milli}m ($ncpu x $share), pods limited to ${milli}m"
+    say "live: the shop's processes ran $((run_ns / 1000000)) ms and waited $((wait_ns / 1000000)) ms runnable; one virtual node of ${node_milli}m, pods limited to ${milli}m"
 else
     say "live: the shop's processes ran $((run_ns / 1000000)) ms and waited $((wait_ns / 1000000)) ms runnable: a share of $share; virtual pods get ${milli}m"
 fi
@@ -180,31 +251,45 @@ for c in productcatalogservice currencyservice shippingservice paymentservice \
     [ -n "$node_milli" ] && sets+=(--set "$c.resources.requests.cpu=1m")
 done
 [ -n "$node_milli" ] && nodeopts=(--node-cpu --nodes "1x${node_milli}m")
-say "virtual: meshsim run --users $USERS --spawn-rate $SPAWN --duration ${SECS}s --no-mesh --link $LINK ${nodeopts[*]}"
-TMPDIR=$scratch "$meshsim" run --users "$USERS" --spawn-rate "$SPAWN" --duration "${SECS}s" \
-    --json --quiet --no-mesh --profile "$PROFILE" --link "$LINK" "${nodeopts[@]}" "${sets[@]}" \
-    >"$scratch/sim.json" 2>"$scratch/sim.err" || { cat "$scratch/sim.err" >&2; die "meshsim run failed"; }
+say "virtual: meshsim run --users $USERS --spawn-rate $SPAWN --duration ${SECS}s --no-mesh --link $LINK ${nodeopts[*]} --seed 1..$SEEDS"
+sims=()
+for seed in $(seq 1 "$SEEDS"); do
+    TMPDIR=$scratch "$meshsim" run --users "$USERS" --spawn-rate "$SPAWN" --duration "${SECS}s" \
+        --seed "$seed" --json --quiet --no-mesh --profile "$PROFILE" --link "$LINK" \
+        "${nodeopts[@]}" "${sets[@]}" >"$scratch/sim$seed.json" 2>"$scratch/sim.err" ||
+        { cat "$scratch/sim.err" >&2; die "meshsim run --seed $seed failed"; }
+    sims+=("$scratch/sim$seed.json")
+done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- the table ------------------------------------------------------------
 mkdir -p "$results"
-python3 - "$scratch/live.json" "$scratch/sim.json" "$results/simlive-latest.md" \
-    "$when" "$machine" "$USERS" "$SPAWN" "$SECS" "$PROFILE" "$LINK" \
-    "$load_before" "$load_live" "$load_after" "$share" "$milli" "$run_ns" "$wait_ns" "$node_milli" "$ncpu" <<'EOF'
+python3 - "$scratch/live.json" "$(IFS=,; echo "${sims[*]}")" "$results/simlive-latest.md" \
+    "$when" "$machine" "$USERS" "$SPAWN" "$SECS" "$base_profile" "$LINK" \
+    "$load_before" "$load_live" "$load_after" "$share" "$milli" "$run_ns" "$wait_ns" "$node_milli" "$ncpu" "$probe_line" "$WARMUP" <<'EOF'
 import json, sys
-live_p, sim_p, out_p, when, machine, users, spawn, secs, prof, link, lb, ll, la, share, milli, run_ns, wait_ns, node_milli, ncpu = sys.argv[1:]
+live_p, sim_ps, out_p, when, machine, users, spawn, secs, prof, link, lb, ll, la, share, milli, run_ns, wait_ns, node_milli, ncpu, probe, warm = sys.argv[1:]
 live = json.load(open(live_p))
-sim = json.load(open(sim_p))
+sims = [json.load(open(p)) for p in sim_ps.split(",")]
+def median(v):
+    v = sorted(v)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 def lroute(method, name):
     for r in live["routes"]:
         if r["method"] == method and r["name"] == name:
             return r
     return None
 def sroute(key):
-    for r in sim["routes"]:
-        if r["route"] == key:
-            return r
-    return None
+    """The route over the seeds: each quantile the median of the runs'."""
+    rs = [r for s in sims for r in s["routes"] if r["route"] == key]
+    if len(rs) != len(sims):
+        return None
+    return {"p50_ms": median([r["p50_ms"] for r in rs]),
+            "p99_ms": median([r["p99_ms"] for r in rs]),
+            "requests": sum(r["requests"] for r in rs) // len(rs)}
+sim = {"total": {k: sum(s["total"][k] for s in sims) / len(sims)
+                 for k in ("requests", "rps", "errors")}}
 rows, all_ok = [], True
 for method, name in (("GET", "/"), ("POST", "/cart/checkout")):
     l, s = lroute(method, name), sroute(method + " " + name)
@@ -224,17 +309,23 @@ lg_us = lcpu.get("total_ns", 0) / tot_l["requests"] / 1e3 if tot_l["requests"] e
 lines = []
 lines.append("Measured %s on %s; load average %s before, %s after the live run, %s after the simulation." % (when, machine, lb, ll, la))
 lines.append("")
-lines.append("Load: %s users of the load generator (Locust mix, 1-10 s think time), %s started per second, %s s. "
-             "Live: %d requests (%.1f req/s), %d failures. Virtual: %d requests (%.1f req/s), %d errors. "
+lines.append("Load: %s users of the load generator (Locust mix, 1-10 s think time), %s started per second. "
+             "Live: %s s after a %s s warm-up of 20 users (not measured): %d requests (%.1f req/s), %d failures. "
+             "Virtual: %s s, %d seeds (each figure is the median of the seeds' runs): %d requests a run "
+             "(%.1f req/s; it counts the GET a redirect leads to as a request of its own, Locust folds it "
+             "into the POST), %d errors. "
              "Profile: `%s`, `--link %s`, `--no-mesh`, %s. "
              "The live load generator used %.0f us of CPU per request in this run; the shop's processes "
              "ran %.2f s and waited %.2f s runnable (a share of %s of a CPU when ready to run)." % (
-             users, spawn, secs, tot_l["requests"], tot_l["rps"], tot_l["failures"],
-             tot_s["requests"], tot_s["rps"], tot_s["errors"], prof.split("/")[-1] if "/" in prof else prof, link,
-             ("every pod on one node of %sm (`--node-cpu`: %s vCPU x the share), CPU limits %sm, equal requests"
+             users, spawn, secs, warm, tot_l["requests"], tot_l["rps"], tot_l["failures"],
+             secs, len(sims), tot_s["requests"], tot_s["rps"], tot_s["errors"], prof.replace(prof.split(",")[0], prof.split(",")[0].split("/")[-1]), link,
+             ("every pod on one node of %sm (`--node-cpu`, %s vCPU), CPU limits %sm, equal requests"
               % (node_milli, ncpu, milli)) if node_milli else
              ("every chart's CPU limit %sm (the load generator's too), no node contention" % milli),
              lg_us, int(run_ns) / 1e9, int(wait_ns) / 1e9, share))
+if probe:
+    lines[-1] += (" The link: its jitter measured beside the live load by `meshsim calibrate "
+                  "--link-only` (a message to a sleeping process on loopback TCP), one way: %s." % probe)
 lines.append("")
 lines.append("| route | quantile | live ms | virtual ms | virtual/live | within 25 % | samples live / virtual |")
 lines.append("|---|---|---:|---:|---:|---|---:|")
