@@ -237,6 +237,37 @@ static int parse_num(const loader_t *L, json_t *o, const char *owner,
 	return 0;
 }
 
+/* Fails on a key of |o| not in |known| (NULL-terminated): the message
+ * names it as |prefix|.KEY (or KEY when |prefix| is NULL) and lists
+ * |known|; the position is |within|'s |at| (the key itself when |at| is
+ * NULL). 0 when every key is known. */
+static int known_keys(const loader_t *L, json_t *o, const char *within,
+                      const char *at, const char *prefix,
+                      const char *const *known)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(o, k, v)
+	{
+		size_t i = 0;
+		while (known[i] && strcmp(k, known[i]))
+			i++;
+		if (known[i])
+			continue;
+		char f[600], list[256] = "";
+		size_t len = 0;
+		for (i = 0; known[i] && len < sizeof list; i++)
+			len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
+			                        i ? ", " : "", known[i]);
+		if (prefix)
+			snprintf(f, sizeof f, "%s.%s", prefix, k);
+		else
+			snprintf(f, sizeof f, "%s", k);
+		return fail(L, within, at ? at : k, f, "unknown field (expected %s)", list);
+	}
+	return 0;
+}
+
 /* One {"mean_us","sd_us","dist"} object; |owner| is its key in the file
  * (for positions), |field| its path (for messages). */
 static int parse_cost(const loader_t *L, vrt_profile_t *p, json_t *o,
@@ -247,19 +278,11 @@ static int parse_cost(const loader_t *L, vrt_profile_t *p, json_t *o,
 	if (!json_is_object(o))
 		return fail(L, owner, NULL, field,
 		            "must be an object {\"mean_us\", \"sd_us\"}");
-	const char *k;
-	json_t *v;
-	json_object_foreach(o, k, v)
-	{
-		if (strcmp(k, "mean_us") && strcmp(k, "sd_us") &&
-		    strcmp(k, "dist")) {
-			snprintf(f, sizeof f, "%s.%s", field, k);
-			return fail(L, owner, k, f,
-			            "unknown field (expected mean_us, sd_us, dist)");
-		}
-	}
+	static const char *const known[] = {"mean_us", "sd_us", "dist", NULL};
+	int rc = known_keys(L, o, owner, NULL, field, known);
+	if (rc < 0)
+		return rc;
 	double mean = 0, sd = 0;
-	int rc;
 	snprintf(f, sizeof f, "%s.mean_us", field);
 	if ((rc = parse_num(L, o, owner, "mean_us", f, &mean, 1)) < 0)
 		return rc;
@@ -358,18 +381,10 @@ static int parse_jitter(const loader_t *L, json_t *a, vrt_link_t *l)
 		if (!json_is_object(b))
 			return fail(L, "link", "jitter", f,
 			            "must be an object {\"slept_below_us\", \"quantiles_us\"}");
-		const char *k;
-		json_t *v;
-		json_object_foreach(b, k, v)
-		{
-			if (strcmp(k, "slept_below_us") && strcmp(k, "quantiles_us")) {
-				char g[300];
-				snprintf(g, sizeof g, "%s.%s", f, k);
-				return fail(L, "link", "jitter", g,
-				            "unknown field (expected slept_below_us, "
-				            "quantiles_us)");
-			}
-		}
+		static const char *const known[] = {"slept_below_us", "quantiles_us", NULL};
+		int krc = known_keys(L, b, "link", "jitter", f, known);
+		if (krc < 0)
+			return krc;
 		json_t *sb = json_object_get(b, "slept_below_us");
 		if (i + 1 < n) {
 			double prev = i ? (double)l->slept[i - 1] / 1e3 : 0;
@@ -413,17 +428,10 @@ static int parse_link(const loader_t *L, vrt_profile_t *p, json_t *o)
 	if (!json_is_object(o))
 		return fail(L, NULL, "link", "link",
 		            "must be an object {\"latency_us\"}");
-	const char *k;
-	json_t *v;
-	json_object_foreach(o, k, v)
-	{
-		if (strcmp(k, "latency_us") && strcmp(k, "jitter")) {
-			char f[300];
-			snprintf(f, sizeof f, "link.%s", k);
-			return fail(L, "link", k, f,
-			            "unknown field (expected latency_us, jitter)");
-		}
-	}
+	static const char *const known[] = {"latency_us", "jitter", NULL};
+	int krc = known_keys(L, o, "link", NULL, "link", known);
+	if (krc < 0)
+		return krc;
 	vrt_link_t link = VRT_LINK_DEFAULT;
 	json_t *ja = json_object_get(o, "jitter");
 	if (ja) {
@@ -460,17 +468,11 @@ static int load_json(const loader_t *L, json_t *root, vrt_profile_t *p)
 {
 	if (!json_is_object(root))
 		return fail(L, NULL, NULL, "(top)", "must be an object");
-	const char *k;
-	json_t *v;
-	json_object_foreach(root, k, v)
-	{
-		if (strcmp(k, "version") && strcmp(k, "default") &&
-		    strcmp(k, "methods") && strcmp(k, "comment") &&
-		    strcmp(k, "link") && strcmp(k, "clients"))
-			return fail(L, NULL, k, k,
-			            "unknown field (expected version, default, "
-			            "methods, clients, link, comment)");
-	}
+	static const char *const known[] = {"version", "default", "methods", "clients",
+	                                    "link", "comment", NULL};
+	int krc = known_keys(L, root, NULL, NULL, NULL, known);
+	if (krc < 0)
+		return krc;
 	json_t *ver = json_object_get(root, "version");
 	if (!ver)
 		return fail(L, NULL, NULL, "version", "missing (must be 1)");
