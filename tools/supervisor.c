@@ -54,6 +54,7 @@ struct sup {
   sup_proc_t *procs;
   int stopping;
   int servers_termed; /* stopping: the second wave (servers) was signalled */
+  int clients_started; /* the clients were spawned (every server SERVING) */
   uv_timer_t kill_timer;
   void (*done)(sup_t *, void *);
   void *done_user;
@@ -161,6 +162,8 @@ static void health_done(void *user, rt_status_t status, const char *message,
   health_result(p, serving);
 }
 
+static void start_clients(sup_t *s);
+
 static void health_result(sup_proc_t *p, int serving) {
   if (p->pid == 0 || p->state == SUP_STOPPING || p->state == SUP_STOPPED)
     return;
@@ -171,6 +174,8 @@ static void health_result(sup_proc_t *p, int serving) {
         p->ready_ms = (int64_t)(uv_now(p->sup->loop) - p->started_ms);
       p->state = SUP_SERVING;
       event(p, "serving");
+      if (p->spec->port != 0)
+        start_clients(p->sup);
     }
   } else if (p->state == SUP_SERVING &&
              ++p->health_failures >= HEALTH_FAILURES) {
@@ -389,9 +394,27 @@ int sup_start(sup_t *s, char *err, size_t errlen) {
       snprintf(err, errlen, "%s: %s", s->procs[i].dir, strerror(errno));
       return -1;
     }
+  /* The servers now, the clients once every server is SERVING (as the
+   * load generator's init container waits for the frontend on
+   * Kubernetes): requests sent before would meet services still starting
+   * (a slow start, under ASan, made the first ones fail). */
   for (size_t i = 0; i < s->n; i++)
-    spawn_one(&s->procs[i]);
+    if (s->procs[i].spec->port != 0)
+      spawn_one(&s->procs[i]);
+  start_clients(s);
   return 0;
+}
+
+static void start_clients(sup_t *s) {
+  if (s->clients_started || s->stopping)
+    return;
+  for (size_t i = 0; i < s->n; i++)
+    if (s->procs[i].spec->port != 0 && s->procs[i].state != SUP_SERVING)
+      return;
+  s->clients_started = 1;
+  for (size_t i = 0; i < s->n; i++)
+    if (s->procs[i].spec->port == 0)
+      spawn_one(&s->procs[i]);
 }
 
 static void kill_cb(uv_timer_t *t) {

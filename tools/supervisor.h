@@ -81,8 +81,10 @@ extern const char *const sup_passthrough_env[];
 sup_t *sup_new(uv_loop_t *loop, const sup_spec_t *specs, size_t n,
                const sup_opts_t *opts, char *err, size_t errlen);
 
-/* Spawns every service. Returns 0, or -1 with the reason in |err| when an
- * executable is missing (nothing is left running then). */
+/* Spawns every service that serves a port, and the ones that serve none
+ * (clients such as the load generator) once all of those are SERVING.
+ * Returns 0, or -1 with the reason in |err| when an executable is missing
+ * (nothing is left running then). */
 int sup_start(sup_t *s, char *err, size_t errlen);
 
 /* Stops everything, no more restarts: SIGTERM first to the processes that
