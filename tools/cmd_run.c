@@ -850,7 +850,7 @@ static int simulate(run_t *r)
 	cfg.memory_volumes = 1;
 	cfg.node_cpu = r->node_cpu;
 	cl_node_spec_t *nodes = NULL;
-	char (*names)[16] = NULL;
+	char (*names)[24] = NULL; /* "node-" and an int */
 	if (r->n_nodes > 0) {
 		nodes = calloc((size_t)r->n_nodes, sizeof *nodes);
 		names = calloc((size_t)r->n_nodes, sizeof *names);
