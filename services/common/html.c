@@ -36,7 +36,7 @@ static int grow(html_buf_t *b, size_t n) {
   if (need <= b->cap)
     return 0;
   /* Start at a page's size, not at 1 KB and a realloc (and a copy) per
-   * doubling: 0.7 % of a whole-shop simulation. */
+   * doubling: 0.6 % of a whole-shop simulation. */
   size_t cap = b->cap ? b->cap : 16384;
   while (cap < need)
     cap *= 2;
