@@ -24,8 +24,8 @@ void html_free(html_buf_t *b) {
 
 int html_failed(const html_buf_t *b) { return b->failed; }
 
-/* Makes room for |n| more bytes plus the NUL. Returns 0, or -1 (sticky). */
-static int reserve(html_buf_t *b, size_t n) {
+/* reserve()'s slow path: checks the limit, grows the buffer. */
+static int grow(html_buf_t *b, size_t n) {
   if (b->failed)
     return -1;
   if (n > HTML_MAX_BYTES || b->len + n > HTML_MAX_BYTES) {
@@ -35,7 +35,9 @@ static int reserve(html_buf_t *b, size_t n) {
   size_t need = b->len + n + 1;
   if (need <= b->cap)
     return 0;
-  size_t cap = b->cap ? b->cap : 1024;
+  /* Start at a page's size, not at 1 KB and a realloc (and a copy) per
+   * doubling: 0.6 % of a whole-shop simulation. */
+  size_t cap = b->cap ? b->cap : 16384;
   while (cap < need)
     cap *= 2;
   char *p = realloc(b->data, cap);
@@ -46,6 +48,15 @@ static int reserve(html_buf_t *b, size_t n) {
   b->data = p;
   b->cap = cap;
   return 0;
+}
+
+/* Makes room for |n| more bytes plus the NUL. Returns 0, or -1 (sticky).
+ * Inline for the common case, room already there: a page is thousands of
+ * appends. */
+static inline int reserve(html_buf_t *b, size_t n) {
+  if (!b->failed && n < b->cap - b->len && b->len + n <= HTML_MAX_BYTES)
+    return 0;
+  return grow(b, n);
 }
 
 void html_rawn(html_buf_t *b, const char *s, size_t n) {

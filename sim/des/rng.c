@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 
 static inline uint64_t splitmix64(uint64_t *x)
 {
@@ -38,6 +39,22 @@ uint64_t des_rng_hash(const char *name)
 		for (const unsigned char *p = (const unsigned char *)name; *p; p++)
 			h = (h ^ *p) * 0x100000001b3ULL;
 	return h;
+}
+
+uint64_t des_hash_str(uint64_t h, const char *s)
+{
+	size_t n = strlen(s);
+	h ^= n;
+	for (; n >= 8; n -= 8, s += 8) {
+		uint64_t v;
+		memcpy(&v, s, 8);
+		h = (h ^ v) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	uint64_t t = 0;
+	memcpy(&t, s, n);
+	h = (h ^ t) * 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 29);
 }
 
 /* The three inputs go through the mixer one after another, so a change

@@ -49,6 +49,11 @@ void des_rng_substream(des_rng_t *r, uint64_t master, const char *name,
 /* 64-bit FNV-1a of a string, the name hash used by the streams. */
 uint64_t des_rng_hash(const char *name);
 
+/* |s| (its length and bytes) mixed into |h|, eight bytes a step: for hash
+ * tables that are only looked up, where byte-at-a-time FNV costs a
+ * multiply per byte. Not for streams (des_rng_hash is theirs, fixed). */
+uint64_t des_hash_str(uint64_t h, const char *s);
+
 /* The next 64 random bits. */
 static inline uint64_t des_rng_u64(des_rng_t *r)
 {

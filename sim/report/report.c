@@ -323,8 +323,17 @@ void rp_obs(void *user, const vrt_obs_t *o)
 		if (!sv)
 			return;
 		stat_add(sv, d, key_status, err);
+		/* "<service>\t<route>", truncated as snprintf would */
 		char mkey[400];
-		snprintf(mkey, sizeof mkey, "%s\t%s", svc, key);
+		size_t n = strnlen(svc, sizeof mkey - 1);
+		memcpy(mkey, svc, n);
+		if (n < sizeof mkey - 1) {
+			mkey[n++] = '\t';
+			size_t lk = strnlen(key, sizeof mkey - 1 - n);
+			memcpy(mkey + n, key, lk);
+			n += lk;
+		}
+		mkey[n] = '\0';
 		rp_stat_t *m = table_get(&r->methods, mkey);
 		if (m)
 			stat_add(m, d, key_status, err);

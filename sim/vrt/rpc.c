@@ -137,6 +137,12 @@ static void rpc_free(vrpc_t *r)
 	free(r->req_buf);
 	free(r->resp_buf);
 	free(r->msg);
+	if (w->nfree_rpcs < VRT_RPC_POOL_MAX && !w->freeing) {
+		r->anext = w->free_rpcs;
+		w->free_rpcs = r;
+		w->nfree_rpcs++;
+		return;
+	}
 	free(r->strs);
 	free(r);
 }
@@ -155,6 +161,42 @@ void vrt__rpc_free_all(vrt_world_t *w)
 		r->kids_head = r->kids_tail = NULL;
 		rpc_free(r);
 	}
+	while (w->free_rpcs) {
+		vrpc_t *r = w->free_rpcs;
+		w->free_rpcs = r->anext;
+		free(r->strs);
+		free(r);
+	}
+	w->nfree_rpcs = 0;
+}
+
+/* A zeroed call whose strs holds at least |n| bytes: a pooled one, or
+ * new. NULL when out of memory. */
+static vrpc_t *rpc_alloc(vrt_world_t *w, size_t n)
+{
+	vrpc_t *r = w->free_rpcs;
+	char *s = NULL;
+	size_t cap = 0;
+	if (r) {
+		w->free_rpcs = r->anext;
+		w->nfree_rpcs--;
+		s = r->strs;
+		cap = r->strs_cap;
+		memset(r, 0, sizeof *r);
+	} else if (!(r = calloc(1, sizeof *r))) {
+		return NULL;
+	}
+	if (cap < n) {
+		free(s);
+		cap = n < 128 ? 128 : n;
+		if (!(s = malloc(cap))) {
+			free(r);
+			return NULL;
+		}
+	}
+	r->strs = s;
+	r->strs_cap = cap;
+	return r;
 }
 
 static void set_msg(vrpc_t *r, const char *msg)
@@ -989,15 +1031,13 @@ vrpc_t *vrt__rpc_new(vrt_world_t *w, vrt_pod_t *client,
 	}
 	size_t la = strlen(addr), ls = strlen(service), lm = strlen(method);
 	size_t lp = path ? strlen(path) : 1 + ls + 1 + lm;
-	vrpc_t *r = calloc(1, sizeof *r);
-	char *s = malloc(la + 1 + lp + 1 + ls + 1 + lm + 1);
-	if (!r || !s) {
-		free(r);
-		free(s);
+	vrpc_t *r = rpc_alloc(w, la + 1 + lp + 1 + ls + 1 + lm + 1);
+	if (!r) {
 		errno = ENOMEM;
 		return NULL;
 	}
 	/* addr \0 path \0 service \0 method \0 */
+	char *s = r->strs;
 	memcpy(s, addr, la + 1);
 	char *p = s + la + 1;
 	if (path) {
@@ -1008,7 +1048,6 @@ vrpc_t *vrt__rpc_new(vrt_world_t *w, vrt_pod_t *client,
 		p[1 + ls] = '/';
 		memcpy(p + 2 + ls, method, lm + 1);
 	}
-	r->strs = s;
 	r->addr = s;
 	r->path = p;
 	r->service = p + lp + 1;

@@ -257,19 +257,7 @@ vrt_endpoints_t *vrt_endpoints_new(vrt_world_t *w, const char *name,
  * never iterated, so the hash cannot change any outcome. */
 static uint64_t addr_hash(const char *s)
 {
-	size_t n = strlen(s);
-	uint64_t h = 0x9e3779b97f4a7c15u ^ n;
-	for (; n >= 8; n -= 8, s += 8) {
-		uint64_t v;
-		memcpy(&v, s, 8);
-		h = (h ^ v) * 0xff51afd7ed558ccdu;
-		h ^= h >> 32;
-	}
-	uint64_t t = 0;
-	memcpy(&t, s, n);
-	h = (h ^ t) * 0xc4ceb9fe1a85ec53u;
-	h ^= h >> 29;
-	return h | 1; /* 0 marks an empty slot */
+	return des_hash_str(0x9e3779b97f4a7c15u, s) | 1; /* 0: an empty slot */
 }
 
 static vbind_t *bind_find(vrt_world_t *w, const char *addr, uint64_t h)
