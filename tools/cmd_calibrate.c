@@ -1338,7 +1338,7 @@ static int write_profile(cal_t *c)
 		if (c->has_jitter) {
 			json_t *jj = jitter_json(&c->jit);
 			char *txt = json_dumps(jj, JSON_COMPACT | JSON_PRESERVE_ORDER |
-			                               JSON_REAL_PRECISION(6));
+			                               JSON_REAL_PRECISION(12));
 			json_decref(jj);
 			if (!txt) {
 				fprintf(stderr, "meshsim calibrate: out of memory\n");
@@ -1447,7 +1447,7 @@ static int link_only_exec(cal_t *c, const char *base, double secs)
 	         json_is_string(old) ? " " : "", c->cmdline, when, mach, jtext);
 	json_object_set_new(root, "comment", json_string(note));
 	int rc = 0;
-	size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6);
+	size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12);
 	if (!strcmp(c->out, "-")) {
 		rc = json_dumpf(root, stdout, flags) == 0 && fputc('\n', stdout) != EOF ? 0 : 1;
 	} else {

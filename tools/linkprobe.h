@@ -31,7 +31,7 @@
 #include <sys/types.h>
 
 #define LP_MAX_SAMPLES 2000000u
-#define LP_MAX_POINTS 12
+#define LP_MAX_POINTS 16 /* 9 fixed quantiles and the 5 largest: <= VRT_JITTER_MAX */
 #define LP_MAX_BANDS 5
 #define LP_MIN_BAND 200
 
