@@ -188,8 +188,12 @@ static int receiver(lp_msg_t *m, double seconds, double rate)
 		for (; k + 8 <= have; k += 8) {
 			long long t;
 			memcpy(&t, buf + k, sizeof t);
-			if (n < cap && at >= t && awake > 0)
-				d[n++] = (lp_sample_t){at - t, t > awake ? t - awake : 0};
+			/* Only a message sent to a sleeping receiver is a
+			 * wake-up: one sent before it had read the previous
+			 * one (a stall held both) rode that wake-up, as the
+			 * simulator has it. */
+			if (n < cap && at >= t && awake > 0 && t > awake)
+				d[n++] = (lp_sample_t){at - t, t - awake};
 		}
 		memmove(buf, buf + k, have - k);
 		have -= k;
