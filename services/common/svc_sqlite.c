@@ -25,6 +25,21 @@ static int set_wal(sqlite3 *db, char *mode, size_t len) {
   return rc;
 }
 
+/* WAL mode, the synchronous pragma and the schema: an SQLite result code. */
+static int setup(sqlite3 *db, unsigned flags, const char *schema, char *mode,
+                 size_t len) {
+  int rc = set_wal(db, mode, len);
+  if (rc != SQLITE_OK)
+    return rc;
+  rc = sqlite3_exec(db,
+                    flags & SVC_SQLITE_SYNC_FULL ? "PRAGMA synchronous=FULL"
+                                                 : "PRAGMA synchronous=NORMAL",
+                    NULL, NULL, NULL);
+  if (rc == SQLITE_OK && schema)
+    rc = sqlite3_exec(db, schema, NULL, NULL, NULL);
+  return rc;
+}
+
 sqlite3 *svc_sqlite_open(const char *what, const char *path, unsigned flags,
                          int busy_ms, const char *schema, char *err,
                          size_t errsize) {
@@ -45,7 +60,18 @@ sqlite3 *svc_sqlite_open(const char *what, const char *path, unsigned flags,
   if (ro)
     return db;
   char mode[32] = "";
-  if (set_wal(db, mode, sizeof mode) != SQLITE_OK) {
+  /* Two processes opening one new file together (two replicas on one
+   * volume): switching to WAL and creating the schema take a write lock
+   * that SQLite's busy handler does not wait for when waiting could
+   * deadlock; it answers SQLITE_BUSY at once. Retry, within busy_ms. */
+  for (int waited = 0;; waited += 5) {
+    rc = setup(db, flags, schema, mode, sizeof mode);
+    int base = rc & 0xff;
+    if ((base != SQLITE_BUSY && base != SQLITE_LOCKED) || waited >= busy_ms)
+      break;
+    sqlite3_sleep(5);
+  }
+  if (rc != SQLITE_OK) {
     fail(err, errsize, what, path, sqlite3_errmsg(db));
     sqlite3_close(db);
     return NULL;
@@ -56,15 +82,6 @@ sqlite3 *svc_sqlite_open(const char *what, const char *path, unsigned flags,
     snprintf(why, sizeof why, "cannot use WAL mode (got %s)",
              *mode ? mode : "nothing");
     fail(err, errsize, what, path, why);
-    sqlite3_close(db);
-    return NULL;
-  }
-  if (sqlite3_exec(db,
-                   flags & SVC_SQLITE_SYNC_FULL ? "PRAGMA synchronous=FULL"
-                                                : "PRAGMA synchronous=NORMAL",
-                   NULL, NULL, NULL) != SQLITE_OK ||
-      (schema && sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK)) {
-    fail(err, errsize, what, path, sqlite3_errmsg(db));
     sqlite3_close(db);
     return NULL;
   }

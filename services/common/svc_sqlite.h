@@ -26,6 +26,11 @@ enum {
 };
 
 /* Opens |path| and prepares it as above, running |schema| (may be NULL).
+ * Another process preparing the same file at the same moment can make
+ * SQLite refuse the WAL switch or the schema with SQLITE_BUSY without
+ * waiting (a deadlock guard): those steps are retried every 5 ms for up
+ * to |busy_ms| (sqlite3_sleep; only ever on contention between
+ * processes, never in the simulator's one-process volumes).
  * |what| names the store in messages ("cart database"; NULL: just the path).
  * Returns the handle (close with sqlite3_close), or NULL with a one-line
  * reason in |err| of the form "cannot open <what> <path>: <why>". */

@@ -211,8 +211,11 @@ START_TEST(test_two_processes_concurrent) {
     if (pids[p] == 0) {
       rt_test_t *t = rt_test_new(&cart_service,
                                  (const char *[]){envpath, NULL}, 1);
-      if (!t)
+      if (!t) {
+        fprintf(stderr, "child %d: the service did not start: %s\n", p,
+                rt_test_last_init_error());
         _exit(3);
+      }
       for (int i = 0; i < N; i++) {
         add(t, "race", "0PUK6V6EV0", p + 1);
         if (st != RT_OK)
