@@ -19,6 +19,7 @@ dist_noinst_DATA += fuzz/replay_main.c
 include $(srcdir)/fuzz/live.mk
 include $(srcdir)/fuzz/services.mk
 include $(srcdir)/fuzz/sim.mk
+include $(srcdir)/fuzz/tools.mk
 
 FUZZ_SECONDS ?= 60
 # Builds the libFuzzer binaries with clang in build-fuzz/ and runs each for

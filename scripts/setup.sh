@@ -33,9 +33,11 @@ pkgs_build="build-essential autoconf automake libtool pkg-config
 # Tests: real gRPC peers (python3-grpcio and stubs from protoc), HTTP/2 tools,
 # clang for the fuzz targets, process tools for the end-to-end tests; for k8s/:
 # Go and sprig (the chart renderer), yamllint, promtool, groovy (Jenkinsfiles),
-# Node.js (schema checks; its npm comes with NodeSource's nodejs, or Debian's npm).
+# Node.js (schema checks; its npm comes with NodeSource's nodejs, or Debian's npm);
+# perf (linux-perf): the scheduler's record `meshsim calibrate --wakeups` reads
+# (tests/test_schedwake.sh, make bench-simlive).
 pkgs_test="python3 python3-grpcio python3-protobuf protobuf-compiler curl
-  protobuf-compiler-grpc nghttp2-client clang procps
+  protobuf-compiler-grpc nghttp2-client clang procps linux-perf
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev
   yamllint prometheus groovy default-jre-headless nodejs
   python3-locust"

@@ -72,6 +72,7 @@
 #include "demo.pb-c.h"
 #include "health.pb-c.h"
 #include "linkprobe.h"
+#include "schedwake.h"
 #include "live/live.h"
 #include "loadgenerator/loadgen.h"
 #include "loadgenerator/loadgen_fake.h"
@@ -883,11 +884,16 @@ static int lg_read(cal_t *c)
 	return 0;
 }
 
-static void say_jitter(cal_t *c, const lp_result_t *j)
+static void say_jitter(cal_t *c, const lp_result_t *j, lp_source_t src)
 {
-	say(c, "%-54s one way: floor %.1f us, median %.1f, mean %.1f, p99 %.1f, max %.1f "
-	       "(%zu messages)", "link (loopback TCP, a sleeping receiver)", j->floor_us,
-	    j->median_us, j->mean_us, j->p99_us, j->max_us, j->n);
+	if (src == LP_PROBE)
+		say(c, "%-54s one way: floor %.1f us, median %.1f, mean %.1f, p99 %.1f, max %.1f "
+		       "(%zu messages)", "link (loopback TCP, a sleeping receiver)", j->floor_us,
+		    j->median_us, j->mean_us, j->p99_us, j->max_us, j->n);
+	else
+		say(c, "%-54s wait for a CPU: median %.1f us, mean %.1f, p99 %.1f, max %.1f "
+		       "(%zu wake-ups)", "wake-ups (the record's chosen processes)", j->median_us,
+		    j->mean_us, j->p99_us, j->max_us, j->n);
 	for (unsigned b = 0; b < j->nbands; b++) {
 		const lp_band_t *bd = &j->band[b];
 		char what[80], p99[32] = "";
@@ -898,7 +904,8 @@ static void say_jitter(cal_t *c, const lp_result_t *j)
 		for (unsigned i = 0; i < bd->npoints; i++)
 			if (bd->q[i] == 0.99)
 				snprintf(p99, sizeof p99, ", p99 %.1f", j->floor_us + bd->us[i]);
-		say(c, "%-54s median %.1f us%s (%zu messages)", what, bd->median_us, p99, bd->n);
+		say(c, "%-54s median %.1f us%s (%zu %s)", what, bd->median_us, p99, bd->n,
+		    src == LP_PROBE ? "messages" : "wake-ups");
 	}
 }
 
@@ -942,7 +949,7 @@ static void lg_exit(uv_process_t *p, int64_t status, int sig)
 			return;
 		}
 		c->has_jitter = 1;
-		say_jitter(c, &c->jit);
+		say_jitter(c, &c->jit, LP_PROBE);
 	}
 	c->has_lg = 1;
 	say(c, "%-54s CPU %7.1f us per request (user %.1f, system %.1f; %llu requests)",
@@ -1395,9 +1402,79 @@ static double base_latency(json_t *root)
 	return json_is_number(l) ? json_number_value(l) : 0;
 }
 
-/* Measures the link alone for |secs| and writes --out: |base| (a profile)
- * with its "link" replaced, or a profile of the link only. */
-static int link_only_exec(cal_t *c, const char *base, double secs)
+/* The jitter from the wake-ups in the scheduler's record |path| ("-":
+ * stdin) of the processes named in |names| (comma-separated; NULL: the
+ * shop's): c->jit, and the profile comment's words in |text|. 0, or 1
+ * after saying why on stderr. */
+static int wakeups_read(cal_t *c, const char *path, const char *names, char *text,
+                        size_t size)
+{
+	const char *list[64];
+	size_t n = 0;
+	char buf[1024];
+	if (names) {
+		snprintf(buf, sizeof buf, "%s", names);
+		for (char *save = NULL, *t = strtok_r(buf, ",", &save); t && n < 64;
+		     t = strtok_r(NULL, ",", &save))
+			list[n++] = t;
+	} else {
+		while (sw_shop_names[n])
+			n++;
+		memcpy(list, sw_shop_names, n * sizeof *list);
+	}
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	if (!f) {
+		fprintf(stderr, "meshsim calibrate: --wakeups: cannot open %s: %s\n", path,
+		        strerror(errno));
+		return 1;
+	}
+	sw_reader_t *r = sw_new(path, list, n);
+	char err[512];
+	int rc = !r ? (snprintf(err, sizeof err, "out of memory"), -1)
+	            : sw_read(r, f, err, sizeof err);
+	if (f != stdin)
+		fclose(f);
+	size_t ns = 0;
+	const lp_sample_t *s = rc == 0 ? sw_samples(r, &ns) : NULL;
+	sw_stats_t st = {0};
+	if (r)
+		sw_stats(r, &st);
+	if (rc == 0 && ns < 100) {
+		snprintf(err, sizeof err,
+		         "%s: %zu wake-ups of the chosen processes (%zu lines, %zu runs of %zu "
+		         "tasks); at least 100 are needed: was the record taken with the shop "
+		         "running (perf sched record, or perf record -e sched:sched_switch -e "
+		         "sched:sched_wakeup -a), and printed with perf sched timehist --state?",
+		         path, ns, st.lines, st.runs, st.tasks);
+		rc = -1;
+	}
+	if (rc == 0 && lp_summarise(s, ns, LP_SCHED, &c->jit) != 0) {
+		snprintf(err, sizeof err, "out of memory");
+		rc = -1;
+	}
+	sw_free(r);
+	if (rc != 0) {
+		fprintf(stderr, "meshsim calibrate: --wakeups: %s\n", err);
+		return 1;
+	}
+	say(c, "read %s: %zu lines, %zu wake-ups of %zu tasks%s", path, st.lines, st.wakeups,
+	    st.tasks, st.dropped ? " (only the first 2000000 kept)" : "");
+	say_jitter(c, &c->jit, LP_SCHED);
+	snprintf(text, size,
+	         "; its \"jitter\" (the quantiles of the wait of a woken process for a CPU, "
+	         "in bands of how long it had slept) is the wake-ups of the processes %s in a "
+	         "scheduler's record (perf sched timehist --state, tools/schedwake.h), %zu of "
+	         "them in %zu tasks: median %.1f us, mean %.1f, p99 %.1f, largest %.1f",
+	         names ? names : "of the shop", ns, st.tasks, c->jit.median_us, c->jit.mean_us,
+	         c->jit.p99_us, c->jit.max_us);
+	return 0;
+}
+
+/* Measures the link alone for |secs| (or reads it from the record
+ * |wakeups| of the processes |names|) and writes --out: |base| (a
+ * profile) with its "link" replaced, or a profile of the link only. */
+static int link_only_exec(cal_t *c, const char *base, double secs, const char *wakeups,
+                          const char *names)
 {
 	json_t *root = NULL;
 	if (base) {
@@ -1424,23 +1501,31 @@ static int link_only_exec(cal_t *c, const char *base, double secs)
 	} else {
 		root = json_pack("{s:i}", "version", 1);
 	}
-	say(c, "measuring the link's jitter: %g messages a second for %g s", c->link_rate, secs);
-	char err[256];
-	lp_probe_t lp;
-	if (lp_start(&lp, secs, c->link_rate, err, sizeof err) != 0 ||
-	    lp_finish(&lp, &c->jit, 10, err, sizeof err) != 0) {
-		fprintf(stderr, "meshsim calibrate: %s\n", err);
-		json_decref(root);
-		return 1;
+	char err[512], jtext[1024];
+	if (wakeups) {
+		if (wakeups_read(c, wakeups, names, jtext, sizeof jtext) != 0) {
+			json_decref(root);
+			return 1;
+		}
+	} else {
+		say(c, "measuring the link's jitter: %g messages a second for %g s", c->link_rate,
+		    secs);
+		lp_probe_t lp;
+		if (lp_start(&lp, secs, c->link_rate, err, sizeof err) != 0 ||
+		    lp_finish(&lp, &c->jit, 10, err, sizeof err) != 0) {
+			fprintf(stderr, "meshsim calibrate: %s\n", err);
+			json_decref(root);
+			return 1;
+		}
+		say_jitter(c, &c->jit, LP_PROBE);
+		jitter_text(jtext, sizeof jtext, &c->jit, c->link_rate);
 	}
-	say_jitter(c, &c->jit);
 	json_object_set_new(root, "link", json_pack("{s:f,s:o}", "latency_us", base_latency(root),
 	                                            "jitter", jitter_json(&c->jit)));
-	char when[64], mach[512], jtext[1024], note[3072];
+	char when[64], mach[512], note[3072];
 	time_t now = time(NULL);
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime(&now));
 	machine(mach, sizeof mach);
-	jitter_text(jtext, sizeof jtext, &c->jit, c->link_rate);
 	json_t *old = json_object_get(root, "comment");
 	snprintf(note, sizeof note, "%s%s\"link\" re-measured by `%s` on %s (%s)%s.",
 	         json_is_string(old) ? json_string_value(old) : "",
@@ -1529,6 +1614,7 @@ static int calibrate_exec(int argc, char **argv)
 	           .lg_users = 300, .lg_rate = 50, .lg_seconds = 20,
 	           .link_seconds = -1, .link_rate = 500};
 	const char *net = "127.0.11", *bin_dir = NULL, *only = NULL, *base = NULL;
+	const char *wakeups = NULL, *wakeups_of = NULL;
 	int keep = 0, link_only = 0;
 	size_t len = 0;
 	len += (size_t)snprintf(c.cmdline, sizeof c.cmdline, "meshsim");
@@ -1614,6 +1700,14 @@ static int calibrate_exec(int argc, char **argv)
 				c.link_rate = x;
 		} else if (!strcmp(a, "--base")) {
 			base = v;
+		} else if (!strcmp(a, "--wakeups")) {
+			wakeups = v;
+		} else if (!strcmp(a, "--wakeups-of")) {
+			if (!*v || strlen(v) >= 1024 || v[0] == ',' || v[strlen(v) - 1] == ',' ||
+			    strstr(v, ",,"))
+				USAGE("--wakeups-of: '%s' is not a comma-separated list of process "
+				      "names", v);
+			wakeups_of = v;
 		} else if (!strcmp(a, "--bin-dir")) {
 			bin_dir = v;
 		} else if (!strcmp(a, "--services")) {
@@ -1627,10 +1721,15 @@ static int calibrate_exec(int argc, char **argv)
 		USAGE("--calls %zu is less than 2 per round (--rounds %zu)", c.calls, c.rounds);
 	if (base && !link_only)
 		USAGE("--base is for --link-only (a whole calibration writes every figure)");
+	if ((wakeups || wakeups_of) && !link_only)
+		USAGE("--wakeups and --wakeups-of are for --link-only");
+	if (wakeups_of && !wakeups)
+		USAGE("--wakeups-of chooses whose wake-ups --wakeups FILE reads");
 	if (link_only) {
-		if (c.link_seconds == 0)
+		if (c.link_seconds == 0 && !wakeups)
 			USAGE("--link-only measures the link: --link-seconds 0 leaves nothing to do");
-		return link_only_exec(&c, base, c.link_seconds > 0 ? c.link_seconds : 20);
+		return link_only_exec(&c, base, c.link_seconds > 0 ? c.link_seconds : 20, wakeups,
+		                      wakeups_of);
 	}
 
 	/* Which services to measure, and which to run (with what they call). */
@@ -1830,7 +1929,9 @@ const msim_cmd_t msim_cmd_calibrate = {
             "                         [--loadgen-users N] [--loadgen-rate R] [--loadgen-seconds S]\n"
             "                         [--link-seconds S] [--link-rate R] [--keep-state] [--quiet]\n"
             "       meshsim calibrate --link-only [--base PROFILE] [--out FILE]\n"
-            "                         [--link-seconds S] [--link-rate R] [--quiet]",
+            "                         [--link-seconds S] [--link-rate R] [--quiet]\n"
+            "       meshsim calibrate --link-only --wakeups RECORD [--wakeups-of A,B]\n"
+            "                         [--base PROFILE] [--out FILE] [--quiet]",
     .summary = "measure the live services' CPU per call and write a cost profile",
     .help =
         "Runs the shop's services as live processes on a private loopback net\n"
@@ -1852,6 +1953,16 @@ const msim_cmd_t msim_cmd_calibrate = {
         "whatever load the machine has now (bench-simlive runs it beside the live\n"
         "shop's load), and written into a copy of --base (or a profile with only\n"
         "the link).\n"
+        "\n"
+        "With --link-only --wakeups RECORD, nothing is measured: the jitter is the\n"
+        "shop's own wake-ups, read from a scheduler's record taken while the live\n"
+        "shop ran (on this machine or on a cluster's node): the text of\n"
+        "  perf record -e sched:sched_switch -e sched:sched_wakeup -a -o P -- sleep 60\n"
+        "  perf sched timehist --state -i P > RECORD\n"
+        "Each time a chosen process woke from sleep, its wait for a CPU (perf's\n"
+        "sch delay) after how long it slept. Better than the probe when you can\n"
+        "take one: it is the services' own hops, under their own load\n"
+        "(bench-simlive uses it when perf works).\n"
         "\n"
         "options:\n"
         "  --out FILE           the profile to write (default ./cost-profile.json;\n"
@@ -1878,6 +1989,11 @@ const msim_cmd_t msim_cmd_calibrate = {
         "  --link-rate R        its messages a second, on average (default 500)\n"
         "  --link-only          measure the link's jitter only (above)\n"
         "  --base PROFILE       with --link-only: the profile to copy (default: none)\n"
+        "  --wakeups RECORD     with --link-only: the jitter from a scheduler's record\n"
+        "                       (above; \"-\": stdin) instead of the probe\n"
+        "  --wakeups-of A,B     whose wake-ups (process names, as ps shows them; at\n"
+        "                       most 15 characters count); default the shop's twelve\n"
+        "                       services and the load generator\n"
         "  --timeout S          bound on the whole measurement (default 600)\n"
         "  --ready-timeout S    how long to wait for every service to be healthy (30)\n"
         "  --keep-state         keep the temporary state directory (logs, SQLite)\n"

@@ -33,11 +33,6 @@ static const double lp_quantiles[] = {0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0
  * (exponential, mean 2 ms at 500/s) put 5-40 % of the messages in each. */
 static const double lp_bounds[LP_MAX_BANDS - 1] = {100, 300, 1000, 3000};
 
-/* One message: its one-way time and how long the receiver had slept. */
-typedef struct lp_sample {
-	long long d, slept;
-} lp_sample_t;
-
 static long long mono_ns(void)
 {
 	struct timespec t;
@@ -79,7 +74,9 @@ static void push_point(lp_band_t *b, double q, double us)
  * own tail over-samples them in the shortest-sleep band (2 of 232
  * messages at 3-8 ms there, 1 in 5000 in the others, at 03:11). And why
  * not one segment from the body's last point up to the largest: that
- * spread the 5 % above 0.95 evenly up to 8 ms in a band of 306. */
+ * spread the 5 % above 0.95 evenly up to 8 ms in a band of 306.
+ * A scheduler's record of the shop's own wake-ups (LP_SCHED) has no such
+ * bias: each band's tail is its own (|all| is |d|). */
 static void band_points(lp_band_t *b, const long long *d, size_t n, const long long *all,
                         size_t na, double floor_us)
 {
@@ -103,6 +100,61 @@ static void band_points(lp_band_t *b, const long long *d, size_t n, const long l
 	for (size_t k = top; k >= 1; k--)
 		push_point(b, k == 1 ? 1 : (double)(na - k + 1) / (double)na,
 		           (double)all[na - k] / 1e3 - floor_us);
+}
+
+int lp_summarise(const lp_sample_t *d, size_t n, lp_source_t src, lp_result_t *r)
+{
+	memset(r, 0, sizeof *r);
+	if (n == 0)
+		return 0;
+	long long *v = malloc(n * sizeof *v), *all = malloc(n * sizeof *all);
+	if (!v || !all) {
+		free(v);
+		free(all);
+		return -1;
+	}
+	double sum = 0;
+	for (size_t i = 0; i < n; i++) {
+		all[i] = d[i].d;
+		sum += (double)d[i].d;
+	}
+	qsort(all, n, sizeof *all, cmp_ll);
+	r->n = n;
+	r->floor_us = src == LP_PROBE ? (double)all[(n - 1) / 100] / 1e3 : 0;
+	r->median_us = (double)all[(n - 1) / 2] / 1e3;
+	r->p99_us = (double)all[(n - 1) * 99 / 100] / 1e3;
+	r->mean_us = sum / (double)n / 1e3;
+	r->max_us = (double)all[n - 1] / 1e3;
+	/* The bands, shortest sleep first; a band too thin to resolve its
+	 * tail joins the next (the last takes whatever is left). */
+	double lo = 0;
+	for (size_t b = 0; b < LP_MAX_BANDS; b++) {
+		int last = b + 1 == LP_MAX_BANDS;
+		double hi = last ? INFINITY : lp_bounds[b];
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++) {
+			double slept = (double)d[i].slept / 1e3;
+			if (slept >= lo && slept < hi)
+				v[k++] = d[i].d;
+		}
+		if (!last && k < LP_MIN_BAND)
+			continue; /* keep |lo|: these go to the next band */
+		if (k == 0)
+			break;
+		qsort(v, k, sizeof *v, cmp_ll);
+		lp_band_t *bd = &r->band[r->nbands++];
+		if (src == LP_PROBE)
+			band_points(bd, v, k, all, n, r->floor_us);
+		else
+			band_points(bd, v, k, v, k, 0);
+		bd->slept_below_us = last ? 0 : hi;
+		lo = hi;
+	}
+	if (r->nbands)
+		r->band[r->nbands - 1].slept_below_us = 0; /* the last is unbounded */
+	free(v);
+	free(all);
+	return 0;
 }
 
 /* xorshift64*: the sender's gaps need no quality beyond not beating. */
@@ -172,11 +224,10 @@ static int receiver(lp_msg_t *m, double seconds, double rate)
 	}
 	size_t cap = (size_t)fmin(LP_MAX_SAMPLES, seconds * rate * 1.5 + 1000);
 	lp_sample_t *d = malloc(cap * sizeof *d);
-	long long *v = malloc(cap * sizeof *v), *all = malloc(cap * sizeof *all);
 	int rc = -1;
 	struct pollfd pl = {l, POLLIN, 0};
 	int c = -1;
-	if (!d || !v || !all) {
+	if (!d) {
 		snprintf(m->err, sizeof m->err, "link probe: out of memory");
 		goto out;
 	}
@@ -229,45 +280,10 @@ static int receiver(lp_msg_t *m, double seconds, double rate)
 		         "link probe: only %zu messages arrived (need 100)", n);
 		goto out;
 	}
-	lp_result_t *r = &m->r;
-	double sum = 0;
-	for (size_t i = 0; i < n; i++) {
-		all[i] = d[i].d;
-		sum += (double)d[i].d;
+	if (lp_summarise(d, n, LP_PROBE, &m->r) != 0) {
+		snprintf(m->err, sizeof m->err, "link probe: out of memory");
+		goto out;
 	}
-	qsort(all, n, sizeof *all, cmp_ll);
-	const long long *v0 = all;
-	r->n = n;
-	r->floor_us = (double)v0[(n - 1) / 100] / 1e3;
-	r->median_us = (double)v0[(n - 1) / 2] / 1e3;
-	r->p99_us = (double)v0[(n - 1) * 99 / 100] / 1e3;
-	r->mean_us = sum / (double)n / 1e3;
-	r->max_us = (double)v0[n - 1] / 1e3;
-	/* The bands, shortest sleep first; a band too thin to resolve its
-	 * tail joins the next (the last takes whatever is left). */
-	r->nbands = 0;
-	double lo = 0;
-	for (size_t b = 0; b < LP_MAX_BANDS; b++) {
-		int last = b + 1 == LP_MAX_BANDS;
-		double hi = last ? INFINITY : lp_bounds[b];
-		size_t k = 0;
-		for (size_t i = 0; i < n; i++) {
-			double slept = (double)d[i].slept / 1e3;
-			if (slept >= lo && slept < hi)
-				v[k++] = d[i].d;
-		}
-		if (!last && k < LP_MIN_BAND)
-			continue; /* keep |lo|: these go to the next band */
-		if (k == 0)
-			break;
-		qsort(v, k, sizeof *v, cmp_ll);
-		lp_band_t *bd = &r->band[r->nbands++];
-		band_points(bd, v, k, all, n, r->floor_us);
-		bd->slept_below_us = last ? 0 : hi;
-		lo = hi;
-	}
-	if (r->nbands)
-		r->band[r->nbands - 1].slept_below_us = 0; /* the last is unbounded */
 	rc = 0;
 out:
 	if (s > 0) {
@@ -278,8 +294,6 @@ out:
 		close(c);
 	close(l);
 	free(d);
-	free(v);
-	free(all);
 	return rc;
 }
 

@@ -46,6 +46,8 @@ typedef struct lp_band {
 	double us[LP_MAX_POINTS]; /* the time above the floor at q[i], >= 0 */
 } lp_band_t;
 
+/* A summary (lp_summarise); for LP_SCHED samples "one-way time" reads
+ * "wait for a CPU", and the floor is 0. */
 typedef struct lp_result {
 	size_t n;         /* messages measured */
 	double floor_us;  /* their 1st percentile one-way time */
@@ -56,6 +58,25 @@ typedef struct lp_result {
 	unsigned nbands;
 	lp_band_t band[LP_MAX_BANDS];
 } lp_result_t;
+
+/* One wake-up: |d| ns from the message's sending (LP_PROBE) or the
+ * process's wake-up (LP_SCHED) until it ran, after |slept| ns asleep. */
+typedef struct lp_sample {
+	long long d, slept;
+} lp_sample_t;
+
+/* Where samples come from, which sets how they are summarised:
+ * LP_PROBE  the probe's one-way times: the floor (1st percentile, the
+ *           kernel's path) is taken off, and the bands share one tail
+ *           (linkprobe.c, band_points: the probe over-samples stalls in
+ *           its shortest-sleep band);
+ * LP_SCHED  a scheduler's record of the woken processes' waits for a CPU
+ *           (schedwake.h): no floor, and each band keeps its own tail. */
+typedef enum lp_source { LP_PROBE, LP_SCHED } lp_source_t;
+
+/* Summarises |n| samples (not modified) into |*r| (cleared first; n 0
+ * gives no bands). 0, or -1 when out of memory. */
+int lp_summarise(const lp_sample_t *s, size_t n, lp_source_t src, lp_result_t *r);
 
 /* A running probe (owned by the caller until lp_finish or lp_kill). */
 typedef struct lp_probe {

@@ -2,7 +2,7 @@
 bin_PROGRAMS += meshsim
 meshsim_SOURCES = tools/meshsim.c tools/meshsim.h tools/cmd_up.c tools/cmd_down.c \
 	tools/cmd_run.c tools/simrun.h tools/cmd_analyze.c tools/cmd_calibrate.c \
-	tools/linkprobe.c tools/linkprobe.h \
+	tools/linkprobe.c tools/linkprobe.h tools/schedwake.c tools/schedwake.h \
 	tools/run_metrics.c tools/run_metrics.h tools/cmd_metrics.c \
 	tools/run_sidecars.c tools/run_sidecars.h \
 	tools/cmd_capacity.c \
@@ -19,8 +19,8 @@ meshsim_LDADD = libsidecar.a $(MESHPOLICY_LIBS) $(SIMRUN_LIBS) \
 	$(SIDECAR_LIBS) $(LIVE_LIBS) $(SQLITE_LIBS) $(JANSSON_LIBS) -lm
 $(meshsim_OBJECTS): $(PROTO_GEN)
 
-TESTS += tests/test_up.sh tests/test_run.sh tests/test_calibrate.sh
-EXTRA_DIST += tests/test_up.sh tests/test_run.sh tests/test_calibrate.sh
+TESTS += tests/test_up.sh tests/test_run.sh tests/test_calibrate.sh tests/test_schedwake.sh
+EXTRA_DIST += tests/test_up.sh tests/test_run.sh tests/test_calibrate.sh tests/test_schedwake.sh
 
 # `meshsim capacity`: its design notes.
 EXTRA_DIST += tools/capacity.md

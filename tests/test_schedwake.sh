@@ -1,0 +1,126 @@
+#!/bin/sh
+# `meshsim calibrate --link-only --wakeups`: the link's jitter from a
+# scheduler's record (tools/schedwake.h). A record written here with known
+# waits gives the bands and quantiles it should, and the simulator loads
+# the profile; perf's own output (a record taken here of the link probe's
+# processes, when perf can record the scheduler) reads without error; bad
+# records and bad usage are refused, the file, line and field named.
+B=${BUILDDIR:-.}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+# A record as `perf sched timehist --state` prints it: perf's header, then
+# frontend (tid 100) asleep 50 us before each of 300 runs and waiting 1..300
+# us for a CPU; currencyservice (tid 200) asleep 5 ms before 250 runs and
+# waiting 40 us; each task's first run (its sleep before it unknown) and a
+# run after a preemption (R) are not wake-ups; nor are other tasks, the
+# idle task, a task perf lost, and -w's event lines.
+python3 - "$tmp/rec.txt" <<'PY'
+import sys
+out = open(sys.argv[1], "w")
+out.write("Samples do not have callchains.\n")
+out.write("           time    cpu  task name                       wait time  sch delay   run time  state\n")
+out.write("                        [tid/pid]                          (msec)     (msec)     (msec)       \n")
+out.write("--------------- ------  ------------------------------  ---------  ---------  ---------  -----\n")
+t = 1000.0
+def run(name, wait_us, delay_us, state, cpu=0):
+    global t
+    t += 0.001
+    out.write("%15.6f [%04d]  %-30s  %9.3f  %9.3f  %9.3f      %s \n" % (
+        t, cpu, name, (wait_us) / 1000.0, delay_us / 1000.0, 0.010, state))
+run("frontend[100/100]", 0, 0, "S")            # first run: unknown before
+run("currencyservice[200/200]", 0, 0, "S")
+for i in range(1, 301):
+    run("frontend[100/100]", 50 + i, i, "S")   # slept 50 us, waited i us
+    out.write("%15.6f [0001]  swapper                                              awakened: frontend[100]\n" % t)
+run("frontend[100/100]", 20, 20, "R")          # a wake-up, then preempted ...
+run("frontend[100/100]", 900, 900, "S")        # ... so this is no wake-up
+for i in range(250):
+    run("currencyservice[200/200]", 5040, 40, "S", cpu=1)
+run("kworker/0:1-eve[7]", 3000, 2000, "S")
+run("kworker/0:1-eve[7]", 3000, 2000, "S")     # not the shop's
+out.write("%15.6f [0000]  <idle>                              0.000      0.000      0.100      I \n" % t)
+out.write("%15.6f [0000]  :-1[-1/27775]                       0.000      0.000      0.222      Z \n" % t)
+PY
+"$B/meshsim" calibrate --link-only --wakeups "$tmp/rec.txt" \
+  --base "${srcdir:-.}/data/cost-profile.json" --out "$tmp/p.json" >"$tmp/out" 2>"$tmp/err" ||
+  fail "--wakeups: $(cat "$tmp/err")"
+[ -s "$tmp/out" ] && fail "wrote to stdout: $(cat "$tmp/out")"
+grep -q '551 wake-ups of 2 tasks' "$tmp/err" || fail "counts: $(cat "$tmp/err")"
+python3 - "$tmp/p.json" <<'PY' || fail "bad jitter: $(cat "$tmp/p.json")"
+import json, sys
+p = json.load(open(sys.argv[1]))
+bands = p["link"]["jitter"]
+# 300 wake-ups after 50 us asleep (< 100: the first band), then the 250
+# after 5 ms in the last; the bands between had none.
+assert len(bands) == 2, bands
+assert bands[0]["slept_below_us"] == 100 and "slept_below_us" not in bands[1], bands
+q = dict(map(tuple, bands[0]["quantiles_us"]))
+# No floor is taken off a scheduler's waits: the median of 1..300 us.
+assert 149 <= q[0.5] <= 152 and q[1] == 300, q
+assert all(abs(v - 40) < 1e-9 for _, v in bands[1]["quantiles_us"]), bands[1]
+assert "scheduler's record" in p["comment"], p["comment"]
+PY
+for i in 1 2; do
+  "$B/meshsim" run --profile "$tmp/p.json" --link profile --duration 5s --users 20 --json \
+    --quiet --no-mesh >"$tmp/run$i.json" 2>"$tmp/err" || fail "run with the jitter: $(cat "$tmp/err")"
+done
+cmp -s "$tmp/run1.json" "$tmp/run2.json" || fail "runs with a recorded jitter differ"
+
+# Whose wake-ups: --wakeups-of.
+"$B/meshsim" calibrate --link-only --wakeups "$tmp/rec.txt" --wakeups-of currencyservice \
+  --out - >/dev/null 2>"$tmp/err" || fail "--wakeups-of: $(cat "$tmp/err")"
+grep -q '250 wake-ups of 1 tasks' "$tmp/err" || fail "--wakeups-of counts: $(cat "$tmp/err")"
+"$B/meshsim" calibrate --link-only --wakeups "$tmp/rec.txt" --wakeups-of nosuch \
+  --out "$tmp/none.json" >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 1 ] && grep -q '0 wake-ups of the chosen processes' "$tmp/err" ||
+  fail "no chosen process: exit $rc: $(cat "$tmp/err")"
+[ -e "$tmp/none.json" ] && fail "wrote a profile without wake-ups"
+# stdin.
+"$B/meshsim" calibrate --link-only --wakeups - --out - <"$tmp/rec.txt" >/dev/null 2>"$tmp/err" ||
+  fail "--wakeups -: $(cat "$tmp/err")"
+
+# A bad record: the file, the line and the field.
+# (Line 7 is frontend's first wake-up, and every other line after it.)
+awk 'NR == 31 { $7 = "12" } 1' "$tmp/rec.txt" >"$tmp/bad1.txt"
+"$B/meshsim" calibrate --link-only --wakeups "$tmp/bad1.txt" --out "$tmp/x.json" >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 1 ] && grep -q "bad1.txt:31: the state: \"12\"" "$tmp/err" || fail "bad state: exit $rc: $(cat "$tmp/err")"
+awk 'NR == 33 { $4 = "x.063" } 1' "$tmp/rec.txt" >"$tmp/bad2.txt"
+"$B/meshsim" calibrate --link-only --wakeups "$tmp/bad2.txt" --out "$tmp/x.json" >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 1 ] && grep -q "bad2.txt:33: the wait time" "$tmp/err" || fail "bad wait: exit $rc: $(cat "$tmp/err")"
+awk 'NR == 35 { $3 = "frontend[abc]" } 1' "$tmp/rec.txt" >"$tmp/bad3.txt"
+"$B/meshsim" calibrate --link-only --wakeups "$tmp/bad3.txt" --out "$tmp/x.json" >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 1 ] && grep -q "bad3.txt:35: the task's id" "$tmp/err" || fail "bad id: exit $rc: $(cat "$tmp/err")"
+[ -e "$tmp/x.json" ] && fail "wrote a profile from a bad record"
+"$B/meshsim" calibrate --link-only --wakeups "$tmp/nonesuch.txt" >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 1 ] && grep -q "cannot open $tmp/nonesuch.txt" "$tmp/err" || fail "missing record: exit $rc: $(cat "$tmp/err")"
+
+# Usage: exit 2.
+"$B/meshsim" calibrate --wakeups "$tmp/rec.txt" >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q -- "--wakeups and --wakeups-of are for --link-only" "$tmp/err" || fail "--wakeups alone: exit $rc"
+"$B/meshsim" calibrate --link-only --wakeups-of frontend >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q -- "--wakeups-of chooses" "$tmp/err" || fail "--wakeups-of alone: exit $rc"
+"$B/meshsim" calibrate --link-only --wakeups "$tmp/rec.txt" --wakeups-of 'a,,b' >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q -- "--wakeups-of: 'a,,b'" "$tmp/err" || fail "--wakeups-of a,,b: exit $rc"
+
+# perf's own output: a record of the link probe's processes (named
+# "meshsim", 500 messages a second for 2 s), when perf can record here.
+if command -v perf >/dev/null 2>&1 &&
+   perf record -q -e sched:sched_switch -a -o "$tmp/t.data" -- true >/dev/null 2>&1; then
+  perf record -q -e sched:sched_switch -e sched:sched_wakeup -e sched:sched_wakeup_new -a \
+    -o "$tmp/perf.data" -- "$B/meshsim" calibrate --link-only --link-seconds 2 --out "$tmp/probe.json" \
+    --quiet >"$tmp/perf.log" 2>&1 || fail "perf record: $(cat "$tmp/perf.log")"
+  perf sched timehist --state -i "$tmp/perf.data" >"$tmp/perf.txt" 2>"$tmp/perf.log" ||
+    fail "perf sched timehist: $(cat "$tmp/perf.log")"
+  "$B/meshsim" calibrate --link-only --wakeups "$tmp/perf.txt" --wakeups-of meshsim \
+    --out "$tmp/perf.json" >/dev/null 2>"$tmp/err" || fail "perf's record: $(cat "$tmp/err")"
+  n=$(sed -n 's/.*lines, \([0-9]*\) wake-ups of.*/\1/p' "$tmp/err")
+  [ "${n:-0}" -ge 500 ] || fail "perf's record: only ${n:-no} wake-ups of the probe: $(cat "$tmp/err")"
+  perf sched timehist --state -w -i "$tmp/perf.data" >"$tmp/perfw.txt" 2>/dev/null &&
+    "$B/meshsim" calibrate --link-only --wakeups "$tmp/perfw.txt" --wakeups-of meshsim \
+      --out - >/dev/null 2>"$tmp/err" || fail "perf's record with -w: $(cat "$tmp/err")"
+else
+  echo "perf cannot record the scheduler here: the part with perf's own output skipped"
+fi
+echo "ok"

@@ -1,0 +1,301 @@
+/* tools/schedwake.c — wake-ups from `perf sched timehist --state` (schedwake.h). */
+#include "schedwake.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SW_COMM 15           /* the kernel's TASK_COMM_LEN - 1 */
+#define SW_LINE_MAX 65536    /* sw_read's longest line */
+#define SW_MAX_MS 3600000.0  /* an hour: beyond it a figure is not a record's */
+
+const char *const sw_shop_names[] = {
+	"frontend", "productcatalogservice", "currencyservice", "cartservice",
+	"recommendationservice", "shippingservice", "checkoutservice", "paymentservice",
+	"emailservice", "adservice", "business", "loadgenerator", NULL};
+
+/* A task's state when it last left the CPU (0: not seen). */
+typedef struct sw_task {
+	int tid; /* 0: empty slot */
+	char state;
+} sw_task_t;
+
+struct sw_reader {
+	char *file;
+	char (*names)[SW_COMM + 1];
+	size_t nnames;
+	sw_task_t *tasks; /* open addressing, linear probing */
+	size_t cap, ntasks;
+	lp_sample_t *s;
+	size_t n, scap;
+	sw_stats_t st;
+};
+
+sw_reader_t *sw_new(const char *file, const char *const *names, size_t nnames)
+{
+	sw_reader_t *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->file = strdup(file ? file : "-");
+	r->names = nnames ? calloc(nnames, sizeof *r->names) : NULL;
+	r->cap = 256;
+	r->tasks = calloc(r->cap, sizeof *r->tasks);
+	if (!r->file || (nnames && !r->names) || !r->tasks) {
+		sw_free(r);
+		return NULL;
+	}
+	for (size_t i = 0; i < nnames; i++)
+		snprintf(r->names[i], sizeof r->names[i], "%s", names[i]);
+	r->nnames = nnames;
+	return r;
+}
+
+void sw_free(sw_reader_t *r)
+{
+	if (!r)
+		return;
+	free(r->file);
+	free(r->names);
+	free(r->tasks);
+	free(r->s);
+	free(r);
+}
+
+const lp_sample_t *sw_samples(const sw_reader_t *r, size_t *n)
+{
+	*n = r->n;
+	return r->s;
+}
+
+void sw_stats(const sw_reader_t *r, sw_stats_t *st)
+{
+	*st = r->st;
+	st->tasks = r->ntasks;
+}
+
+static size_t slot_of(const sw_task_t *t, size_t cap, int tid)
+{
+	size_t i = ((uint32_t)tid * 2654435761u) & (cap - 1);
+	while (t[i].tid && t[i].tid != tid)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+/* The task |tid|'s entry, created (state 0) if new; NULL when out of memory. */
+static sw_task_t *task(sw_reader_t *r, int tid)
+{
+	if ((r->ntasks + 1) * 2 > r->cap) {
+		size_t cap = r->cap * 2;
+		sw_task_t *t = calloc(cap, sizeof *t);
+		if (!t)
+			return NULL;
+		for (size_t i = 0; i < r->cap; i++)
+			if (r->tasks[i].tid)
+				t[slot_of(t, cap, r->tasks[i].tid)] = r->tasks[i];
+		free(r->tasks);
+		r->tasks = t;
+		r->cap = cap;
+	}
+	size_t i = slot_of(r->tasks, r->cap, tid);
+	if (!r->tasks[i].tid) {
+		r->tasks[i].tid = tid;
+		r->ntasks++;
+	}
+	return &r->tasks[i];
+}
+
+static int chosen(const sw_reader_t *r, const char *name, size_t len)
+{
+	if (!r->nnames)
+		return 1;
+	for (size_t i = 0; i < r->nnames; i++)
+		if (strlen(r->names[i]) == len && memcmp(r->names[i], name, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* A token: [*p, end) up to the next blank. */
+typedef struct tok {
+	const char *s;
+	size_t len;
+} tok_t;
+
+/* A non-negative decimal in milliseconds ("12.345") as ns: 0, or -1 when
+ * |t| is not one (or is above SW_MAX_MS). */
+static int ms_ns(tok_t t, long long *ns)
+{
+	char buf[32];
+	if (t.len == 0 || t.len >= sizeof buf)
+		return -1;
+	for (size_t i = 0; i < t.len; i++)
+		if (!isdigit((unsigned char)t.s[i]) && t.s[i] != '.')
+			return -1;
+	memcpy(buf, t.s, t.len);
+	buf[t.len] = 0;
+	char *end;
+	errno = 0;
+	double v = strtod(buf, &end);
+	if (errno || *end || !(v >= 0) || v > SW_MAX_MS)
+		return -1;
+	*ns = llround(v * 1e6);
+	return 0;
+}
+
+#define BAD(...)                                                                   \
+	do {                                                                       \
+		char why_[200];                                                    \
+		snprintf(why_, sizeof why_, __VA_ARGS__);                          \
+		snprintf(err, errsize, "%s:%zu: %s", r->file, r->st.lines, why_); \
+		return -1;                                                         \
+	} while (0)
+
+int sw_feed(sw_reader_t *r, const char *line, size_t len, char *err, size_t errsize)
+{
+	r->st.lines++;
+	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
+	const char *p = line, *end = line + len;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	/* Only a line that starts with a timestamp is a run. */
+	if (p == end || !isdigit((unsigned char)*p))
+		return 0;
+	const char *ts = p;
+	while (p < end && (isdigit((unsigned char)*p) || *p == '.'))
+		p++;
+	if (p < end && *p != ' ' && *p != '\t')
+		return 0; /* not a timestamp ("1 sample lost"...): not a run */
+	if (!memchr(ts, '.', (size_t)(p - ts)))
+		return 0;
+	/* -w's wake-up and -M's migration events: not runs. */
+	for (const char *c = p; c + 10 <= end; c++)
+		if (c[0] == ' ' && (!memcmp(c, " awakened:", 10) || !memcmp(c, " migrated:", 10)))
+			return 0;
+	/* The last four tokens: WAIT SCH-DELAY RUN STATE. */
+	tok_t t[4];
+	const char *q = end;
+	for (int i = 3; i >= 0; i--) {
+		while (q > p && (q[-1] == ' ' || q[-1] == '\t'))
+			q--;
+		const char *e = q;
+		while (q > p && q[-1] != ' ' && q[-1] != '\t')
+			q--;
+		if (q == e)
+			BAD("a run needs the fields wait time, sch delay, run time and state "
+			    "after the task (perf sched timehist --state)");
+		t[i] = (tok_t){q, (size_t)(e - q)};
+	}
+	/* Between the timestamp and those: "[CPU]  COMM[TID/PID]" (COMM may
+	 * hold blanks and brackets; the last "[" opens the ids). */
+	const char *a = p, *b = q;
+	while (a < b && (*a == ' ' || *a == '\t'))
+		a++;
+	while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+		b--;
+	if (a == b || *a != '[')
+		BAD("the CPU: expected \"[N]\" after the timestamp");
+	const char *cpu_end = memchr(a, ']', (size_t)(b - a));
+	if (!cpu_end)
+		BAD("the CPU: no \"]\"");
+	a = cpu_end + 1;
+	while (a < b && (*a == ' ' || *a == '\t'))
+		a++;
+	if (a == b)
+		BAD("the task: missing");
+	if (b[-1] != ']')
+		return 0; /* the idle task ("<idle>"): no ids, never a chosen one */
+	const char *open = NULL;
+	for (const char *c = b - 1; c > a; c--)
+		if (c[-1] == '[') {
+			open = c - 1;
+			break;
+		}
+	if (!open)
+		BAD("the task: \"%.*s\" has a \"]\" and no \"[\"", (int)(b - a), a);
+	const char *idp = open + 1;
+	if (*idp == '-')
+		return 0; /* a task perf lost track of (":-1[-1/PID]", exited) */
+	long tid = 0;
+	size_t digits = 0;
+	for (; idp < b - 1 && isdigit((unsigned char)*idp); idp++, digits++) {
+		tid = tid * 10 + (*idp - '0');
+		if (tid > INT32_MAX)
+			BAD("the task's id: too large");
+	}
+	if (!digits || (*idp != '/' && *idp != ']'))
+		BAD("the task's id: expected \"[TID/PID]\" or \"[TID]\" after its name");
+	if (tid == 0)
+		return 0; /* the idle task, however it is named */
+	size_t nlen = (size_t)(open - a);
+	while (nlen && (a[nlen - 1] == ' ' || a[nlen - 1] == '\t'))
+		nlen--;
+	if (nlen > SW_COMM)
+		nlen = SW_COMM; /* perf may print more than the kernel keeps */
+	long long wait, delay, run;
+	if (ms_ns(t[0], &wait))
+		BAD("the wait time: \"%.*s\" is not milliseconds", (int)t[0].len, t[0].s);
+	if (ms_ns(t[1], &delay))
+		BAD("the sch delay: \"%.*s\" is not milliseconds", (int)t[1].len, t[1].s);
+	if (ms_ns(t[2], &run))
+		BAD("the run time: \"%.*s\" is not milliseconds", (int)t[2].len, t[2].s);
+	if (t[3].len > 2 || !isalpha((unsigned char)t[3].s[0]))
+		BAD("the state: \"%.*s\" is not a task state (S, R, D, ...)", (int)t[3].len,
+		    t[3].s);
+	if (!chosen(r, a, nlen))
+		return 0;
+	r->st.runs++;
+	sw_task_t *tk = task(r, (int)tid);
+	if (!tk)
+		BAD("out of memory");
+	char prev = tk->state;
+	tk->state = t[3].s[0];
+	if (prev != 'S')
+		return 0;
+	r->st.wakeups++;
+	if (r->n >= LP_MAX_SAMPLES) {
+		r->st.dropped++;
+		return 0;
+	}
+	if (r->n == r->scap) {
+		size_t cap = r->scap ? r->scap * 2 : 4096;
+		lp_sample_t *s = realloc(r->s, cap * sizeof *s);
+		if (!s)
+			BAD("out of memory");
+		r->s = s;
+		r->scap = cap;
+	}
+	r->s[r->n++] = (lp_sample_t){delay, wait > delay ? wait - delay : 0};
+	return 0;
+}
+
+int sw_read(sw_reader_t *r, FILE *f, char *err, size_t errsize)
+{
+	char *buf = malloc(SW_LINE_MAX + 1);
+	if (!buf) {
+		snprintf(err, errsize, "%s: out of memory", r->file);
+		return -1;
+	}
+	int rc = 0;
+	while (fgets(buf, SW_LINE_MAX + 1, f)) {
+		size_t len = strlen(buf);
+		if (len == SW_LINE_MAX && buf[len - 1] != '\n' && !feof(f)) {
+			snprintf(err, errsize, "%s:%zu: a line longer than %d bytes", r->file,
+			         r->st.lines + 1, SW_LINE_MAX - 1);
+			rc = -1;
+			break;
+		}
+		if (sw_feed(r, buf, len, err, errsize) != 0) {
+			rc = -1;
+			break;
+		}
+	}
+	if (rc == 0 && ferror(f)) {
+		snprintf(err, errsize, "%s: read error: %s", r->file, strerror(errno));
+		rc = -1;
+	}
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,75 @@
+/*
+ * schedwake.h — the wake-ups of chosen processes, read from a scheduler's
+ * record: the text `perf sched timehist --state` prints from a `perf
+ * sched record` (or `perf record -e sched:sched_switch -e
+ * sched:sched_wakeup -a`) taken while the live shop ran.
+ *
+ * Each line of that text is one time a task ran:
+ *
+ *   TIME [CPU]  COMM[TID/PID]  WAIT  SCH-DELAY  RUN  STATE
+ *
+ * in milliseconds: WAIT from the task's last switch-out to this switch-in
+ * (it includes SCH-DELAY), SCH-DELAY from its wake-up to this switch-in,
+ * RUN its time on the CPU, and STATE the state it left the CPU in (S
+ * asleep, R preempted, D in I/O, ...). A wake-up is a run of a task whose
+ * previous run ended in S: it had slept WAIT - SCH-DELAY and then waited
+ * SCH-DELAY for a CPU, the wait the simulator draws as a link's jitter
+ * (linkprobe.h, LP_SCHED). Runs after R (a preempted task's wait) or D,
+ * and a task's first run in the record (what it did before is unknown),
+ * are not wake-ups. Lines that do not start with a timestamp (perf's
+ * headers) are skipped, as are the idle task (no [TID]), tasks perf lost
+ * ("[-1/PID]"), and the event lines -w and -M add ("awakened:",
+ * "migrated:").
+ *
+ * A reader owns its samples; lines are fed one at a time, so a file of
+ * any size is read in constant memory but for the samples (at most
+ * LP_MAX_SAMPLES: the rest are counted, not kept).
+ */
+#ifndef MESHSIM_SCHEDWAKE_H
+#define MESHSIM_SCHEDWAKE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "linkprobe.h"
+
+typedef struct sw_reader sw_reader_t;
+
+typedef struct sw_stats {
+	size_t lines;    /* lines fed */
+	size_t runs;     /* of them, runs of a chosen process */
+	size_t wakeups;  /* of them, wake-ups (kept or not) */
+	size_t dropped;  /* wake-ups beyond LP_MAX_SAMPLES, not kept */
+	size_t tasks;    /* distinct chosen tasks (threads) seen */
+} sw_stats_t;
+
+/* A reader of the record in |file| (named in errors, copied) keeping the
+ * wake-ups of the tasks whose name (COMM, at most 15 characters: the
+ * kernel's) is one of |names| cut to 15 characters; |nnames| 0 keeps
+ * every task's. The names are copied. NULL when out of memory. */
+sw_reader_t *sw_new(const char *file, const char *const *names, size_t nnames);
+
+/* Parses one line (|len| bytes, no newline needed; a trailing "\n" or
+ * "\r\n" is ignored). 0, or -1 with |err| set to "FILE:LINE: why" naming
+ * the field (a line that starts with a timestamp and is not the format
+ * above, or out of memory); the reader is still usable after an error. */
+int sw_feed(sw_reader_t *r, const char *line, size_t len, char *err, size_t errsize);
+
+/* Feeds every line of |f| (until EOF). 0, or -1 with |err| set (the first
+ * bad line, or a read error). Lines are bounded (64 KiB; a longer one is
+ * an error). */
+int sw_read(sw_reader_t *r, FILE *f, char *err, size_t errsize);
+
+/* The wake-ups kept so far (owned by |r|, valid until the next feed or
+ * sw_free), and their count in |*n|. */
+const lp_sample_t *sw_samples(const sw_reader_t *r, size_t *n);
+
+void sw_stats(const sw_reader_t *r, sw_stats_t *st);
+
+void sw_free(sw_reader_t *r);
+
+/* The comm names of the shop's processes as `meshsim up` runs them (the
+ * twelve services and the load generator), NULL-terminated. */
+extern const char *const sw_shop_names[];
+
+#endif
