@@ -15,15 +15,21 @@
 #      load (after BENCH_WARMUP seconds of 20 users, not measured: the
 #      services open their connections on first use); its --json has each
 #      route's median and 99th percentile.
-#   3. The link, beside the live load: `meshsim calibrate --link-only`
-#      (tools/linkprobe.h) sends BENCH_SECONDS x 500 small messages on
-#      loopback TCP to a sleeping process and records how long each took:
-#      on this shared 2-vCPU VM, a woken process often waits for a CPU
-#      (the shop's other processes, the load generator, other tenants),
-#      a wait heavy-tailed enough to set the live p99s. Its quantiles above
-#      the floor become the profile's link jitter (`"link": {"jitter_us"}`),
-#      which the simulator adds to a message when its receiver is asleep
-#      (one draw per wake-up, none while it runs: sim/vrt/README.md).
+#   3. The link's jitter, from the live run: on this shared 2-vCPU VM a
+#      woken process often waits for a CPU (the shop's other processes,
+#      the load generator, other tenants), a wait heavy-tailed enough to
+#      set the live p99s. The simulator adds it to a message when its
+#      receiver is asleep (one draw per wake-up, by how long it slept;
+#      none while it runs: sim/vrt/README.md, "Network"). BENCH_LINK:
+#      sched (the default when `perf` can record here): a scheduler's
+#      record of the live run (`perf record -e sched:sched_switch -e
+#      sched:sched_wakeup -a`, printed by `perf sched timehist --state`):
+#      every wake-up of the shop's own processes, how long each had slept
+#      and then waited for a CPU, read by `meshsim calibrate --link-only
+#      --wakeups` (tools/schedwake.h). probe (the fallback): `meshsim
+#      calibrate --link-only` beside the load sends BENCH_SECONDS x 500
+#      small messages on loopback TCP to a sleeping process of its own
+#      (tools/linkprobe.h); its waits are a stand-in for the services'.
 #   0. With BENCH_CALIBRATE=1, `meshsim calibrate` first: the CPU each
 #      call costs the live services now, the profile the simulation below
 #      uses (by default the shipped one, see BENCH_CALIBRATE).
@@ -40,7 +46,10 @@
 #      virtual, the ratio virtual/live, and whether it is within 25 %.
 #
 # Nothing in the simulator's inputs comes from the latencies compared: the
-# CPU costs are the calibrated profile's, the link is the probe's.
+# CPU costs are the calibrated profile's, the link's jitter the scheduler's
+# (or the probe's). The topology is the live shop's: one process per
+# service, so the charts' canaries (a second frontend and business pod)
+# are off.
 #
 # The CPU (BENCH_CORES):
 #   1 (the default): every pod a core of its own: each live service is one
@@ -74,7 +83,8 @@
 #                     a time on warm caches costs less than a call among
 #                     the load's); the shipped one, measured with other
 #                     load on the machine, came within 10 % (BENCHMARKS.md)
-#   BENCH_LINK        "probe" (the default: measured beside the live load,
+#   BENCH_LINK        "sched" (the default when perf can record; else
+#                     "probe"), "probe" (both measured in the live run,
 #                     above), or a meshsim run --link value ("profile": the
 #                     one in BENCH_PROFILE; a duration such as 200us)
 #   BENCH_PORT        the live frontend's port on 127.0.0.1 (default 18113)
@@ -103,7 +113,20 @@ CALIBRATE=${BENCH_CALIBRATE:-0}
 case $CALIBRATE in 0|1) ;; *) die "BENCH_CALIBRATE must be 0 or 1";; esac
 PROFILE=${BENCH_PROFILE:-$srcdir/data/cost-profile.json}
 base_profile=$PROFILE
-LINK=${BENCH_LINK:-probe}
+# perf can record the scheduler here (root, or perf_event_paranoid <= -1)?
+perf_works() {
+    command -v perf >/dev/null 2>&1 &&
+        perf record -q -e sched:sched_switch -a -o /dev/null -- true >/dev/null 2>&1
+}
+if [ -n "${BENCH_LINK:-}" ]; then
+    LINK=$BENCH_LINK
+elif perf_works; then
+    LINK=sched
+else
+    LINK=probe
+    say "perf cannot record the scheduler here (Debian: linux-perf; as root): the link probe stands in"
+fi
+[ "$LINK" != sched ] || perf_works || die "BENCH_LINK=sched needs perf recording sched events (Debian: linux-perf, as root)"
 PORT=${BENCH_PORT:-18113}
 NET=${BENCH_NET:-127.0.13}
 CORES=${BENCH_CORES:-1}
@@ -129,6 +152,7 @@ scratch=$(mktemp -d "$base/simlive.XXXXXX") || die "cannot create a scratch dire
 up_pid=
 cleanup() {
     [ -n "${probe_pid:-}" ] && kill "$probe_pid" 2>/dev/null
+    [ -n "${perf_pid:-}" ] && kill -INT "$perf_pid" 2>/dev/null
     if [ -n "$up_pid" ] && kill -0 "$up_pid" 2>/dev/null; then
         kill -TERM "$up_pid" 2>/dev/null
         for _ in $(seq 1 100); do kill -0 "$up_pid" 2>/dev/null || break; sleep 0.1; done
@@ -200,10 +224,18 @@ say "live: $USERS users at $SPAWN/s for ${SECS}s (load average $(cut -d' ' -f1-3
 # profile for the simulator's --link profile.
 probe_pid=
 probe_line=
+perf_pid=
+link_from=$LINK
 if [ "$LINK" = probe ]; then
     "$meshsim" calibrate --link-only --link-seconds "$SECS" --base "$PROFILE" \
         --out "$scratch/profile.json" >"$scratch/probe.log" 2>&1 &
     probe_pid=$!
+elif [ "$LINK" = sched ]; then
+    # Every CPU's context switches and wake-ups for the load's length
+    # (about 0.3 MB/s at this load); perf stops by itself.
+    perf record -q -e sched:sched_switch -e sched:sched_wakeup -e sched:sched_wakeup_new \
+        -a -o "$scratch/perf.data" -- sleep "$((SECS + 1))" >"$scratch/perf.log" 2>&1 &
+    perf_pid=$!
 fi
 "$loadgen" --frontend-addr "127.0.0.1:$PORT" --users "$USERS" --rate "$SPAWN" \
     --duration "${SECS}s" --stats-interval 0 --max-failure-ratio 0.05 \
@@ -214,6 +246,20 @@ if [ -n "$probe_pid" ]; then
     probe_pid=
     probe_line=$(sed -n 's/^meshsim calibrate: link[^:]*: *//p' "$scratch/probe.log")
     say "live: the link probe beside the load: $probe_line"
+    PROFILE=$scratch/profile.json
+    LINK=profile
+fi
+if [ -n "$perf_pid" ]; then
+    wait "$perf_pid" || { cat "$scratch/perf.log" >&2; die "perf record failed"; }
+    perf_pid=
+    perf sched timehist --state -i "$scratch/perf.data" >"$scratch/sched.txt" 2>"$scratch/timehist.log" ||
+        { cat "$scratch/timehist.log" >&2; die "perf sched timehist failed"; }
+    "$meshsim" calibrate --link-only --wakeups "$scratch/sched.txt" --base "$PROFILE" \
+        --out "$scratch/profile.json" >"$scratch/probe.log" 2>&1 ||
+        { cat "$scratch/probe.log" >&2; die "meshsim calibrate --wakeups failed"; }
+    rm -f "$scratch/perf.data"
+    probe_line=$(sed -n 's/^meshsim calibrate: wake-ups[^:]*: *//p' "$scratch/probe.log")
+    say "live: the shop's wake-ups (perf sched): $probe_line"
     PROFILE=$scratch/profile.json
     LINK=profile
 fi
@@ -255,6 +301,8 @@ for c in productcatalogservice currencyservice shippingservice paymentservice \
     # 12 pods fit on the node (the scheduler places requests).
     [ -n "$node_milli" ] && sets+=(--set "$c.resources.requests.cpu=1m")
 done
+# One process per service, as live: no canary pods.
+sets+=(--set frontend.canary.enabled=false --set business.canary.enabled=false)
 [ -n "$node_milli" ] && nodeopts=(--node-cpu --nodes "1x${node_milli}m")
 say "virtual: meshsim run --users $USERS --spawn-rate $SPAWN --duration ${SECS}s --no-mesh --link $LINK ${nodeopts[*]} --seed 1..$SEEDS"
 sims=()
@@ -271,9 +319,9 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 mkdir -p "$results"
 python3 - "$scratch/live.json" "$(IFS=,; echo "${sims[*]}")" "$results/simlive-latest.md" \
     "$when" "$machine" "$USERS" "$SPAWN" "$SECS" "$base_profile" "$LINK" \
-    "$load_before" "$load_live" "$load_after" "$share" "$milli" "$run_ns" "$wait_ns" "$node_milli" "$ncpu" "$probe_line" "$WARMUP" <<'EOF'
+    "$load_before" "$load_live" "$load_after" "$share" "$milli" "$run_ns" "$wait_ns" "$node_milli" "$ncpu" "$probe_line" "$WARMUP" "$link_from" <<'EOF'
 import json, sys
-live_p, sim_ps, out_p, when, machine, users, spawn, secs, prof, link, lb, ll, la, share, milli, run_ns, wait_ns, node_milli, ncpu, probe, warm = sys.argv[1:]
+live_p, sim_ps, out_p, when, machine, users, spawn, secs, prof, link, lb, ll, la, share, milli, run_ns, wait_ns, node_milli, ncpu, probe, warm, link_from = sys.argv[1:]
 live = json.load(open(live_p))
 sims = [json.load(open(p)) for p in sim_ps.split(",")]
 def median(v):
@@ -319,7 +367,7 @@ lines.append("Load: %s users of the load generator (Locust mix, 1-10 s think tim
              "Virtual: %s s, %d seeds (each figure is the median of the seeds' runs): %d requests a run "
              "(%.1f req/s; it counts the GET a redirect leads to as a request of its own, Locust folds it "
              "into the POST), %d errors. "
-             "Profile: `%s`, `--link %s`, `--no-mesh`, %s. "
+             "Profile: `%s`, `--link %s`, `--no-mesh`, no canaries, %s. "
              "The live load generator used %.0f us of CPU per request in this run; the shop's processes "
              "ran %.2f s and waited %.2f s runnable (a share of %s of a CPU when ready to run)." % (
              users, spawn, secs, warm, tot_l["requests"], tot_l["rps"], tot_l["failures"],
@@ -328,7 +376,10 @@ lines.append("Load: %s users of the load generator (Locust mix, 1-10 s think tim
               % (node_milli, ncpu, milli)) if node_milli else
              ("every chart's CPU limit %sm (the load generator's too), no node contention" % milli),
              lg_us, int(run_ns) / 1e9, int(wait_ns) / 1e9, share))
-if probe:
+if probe and link_from == "sched":
+    lines[-1] += (" The link: its jitter is the live shop's own wake-ups in this run (`perf sched` "
+                  "record, read by `meshsim calibrate --link-only --wakeups`): %s." % probe)
+elif probe:
     lines[-1] += (" The link: its jitter measured beside the live load by `meshsim calibrate "
                   "--link-only` (a message to a sleeping process on loopback TCP), one way: %s." % probe)
 lines.append("")
