@@ -11,7 +11,8 @@ noinst_LIBRARIES += libweb.a
 libweb_a_SOURCES = \
 	services/common/form.c services/common/form.h \
 	services/common/cookie.c services/common/cookie.h \
-	services/common/html.c services/common/html.h
+	services/common/html.c services/common/html.h \
+	services/common/decimal.h
 
 # Static files, served at /static/<path below static/>.
 FRONTEND_STATIC = \

@@ -1,5 +1,6 @@
 /* cookie.c — Cookie parsing and Set-Cookie building; see cookie.h. */
 #include "common/cookie.h"
+#include "common/decimal.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -121,16 +122,12 @@ int cookie_build(char *buf, size_t size, const char *name, const char *value,
     return COOKIE_EINVAL;
   char age[48] = "";
   if (a && a->has_max_age) {
-    /* "; Max-Age=" and the decimal digits, right to left */
-    uint64_t v = a->max_age > 0 ? (uint64_t)a->max_age : 0;
-    char digits[24];
-    size_t d = sizeof digits;
-    digits[--d] = '\0';
-    do
-      digits[--d] = (char)('0' + v % 10);
-    while ((v /= 10) != 0);
+    char digits[DEC_U64_MAX];
+    size_t d = dec_u64(digits + sizeof digits,
+                       a->max_age > 0 ? (uint64_t)a->max_age : 0);
     memcpy(age, "; Max-Age=", 10);
-    memcpy(age + 10, digits + d, sizeof digits - d);
+    memcpy(age + 10, digits + sizeof digits - d, d);
+    age[10 + d] = '\0';
   }
   static const char *const same_site[] = {"", "; SameSite=Lax",
                                           "; SameSite=Strict",

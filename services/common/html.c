@@ -4,6 +4,7 @@
  * little more than copying it.
  */
 #include "common/html.h"
+#include "common/decimal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -214,11 +215,8 @@ static int fast_format(const char *fmt) {
 
 static void put_int(html_buf_t *b, unsigned long long v, int neg, int zero,
                     size_t width) {
-  char d[24];
-  size_t n = 0;
-  do
-    d[sizeof d - ++n] = (char)('0' + v % 10);
-  while ((v /= 10) != 0);
+  char d[DEC_U64_MAX];
+  size_t n = dec_u64(d + sizeof d, v);
   size_t len = n + (neg ? 1 : 0);
   if (!zero)
     for (; width > len; width--)

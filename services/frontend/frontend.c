@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "common/cookie.h"
+#include "common/decimal.h"
 #include "common/svc_duration.h"
 #include "common/svc_uuid.h"
 #include "frontend/fe.h"
@@ -54,20 +55,15 @@ static void req_free(fe_req_t *r) {
   free(r);
 }
 
-/* Logs the request's outcome and frees it. */
-/* |v| in decimal into |buf| (at least 21 bytes); returns |buf|. snprintf
+/* |v| in decimal into |buf| (at least 22 bytes); returns |buf|. snprintf
  * here, on every request, was 0.4 % of a whole-shop simulation. */
 static char *fmt_i64(char *buf, int64_t v) {
-  char t[24];
-  size_t d = sizeof t;
-  uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
-  t[--d] = '\0';
-  do
-    t[--d] = (char)('0' + u % 10);
-  while ((u /= 10) != 0);
+  char t[1 + DEC_U64_MAX];
+  size_t d = dec_u64(t + sizeof t, v < 0 ? -(uint64_t)v : (uint64_t)v);
   if (v < 0)
-    t[--d] = '-';
-  memcpy(buf, t + d, sizeof t - d);
+    t[sizeof t - ++d] = '-';
+  memcpy(buf, t + sizeof t - d, d);
+  buf[d] = '\0';
   return buf;
 }
 
@@ -78,6 +74,7 @@ static void copy_trunc(char *dst, size_t size, const char *src) {
   dst[n] = '\0';
 }
 
+/* Logs the request's outcome and frees it. */
 static void req_finish(fe_req_t *r, int status) {
   char st[24], took[24];
   fmt_i64(st, status);
