@@ -122,13 +122,14 @@ perf_works() {
 }
 if [ -n "${BENCH_LINK:-}" ]; then
     LINK=$BENCH_LINK
+    [ "$LINK" != sched ] || perf_works ||
+        die "BENCH_LINK=sched needs perf recording sched events (Debian: linux-perf, as root)"
 elif perf_works; then
     LINK=sched
 else
     LINK=probe
     say "perf cannot record the scheduler here (Debian: linux-perf; as root): the link probe stands in"
 fi
-[ "$LINK" != sched ] || perf_works || die "BENCH_LINK=sched needs perf recording sched events (Debian: linux-perf, as root)"
 PORT=${BENCH_PORT:-18113}
 NET=${BENCH_NET:-127.0.13}
 CORES=${BENCH_CORES:-1}

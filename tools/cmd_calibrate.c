@@ -1457,8 +1457,12 @@ static int wakeups_read(cal_t *c, const char *path, const char *names, char *tex
 		fprintf(stderr, "meshsim calibrate: --wakeups: %s\n", err);
 		return 1;
 	}
-	say(c, "read %s: %zu lines, %zu wake-ups of %zu tasks%s", path, st.lines, st.wakeups,
-	    st.tasks, st.dropped ? " (only the first 2000000 kept)" : "");
+	if (st.dropped)
+		say(c, "read %s: %zu lines, %zu wake-ups of %zu tasks (only the first %u kept)",
+		    path, st.lines, st.wakeups, st.tasks, LP_MAX_SAMPLES);
+	else
+		say(c, "read %s: %zu lines, %zu wake-ups of %zu tasks", path, st.lines,
+		    st.wakeups, st.tasks);
 	say_jitter(c, &c->jit, LP_SCHED);
 	snprintf(text, size,
 	         "; its \"jitter\" (the quantiles of the wait of a woken process for a CPU, "

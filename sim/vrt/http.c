@@ -467,8 +467,7 @@ static vhttp_t *request_new(vrt_pod_t *client, const char *addr,
 	memcpy(h->query, q ? q + 1 : "", lq + 1);
 	memcpy(h->remote, remote, lr + 1);
 	h->h = xmalloc((n + 2) * sizeof *h->h);
-	size_t bytes = strlen(method) + 1 + strlen(target) +
-	               strlen(" HTTP/1.1\r\n");
+	size_t bytes = lm + 1 + lt + strlen(" HTTP/1.1\r\n");
 	bytes += add_header(h->h, &h->nh, "Host", addr);
 	for (size_t i = 0; i < n; i++)
 		if (!ieq(headers[i].name, "host") && !is_framing(headers[i].name))
