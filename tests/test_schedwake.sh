@@ -103,6 +103,9 @@ awk 'NR == 35 { $3 = "frontend[abc]" } 1' "$tmp/rec.txt" >"$tmp/bad3.txt"
 [ $rc = 2 ] && grep -q -- "--wakeups-of chooses" "$tmp/err" || fail "--wakeups-of alone: exit $rc"
 "$B/meshsim" calibrate --link-only --wakeups "$tmp/rec.txt" --wakeups-of 'a,,b' >/dev/null 2>"$tmp/err"; rc=$?
 [ $rc = 2 ] && grep -q -- "--wakeups-of: 'a,,b'" "$tmp/err" || fail "--wakeups-of a,,b: exit $rc"
+many=$(seq -s, 1 65)
+"$B/meshsim" calibrate --link-only --wakeups "$tmp/rec.txt" --wakeups-of "$many" >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q -- "--wakeups-of: 65 names; at most 64" "$tmp/err" || fail "--wakeups-of 65 names: exit $rc: $(cat "$tmp/err")"
 
 # perf's own output: a record of the link probe's processes (named
 # "meshsim", 500 messages a second for 2 s), when perf can record here.

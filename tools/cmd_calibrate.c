@@ -1409,12 +1409,12 @@ static double base_latency(json_t *root)
 static int wakeups_read(cal_t *c, const char *path, const char *names, char *text,
                         size_t size)
 {
-	const char *list[64];
+	const char *list[SW_MAX_NAMES];
 	size_t n = 0;
 	char buf[1024];
 	if (names) {
 		snprintf(buf, sizeof buf, "%s", names);
-		for (char *save = NULL, *t = strtok_r(buf, ",", &save); t && n < 64;
+		for (char *save = NULL, *t = strtok_r(buf, ",", &save); t && n < SW_MAX_NAMES;
 		     t = strtok_r(NULL, ",", &save))
 			list[n++] = t;
 	} else {
@@ -1711,6 +1711,11 @@ static int calibrate_exec(int argc, char **argv)
 			    strstr(v, ",,"))
 				USAGE("--wakeups-of: '%s' is not a comma-separated list of process "
 				      "names", v);
+			size_t names = 1;
+			for (const char *p = v; *p; p++)
+				names += *p == ',';
+			if (names > SW_MAX_NAMES)
+				USAGE("--wakeups-of: %zu names; at most %d", names, SW_MAX_NAMES);
 			wakeups_of = v;
 		} else if (!strcmp(a, "--bin-dir")) {
 			bin_dir = v;

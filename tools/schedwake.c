@@ -36,6 +36,8 @@ struct sw_reader {
 
 sw_reader_t *sw_new(const char *file, const char *const *names, size_t nnames)
 {
+	if (nnames > SW_MAX_NAMES)
+		return NULL;
 	sw_reader_t *r = calloc(1, sizeof *r);
 	if (!r)
 		return NULL;

@@ -33,6 +33,9 @@
 
 #include "linkprobe.h"
 
+/* The most names a reader chooses (sw_new's |nnames|, --wakeups-of). */
+#define SW_MAX_NAMES 64
+
 typedef struct sw_reader sw_reader_t;
 
 typedef struct sw_stats {
@@ -46,7 +49,8 @@ typedef struct sw_stats {
 /* A reader of the record in |file| (named in errors, copied) keeping the
  * wake-ups of the tasks whose name (COMM, at most 15 characters: the
  * kernel's) is one of |names| cut to 15 characters; |nnames| 0 keeps
- * every task's. The names are copied. NULL when out of memory. */
+ * every task's, and at most SW_MAX_NAMES. The names are copied. NULL
+ * when out of memory or |nnames| is above SW_MAX_NAMES. */
 sw_reader_t *sw_new(const char *file, const char *const *names, size_t nnames);
 
 /* Parses one line (|len| bytes, no newline needed; a trailing "\n" or
