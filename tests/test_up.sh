@@ -22,6 +22,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 [ $rc = 2 ] || fail "bad flag gave exit $rc"
 grep -q -- '--no-such-flag' "$tmp/err" || fail "bad flag not named: $(cat "$tmp/err")"
 "$B/meshsim" up --help | grep -q -- '--state-dir' || fail "up --help lacks --state-dir"
+"$B/meshsim" up --probe-period 0 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q -- "--probe-period: '0'" "$tmp/err" || fail "--probe-period 0 gave exit $rc"
 
 # 2. --once: all serving, table printed, clean stop, exit 0.
 # (its own loopback net and frontend port, so it can run beside other tests)
@@ -40,7 +42,8 @@ grep -q "http://127.0.0.1:$PORT/" "$tmp/once.out" || fail "the shop's URL is not
 grep -q '"severity"' "$tmp/s1/logs/currencyservice.log" || fail "service log is not JSON lines"
 
 # 3. Supervised: kill -9 one service, the supervisor restarts it.
-"$B/meshsim" up --state-dir "$tmp/s2" --net $NET --port $PORT --users 0 --restart-backoff 0.5 --grace 2 >"$tmp/up.out" 2>&1 &
+"$B/meshsim" up --state-dir "$tmp/s2" --net $NET --port $PORT --users 0 --restart-backoff 0.5 --grace 2 \
+  --probe-period 1 >"$tmp/up.out" 2>&1 &
 upid=$!
 i=0
 until [ -f "$tmp/s2/status" ] && [ "$(grep -c ' SERVING ' "$tmp/s2/status")" = 11 ]; do
@@ -59,6 +62,12 @@ newpid=$(awk '$1=="currencyservice" {print $3}' "$tmp/s2/status")
 [ "$newpid" != "$victim" ] || fail "same pid after restart"
 grep -q 'currencyservice was killed by signal 9' "$tmp/up.out" || fail "crash not reported"
 pids=$(awk 'NR>1 && $3 ~ /^[0-9]+$/ {print $3}' "$tmp/s2/status")
+# A ready service is probed every --probe-period (1 s here), not at the
+# start-up pace (every 0.25 s): the frontend logs each probe of /_healthz.
+probes() { grep -c '"http.req.path":"/_healthz"' "$tmp/s2/logs/frontend.log"; }
+p0=$(probes); sleep 4; p1=$(probes)
+[ $((p1 - p0)) -ge 3 ] && [ $((p1 - p0)) -le 5 ] ||
+  fail "the frontend was probed $((p1 - p0)) times in 4 s (every 1 s: 3 to 5)"
 
 # 4. A second `up` on the same state directory is refused; `down` stops the
 #    shop (SIGTERM to the supervisor) and the supervisor exits 0.

@@ -288,6 +288,15 @@ static int up_exec(int argc, char **argv) {
       else
         port = n;
       i++;
+    } else if (!strcmp(a, "--probe-period") && v) {
+      char *end;
+      o.probe_period_seconds = strtod(v, &end);
+      i++;
+      if (end == v || *end || !(o.probe_period_seconds > 0) ||
+          o.probe_period_seconds > 3600) {
+        fprintf(stderr, "meshsim up: --probe-period: '%s' is not a number of seconds from 0 to 3600\n", v);
+        return 2;
+      }
     } else if (!strcmp(a, "--ready-timeout") && v) {
       u.ready_timeout = strtod(v, NULL);
       i++;
@@ -394,7 +403,8 @@ const msim_cmd_t msim_cmd_up = {
     .name = "up",
     .args = "[--once] [--state-dir DIR] [--port N] [--users N] [--rate N] [--net 127.B.C]\n"
             "                  [--bin-dir DIR]\n"
-            "                  [--grace S] [--restart-backoff S] [--ready-timeout S]",
+            "                  [--grace S] [--restart-backoff S] [--ready-timeout S]\n"
+            "                  [--probe-period S]",
     .summary = "run the shop's services as processes on loopback, supervised like pods",
     .help =
         "Starts the twelve services of the shop (the Online Boutique's eleven and\n"
@@ -425,6 +435,10 @@ const msim_cmd_t msim_cmd_up = {
         "  --bin-dir DIR        where the service programs are (default: beside meshsim)\n"
         "  --grace S            termination grace period in seconds (default 5)\n"
         "  --restart-backoff S  first restart delay, doubling up to 300 s (default 10)\n"
-        "  --ready-timeout S    how long to wait for every service to be healthy (30)\n",
+        "  --ready-timeout S    how long to wait for every service to be healthy (30)\n"
+        "  --probe-period S     health checks of a ready service every S seconds, as the\n"
+        "                       kubelet probes a ready pod every periodSeconds (default\n"
+        "                       10, the charts'); every 0.25 s while it starts; three\n"
+        "                       failures in a row mark it FAILING\n",
     .exec = up_exec,
 };

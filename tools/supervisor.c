@@ -15,7 +15,9 @@
 #include "health.pb-c.h"
 #include "live/live.h"
 
-#define HEALTH_INTERVAL_MS 250
+/* Probe period while a service starts; once it serves, the probe period
+ * of the options (sup_opts_t.probe_period_seconds). */
+#define HEALTH_STARTING_MS 250
 #define HEALTH_TIMEOUT (1 * RT_SEC)
 /* Health failures in a row before a serving service counts as failing. */
 #define HEALTH_FAILURES 3
@@ -173,6 +175,12 @@ static void health_result(sup_proc_t *p, int serving) {
       if (p->ready_ms < 0)
         p->ready_ms = (int64_t)(uv_now(p->sup->loop) - p->started_ms);
       p->state = SUP_SERVING;
+      /* From the next tick on: a ready pod is probed every periodSeconds,
+       * not at the start-up pace (48 checks a second across the shop,
+       * each a wake-up of a service, would be load of their own). */
+      uv_timer_set_repeat(&p->health_timer,
+                          (uint64_t)(p->sup->opts.probe_period_seconds *
+                                     1000.0));
       event(p, "serving");
       if (p->spec->port != 0)
         start_clients(p->sup);
@@ -315,7 +323,7 @@ static void spawn_one(sup_proc_t *p) {
   p->pid = p->proc.pid;
   p->state = SUP_STARTING;
   event(p, "started");
-  uv_timer_start(&p->health_timer, health_tick, 50, HEALTH_INTERVAL_MS);
+  uv_timer_start(&p->health_timer, health_tick, 50, HEALTH_STARTING_MS);
 }
 
 sup_t *sup_new(uv_loop_t *loop, const sup_spec_t *specs, size_t n,
@@ -334,6 +342,8 @@ sup_t *sup_new(uv_loop_t *loop, const sup_spec_t *specs, size_t n,
     s->opts.backoff_initial_seconds = 10;
   if (s->opts.backoff_max_seconds <= 0)
     s->opts.backoff_max_seconds = 300;
+  if (s->opts.probe_period_seconds <= 0)
+    s->opts.probe_period_seconds = 10;
   if (s->opts.first_octet_host <= 0)
     s->opts.first_octet_host = 11;
   if (!s->opts.net)

@@ -69,6 +69,11 @@ typedef struct sup_opts {
   double grace_seconds;  /* SIGTERM → SIGKILL; default 5 */
   double backoff_initial_seconds; /* first restart delay; default 10 */
   double backoff_max_seconds;     /* cap; default 300 */
+  /* Health checks: every 250 ms while a service starts (so it is seen
+   * ready at once), then every probe_period_seconds once it is SERVING,
+   * as the kubelet probes a ready pod every periodSeconds (the charts'
+   * default, 10). Three failures in a row make a service FAILING. */
+  double probe_period_seconds;    /* default 10 */
   sup_event_cb on_event;
   void *user;
 } sup_opts_t;
