@@ -33,6 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   sw_reader_t *r = sw_new(FILE_NAME, sw_shop_names, data[0] & 1 ? nshop : 0);
   if (!r)
     return 0;
+  if (data[0] & 2)
+    sw_set_stall(r, 0); /* no run is a stall */
   const char *p = (const char *)data + 1, *end = (const char *)data + size;
   while (p < end) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -56,7 +58,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const lp_sample_t *s = sw_samples(r, &n);
   sw_stats_t st;
   sw_stats(r, &st);
-  if (n != st.wakeups - st.dropped || st.wakeups > st.runs || st.runs > st.lines)
+  if (n != st.wakeups - st.dropped - st.unread || st.wakeups > st.runs ||
+      st.runs > st.lines || st.stalls > n || st.cpus_unread > st.cpus ||
+      (st.unread && !st.cpus_unread) || ((data[0] & 2) && st.stalls))
     abort();
   for (size_t i = 0; i < n; i++)
     if (s[i].d < 0 || s[i].slept < 0)

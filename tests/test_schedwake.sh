@@ -42,6 +42,7 @@ run("kworker/0:1-eve[7]", 3000, 2000, "S")
 run("kworker/0:1-eve[7]", 3000, 2000, "S")     # not the shop's
 out.write("%15.6f [0000]  <idle>                              0.000      0.000      0.100      I \n" % t)
 out.write("%15.6f [0000]  :-1[-1/27775]                       0.000      0.000      0.222      Z \n" % t)
+out.write("%15.6f [0001]  <idle>                              0.000      0.000      0.100      I \n" % t)
 PY
 "$B/meshsim" calibrate --link-only --wakeups "$tmp/rec.txt" \
   --base "${srcdir:-.}/data/cost-profile.json" --out "$tmp/p.json" >"$tmp/out" 2>"$tmp/err" ||
@@ -106,6 +107,69 @@ awk 'NR == 35 { $3 = "frontend[abc]" } 1' "$tmp/rec.txt" >"$tmp/bad3.txt"
 many=$(seq -s, 1 65)
 "$B/meshsim" calibrate --link-only --wakeups "$tmp/rec.txt" --wakeups-of "$many" >/dev/null 2>"$tmp/err"; rc=$?
 [ $rc = 2 ] && grep -q -- "--wakeups-of: 65 names; at most 64" "$tmp/err" || fail "--wakeups-of 65 names: exit $rc: $(cat "$tmp/err")"
+
+# CPUs without idle lines, and stalls (tools/schedwake.h). CPU 0 has an
+# idle line, CPU 1 none (as perf records this VM's CPU 1): cartservice's
+# 200 wake-ups there (delay 0, runs of 5 ms: idle time in them) are left
+# out. frontend on CPU 0: 200 wake-ups after 50 us asleep, 10 us waiting,
+# 4 of them running 3 ms (stalls: the wait drawn is 3.010 ms), then one
+# that ends preempted (R) and a 2 ms run after it (a stall of a running
+# task: counted, not drawn).
+python3 - "$tmp/cpus.txt" <<'PY'
+import sys
+out = open(sys.argv[1], "w")
+t = 2000.0
+def run(name, wait_us, delay_us, run_us, state, cpu):
+    global t
+    t += 0.001
+    out.write("%15.6f [%04d]  %-30s  %9.3f  %9.3f  %9.3f      %s \n" % (
+        t, cpu, name, wait_us / 1000.0, delay_us / 1000.0, run_us / 1000.0, state))
+run("frontend[100/100]", 0, 0, 10, "S", 0)
+run("cartservice[300/300]", 0, 0, 10, "S", 1)
+out.write("%15.6f [0000]  <idle>                              0.000      0.000      0.100      I \n" % t)
+for i in range(200):
+    run("frontend[100/100]", 60, 10, 3000 if i % 50 == 7 else 10, "S", 0)
+    run("cartservice[300/300]", 40, 0, 5000, "S", 1)
+run("frontend[100/100]", 60, 10, 10, "R", 0)
+run("frontend[100/100]", 30, 30, 2000, "S", 0)
+PY
+"$B/meshsim" calibrate --link-only --wakeups "$tmp/cpus.txt" --out "$tmp/cpus.json" \
+  >/dev/null 2>"$tmp/err" || fail "two CPUs: $(cat "$tmp/err")"
+grep -q '1 of 2 CPUs have no idle lines.*their 200 wake-ups are left out, 201 read' "$tmp/err" ||
+  fail "CPU without idle lines: $(cat "$tmp/err")"
+grep -q '4 wake-ups began one.*1 more hit running tasks' "$tmp/err" || fail "stalls: $(cat "$tmp/err")"
+python3 - "$tmp/cpus.json" 3010 <<'PY' || fail "stalls in the jitter: $(cat "$tmp/cpus.json")"
+import json, sys
+p = json.load(open(sys.argv[1]))
+q = dict(map(tuple, p["link"]["jitter"][-1]["quantiles_us"]))
+assert q[0.5] == 10 and q[1] == float(sys.argv[2]), q
+assert "4 of the wake-ups began a stall" in p["comment"], p["comment"]
+assert "1 CPU(s) without idle lines left out" in p["comment"], p["comment"]
+PY
+"$B/meshsim" calibrate --link-only --wakeups "$tmp/cpus.txt" --wakeups-stall 0 \
+  --out "$tmp/cpus0.json" >/dev/null 2>"$tmp/err" || fail "--wakeups-stall 0: $(cat "$tmp/err")"
+grep -q 'stalls (runs' "$tmp/err" && fail "--wakeups-stall 0 counted stalls: $(cat "$tmp/err")"
+python3 - "$tmp/cpus0.json" 10 <<'PY' || fail "--wakeups-stall 0: $(cat "$tmp/cpus0.json")"
+import json, sys
+p = json.load(open(sys.argv[1]))
+q = dict(map(tuple, p["link"]["jitter"][-1]["quantiles_us"]))
+assert q[1] == float(sys.argv[2]), q
+PY
+# No CPU with idle lines: every wake-up is read (none can be told apart),
+# and no run is a stall (its length may hold idle time).
+grep -v '<idle>' "$tmp/cpus.txt" >"$tmp/noidle.txt"
+"$B/meshsim" calibrate --link-only --wakeups "$tmp/noidle.txt" --out - >/dev/null 2>"$tmp/err" ||
+  fail "no idle lines: $(cat "$tmp/err")"
+grep -q 'left out' "$tmp/err" && fail "no idle lines: left wake-ups out: $(cat "$tmp/err")"
+grep -q '0 wake-ups began one.*0 more' "$tmp/err" || fail "no idle lines: stalls: $(cat "$tmp/err")"
+"$B/meshsim" calibrate --link-only --wakeups "$tmp/rec.txt" --wakeups-stall 1e9 --out - \
+  >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q -- "--wakeups-stall: '1e9'" "$tmp/err" || fail "--wakeups-stall 1e9: exit $rc"
+"$B/meshsim" calibrate --link-only --wakeups-stall 2 >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q -- "--wakeups-stall is for" "$tmp/err" || fail "--wakeups-stall alone: exit $rc"
+awk 'NR == 5 { $2 = "[x1]" } 1' "$tmp/cpus.txt" >"$tmp/bad4.txt"
+"$B/meshsim" calibrate --link-only --wakeups "$tmp/bad4.txt" --out - >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 1 ] && grep -q "bad4.txt:5: the CPU: \"\[x1\]\"" "$tmp/err" || fail "bad CPU: exit $rc: $(cat "$tmp/err")"
 
 # perf's own output: a record of the link probe's processes (named
 # "meshsim", 500 messages a second for 2 s), when perf can record here.

@@ -16,8 +16,8 @@
  * for it: decoding, the handler, encoding, the transport, its log line, and
  * the calls it made as a client (the downstream services are other
  * processes). The mean is the total over the batch, less the process's idle
- * rate (health probes every 250 ms) times the batch's wall time; the sd is
- * the per-call readings' spread. One call at a time is what the shop sees
+ * rate (its health probes: every 10 s once it serves) times the batch's
+ * wall time; the sd is the per-call readings' spread. One call at a time is what the shop sees
  * at the loads we compare with (a few dozen requests per second): no
  * batching of syscalls between calls.
  *
@@ -150,6 +150,7 @@ struct cal {
 	int has_lg;
 	/* the link's jitter: the probe runs beside the load generator */
 	double link_seconds, link_rate; /* link_seconds < 0: lg_seconds */
+	double stall_ms;                /* --wakeups-stall (schedwake.h) */
 	lp_probe_t lp;
 	int lp_running, has_jitter;
 	lp_result_t jit;
@@ -1429,6 +1430,8 @@ static int wakeups_read(cal_t *c, const char *path, const char *names, char *tex
 		return 1;
 	}
 	sw_reader_t *r = sw_new(path, list, n);
+	if (r)
+		sw_set_stall(r, llround(c->stall_ms * 1e6));
 	char err[512];
 	int rc = !r ? (snprintf(err, sizeof err, "out of memory"), -1)
 	            : sw_read(r, f, err, sizeof err);
@@ -1463,14 +1466,32 @@ static int wakeups_read(cal_t *c, const char *path, const char *names, char *tex
 	else
 		say(c, "read %s: %zu lines, %zu wake-ups of %zu tasks", path, st.lines,
 		    st.wakeups, st.tasks);
+	if (st.cpus_unread)
+		say(c, "%zu of %zu CPUs have no idle lines in the record (their runs' times "
+		    "are not exact): their %zu wake-ups are left out, %zu read", st.cpus_unread,
+		    st.cpus, st.unread, ns);
+	char stxt[256] = "";
+	if (c->stall_ms > 0) {
+		say(c, "stalls (runs of %g ms or more): %zu wake-ups began one (their wait "
+		    "includes it), %zu more hit running tasks (not drawn)", c->stall_ms, st.stalls,
+		    st.stalls_running);
+		snprintf(stxt, sizeof stxt, "; %zu of the wake-ups began a stall (a run of %g ms "
+		         "or more: the vCPU stopped), which their wait includes", st.stalls,
+		         c->stall_ms);
+	}
+	if (st.cpus_unread) {
+		size_t l = strlen(stxt);
+		snprintf(stxt + l, sizeof stxt - l, "; %zu CPU(s) without idle lines left out",
+		         st.cpus_unread);
+	}
 	say_jitter(c, &c->jit, LP_SCHED);
 	snprintf(text, size,
 	         "; its \"jitter\" (the quantiles of the wait of a woken process for a CPU, "
 	         "in bands of how long it had slept) is the wake-ups of the processes %s in a "
 	         "scheduler's record (perf sched timehist --state, tools/schedwake.h), %zu of "
-	         "them in %zu tasks: median %.1f us, mean %.1f, p99 %.1f, largest %.1f",
+	         "them in %zu tasks: median %.1f us, mean %.1f, p99 %.1f, largest %.1f%s",
 	         names ? names : "of the shop", ns, st.tasks, c->jit.median_us, c->jit.mean_us,
-	         c->jit.p99_us, c->jit.max_us);
+	         c->jit.p99_us, c->jit.max_us, stxt);
 	return 0;
 }
 
@@ -1616,10 +1637,10 @@ static int calibrate_exec(int argc, char **argv)
 	cal_t c = {.out = "cost-profile.json", .calls = 1000, .warmup = CAL_WARMUP,
 	           .timeout_s = 600, .ready_timeout_s = 30, .rounds = 5,
 	           .lg_users = 300, .lg_rate = 50, .lg_seconds = 20,
-	           .link_seconds = -1, .link_rate = 500};
+	           .link_seconds = -1, .link_rate = 500, .stall_ms = SW_STALL_NS / 1e6};
 	const char *net = "127.0.11", *bin_dir = NULL, *only = NULL, *base = NULL;
 	const char *wakeups = NULL, *wakeups_of = NULL;
-	int keep = 0, link_only = 0;
+	int keep = 0, link_only = 0, stall_set = 0;
 	size_t len = 0;
 	len += (size_t)snprintf(c.cmdline, sizeof c.cmdline, "meshsim");
 	for (int i = 0; i < argc && len < sizeof c.cmdline; i++)
@@ -1706,6 +1727,14 @@ static int calibrate_exec(int argc, char **argv)
 			base = v;
 		} else if (!strcmp(a, "--wakeups")) {
 			wakeups = v;
+		} else if (!strcmp(a, "--wakeups-stall")) {
+			char *end;
+			double x = strtod(v, &end);
+			if (*end || end == v || !isfinite(x) || x < 0 || x > 1000)
+				USAGE("--wakeups-stall: '%s' is not a number of milliseconds from 0 "
+				      "to 1000", v);
+			c.stall_ms = x;
+			stall_set = 1;
 		} else if (!strcmp(a, "--wakeups-of")) {
 			if (!*v || strlen(v) >= 1024 || v[0] == ',' || v[strlen(v) - 1] == ',' ||
 			    strstr(v, ",,"))
@@ -1734,6 +1763,8 @@ static int calibrate_exec(int argc, char **argv)
 		USAGE("--wakeups and --wakeups-of are for --link-only");
 	if (wakeups_of && !wakeups)
 		USAGE("--wakeups-of chooses whose wake-ups --wakeups FILE reads");
+	if (stall_set && !wakeups)
+		USAGE("--wakeups-stall is for the runs --wakeups FILE reads");
 	if (link_only) {
 		if (c.link_seconds == 0 && !wakeups)
 			USAGE("--link-only measures the link: --link-seconds 0 leaves nothing to do");
@@ -1940,6 +1971,7 @@ const msim_cmd_t msim_cmd_calibrate = {
             "       meshsim calibrate --link-only [--base PROFILE] [--out FILE]\n"
             "                         [--link-seconds S] [--link-rate R] [--quiet]\n"
             "       meshsim calibrate --link-only --wakeups RECORD [--wakeups-of A,B]\n"
+            "                         [--wakeups-stall MS]\n"
             "                         [--base PROFILE] [--out FILE] [--quiet]",
     .summary = "measure the live services' CPU per call and write a cost profile",
     .help =
@@ -2000,6 +2032,10 @@ const msim_cmd_t msim_cmd_calibrate = {
         "  --base PROFILE       with --link-only: the profile to copy (default: none)\n"
         "  --wakeups RECORD     with --link-only: the jitter from a scheduler's record\n"
         "                       (above; \"-\": stdin) instead of the probe\n"
+        "  --wakeups-stall MS   with --wakeups: a run of MS or more on a CPU whose idle\n"
+        "                       time the record has is a stall (the vCPU stopped);\n"
+        "                       a wake-up that begins one waits its length too\n"
+        "                       (default 1.5; 0: none is; tools/schedwake.h)\n"
         "  --wakeups-of A,B     whose wake-ups (process names, as ps shows them; at\n"
         "                       most 15 characters count); default the shop's twelve\n"
         "                       services and the load generator\n"

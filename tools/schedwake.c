@@ -11,6 +11,7 @@
 #define SW_COMM 15           /* the kernel's TASK_COMM_LEN - 1 */
 #define SW_LINE_MAX 65536    /* sw_read's longest line */
 #define SW_MAX_MS 3600000.0  /* an hour: beyond it a figure is not a record's */
+#define SW_MAX_CPU 65535     /* CPU numbers above it are not a machine's */
 
 const char *const sw_shop_names[] = {
 	"frontend", "productcatalogservice", "currencyservice", "cartservice",
@@ -23,14 +24,33 @@ typedef struct sw_task {
 	char state;
 } sw_task_t;
 
+/* What the record says of one CPU. */
+typedef struct sw_cpu {
+	int idle;        /* its idle task has a line: its runs' times are exact */
+	size_t wakeups;  /* wake-ups kept on it */
+	size_t stalls;   /* runs of a chosen task of stall_ns or more that were
+	                  * not wake-ups (after R, D, ...) */
+} sw_cpu_t;
+
+/* A kept wake-up: the sample, and where and how long the task then ran. */
+typedef struct sw_wake {
+	lp_sample_t s;
+	long long run;
+	int cpu;
+} sw_wake_t;
+
 struct sw_reader {
 	char *file;
 	char (*names)[SW_COMM + 1];
 	size_t nnames;
+	long long stall_ns;
 	sw_task_t *tasks; /* open addressing, linear probing */
 	size_t cap, ntasks;
-	lp_sample_t *s;
-	size_t n, scap;
+	sw_cpu_t *cpus;   /* by CPU number */
+	size_t ncpus;
+	sw_wake_t *w;     /* the wake-ups kept, in the record's order */
+	size_t n, wcap;
+	lp_sample_t *out; /* sw_samples' answer */
 	sw_stats_t st;
 };
 
@@ -52,6 +72,7 @@ sw_reader_t *sw_new(const char *file, const char *const *names, size_t nnames)
 	for (size_t i = 0; i < nnames; i++)
 		snprintf(r->names[i], sizeof r->names[i], "%s", names[i]);
 	r->nnames = nnames;
+	r->stall_ns = SW_STALL_NS;
 	return r;
 }
 
@@ -62,20 +83,99 @@ void sw_free(sw_reader_t *r)
 	free(r->file);
 	free(r->names);
 	free(r->tasks);
-	free(r->s);
+	free(r->cpus);
+	free(r->w);
+	free(r->out);
 	free(r);
 }
 
-const lp_sample_t *sw_samples(const sw_reader_t *r, size_t *n)
+void sw_set_stall(sw_reader_t *r, long long stall_ns)
 {
-	*n = r->n;
-	return r->s;
+	r->stall_ns = stall_ns > 0 ? stall_ns : 0;
+}
+
+/* Whether the wake-ups on |cpu| are read: it has idle lines, or no CPU
+ * of the record has (then none can be told apart, and all are kept). */
+static int cpu_read(const sw_reader_t *r, int cpu, int any_idle)
+{
+	return !any_idle || ((size_t)cpu < r->ncpus && r->cpus[cpu].idle);
+}
+
+static int any_idle(const sw_reader_t *r)
+{
+	for (size_t i = 0; i < r->ncpus; i++)
+		if (r->cpus[i].idle)
+			return 1;
+	return 0;
+}
+
+/* A stall: a run of stall_ns or more on a CPU whose runs are exact. */
+static int stalled(const sw_reader_t *r, int cpu, long long run, int anyi)
+{
+	return r->stall_ns > 0 && anyi && run >= r->stall_ns &&
+	       (size_t)cpu < r->ncpus && r->cpus[cpu].idle;
+}
+
+const lp_sample_t *sw_samples(sw_reader_t *r, size_t *n)
+{
+	int anyi = any_idle(r);
+	free(r->out);
+	r->out = r->n ? malloc(r->n * sizeof *r->out) : NULL;
+	*n = 0;
+	if (!r->out)
+		return NULL;
+	for (size_t i = 0; i < r->n; i++) {
+		const sw_wake_t *w = &r->w[i];
+		if (!cpu_read(r, w->cpu, anyi))
+			continue;
+		lp_sample_t s = w->s;
+		if (stalled(r, w->cpu, w->run, anyi))
+			s.d += w->run;
+		r->out[(*n)++] = s;
+	}
+	return r->out;
 }
 
 void sw_stats(const sw_reader_t *r, sw_stats_t *st)
 {
 	*st = r->st;
 	st->tasks = r->ntasks;
+	int anyi = any_idle(r);
+	for (size_t i = 0; i < r->n; i++) {
+		const sw_wake_t *w = &r->w[i];
+		if (!cpu_read(r, w->cpu, anyi))
+			st->unread++;
+		else if (stalled(r, w->cpu, w->run, anyi))
+			st->stalls++;
+	}
+	for (size_t i = 0; i < r->ncpus; i++) {
+		if (!r->cpus[i].wakeups && !r->cpus[i].stalls && !r->cpus[i].idle)
+			continue;
+		st->cpus++;
+		if (cpu_read(r, (int)i, anyi)) {
+			if (anyi && r->stall_ns > 0)
+				st->stalls_running += r->cpus[i].stalls;
+		} else {
+			st->cpus_unread++;
+		}
+	}
+}
+
+/* The CPU |cpu|'s entry, the table grown to hold it; NULL when out of memory. */
+static sw_cpu_t *cpu_of(sw_reader_t *r, int cpu)
+{
+	if ((size_t)cpu >= r->ncpus) {
+		size_t n = r->ncpus ? r->ncpus : 8;
+		while (n <= (size_t)cpu)
+			n *= 2;
+		sw_cpu_t *c = realloc(r->cpus, n * sizeof *c);
+		if (!c)
+			return NULL;
+		memset(c + r->ncpus, 0, (n - r->ncpus) * sizeof *c);
+		r->cpus = c;
+		r->ncpus = n;
+	}
+	return &r->cpus[cpu];
 }
 
 static size_t slot_of(const sw_task_t *t, size_t cap, int tid)
@@ -146,6 +246,19 @@ static int ms_ns(tok_t t, long long *ns)
 	return 0;
 }
 
+/* The idle task ran on |cpu|: its runs' times are exact. 0, or -1 when
+ * out of memory. */
+static int idle_seen(sw_reader_t *r, int cpu, char *err, size_t errsize)
+{
+	sw_cpu_t *c = cpu_of(r, cpu);
+	if (!c) {
+		snprintf(err, errsize, "%s:%zu: out of memory", r->file, r->st.lines);
+		return -1;
+	}
+	c->idle = 1;
+	return 0;
+}
+
 #define BAD(...)                                                                   \
 	do {                                                                       \
 		char why_[200];                                                    \
@@ -202,13 +315,23 @@ int sw_feed(sw_reader_t *r, const char *line, size_t len, char *err, size_t errs
 	const char *cpu_end = memchr(a, ']', (size_t)(b - a));
 	if (!cpu_end)
 		BAD("the CPU: no \"]\"");
+	long cpu = 0;
+	if (cpu_end == a + 1)
+		BAD("the CPU: \"[]\" holds no number");
+	for (const char *c = a + 1; c < cpu_end; c++) {
+		if (!isdigit((unsigned char)*c))
+			BAD("the CPU: \"%.*s\" is not a CPU number", (int)(cpu_end + 1 - a), a);
+		cpu = cpu * 10 + (*c - '0');
+		if (cpu > SW_MAX_CPU)
+			BAD("the CPU: above %d", SW_MAX_CPU);
+	}
 	a = cpu_end + 1;
 	while (a < b && (*a == ' ' || *a == '\t'))
 		a++;
 	if (a == b)
 		BAD("the task: missing");
 	if (b[-1] != ']')
-		return 0; /* the idle task ("<idle>"): no ids, never a chosen one */
+		return idle_seen(r, (int)cpu, err, errsize); /* "<idle>": no ids */
 	const char *open = NULL;
 	for (const char *c = b - 1; c > a; c--)
 		if (c[-1] == '[') {
@@ -230,7 +353,7 @@ int sw_feed(sw_reader_t *r, const char *line, size_t len, char *err, size_t errs
 	if (!digits || (*idp != '/' && *idp != ']'))
 		BAD("the task's id: expected \"[TID/PID]\" or \"[TID]\" after its name");
 	if (tid == 0)
-		return 0; /* the idle task, however it is named */
+		return idle_seen(r, (int)cpu, err, errsize); /* however it is named */
 	size_t nlen = (size_t)(open - a);
 	while (nlen && (a[nlen - 1] == ' ' || a[nlen - 1] == '\t'))
 		nlen--;
@@ -254,22 +377,29 @@ int sw_feed(sw_reader_t *r, const char *line, size_t len, char *err, size_t errs
 		BAD("out of memory");
 	char prev = tk->state;
 	tk->state = t[3].s[0];
-	if (prev != 'S')
+	sw_cpu_t *cp = cpu_of(r, (int)cpu);
+	if (!cp)
+		BAD("out of memory");
+	if (prev != 'S') {
+		if (r->stall_ns > 0 && run >= r->stall_ns)
+			cp->stalls++;
 		return 0;
+	}
 	r->st.wakeups++;
 	if (r->n >= LP_MAX_SAMPLES) {
 		r->st.dropped++;
 		return 0;
 	}
-	if (r->n == r->scap) {
-		size_t cap = r->scap ? r->scap * 2 : 4096;
-		lp_sample_t *s = realloc(r->s, cap * sizeof *s);
-		if (!s)
+	if (r->n == r->wcap) {
+		size_t cap = r->wcap ? r->wcap * 2 : 4096;
+		sw_wake_t *w = realloc(r->w, cap * sizeof *w);
+		if (!w)
 			BAD("out of memory");
-		r->s = s;
-		r->scap = cap;
+		r->w = w;
+		r->wcap = cap;
 	}
-	r->s[r->n++] = (lp_sample_t){delay, wait > delay ? wait - delay : 0};
+	r->w[r->n++] = (sw_wake_t){{delay, wait > delay ? wait - delay : 0}, run, (int)cpu};
+	cp->wakeups++;
 	return 0;
 }
 
