@@ -10,7 +10,8 @@
 #      loadgenerator, drives both), started at BENCH_SPAWN_RATE per second,
 #      for BENCH_SECONDS seconds.
 #   2. Live: `meshsim up --users 0` on its own loopback net (127.0.13.x, the
-#      frontend on 127.0.0.1:BENCH_PORT), state on /dev/shm (as `meshsim
+#      frontend on 127.0.0.1:BENCH_PORT; each ready service probed every
+#      10 s, as the kubelet probes a pod), state on /dev/shm (as `meshsim
 #      run` keeps its volumes), then the `loadgenerator` program with that
 #      load (after BENCH_WARMUP seconds of 20 users, not measured: the
 #      services open their connections on first use); its --json has each
@@ -26,7 +27,11 @@
 #      sched:sched_wakeup -a`, printed by `perf sched timehist --state`):
 #      every wake-up of the shop's own processes, how long each had slept
 #      and then waited for a CPU, read by `meshsim calibrate --link-only
-#      --wakeups` (tools/schedwake.h). probe (the fallback): `meshsim
+#      --wakeups` (tools/schedwake.h): on the CPUs whose idle time the
+#      record has (perf records none on this VM's CPU 1), and with the
+#      stalls (runs of 1.5 ms or more: the vCPU stopped under the task,
+#      3-4 ms each; 0.03-0.15 % of the wake-ups) in the wait of the
+#      wake-up that began them. probe (the fallback): `meshsim
 #      calibrate --link-only` beside the load sends BENCH_SECONDS x 500
 #      small messages on loopback TCP to a sleeping process of its own
 #      (tools/linkprobe.h); its waits are a stand-in for the services'.
@@ -262,7 +267,12 @@ if [ -n "$perf_pid" ]; then
         { cat "$scratch/probe.log" >&2; die "meshsim calibrate --wakeups failed"; }
     rm -f "$scratch/perf.data"
     probe_line=$(sed -n 's/^meshsim calibrate: wake-ups[^:]*: *//p' "$scratch/probe.log")
+    stall_line=$(sed -n 's/^meshsim calibrate: stalls (runs of \([^)]*\)): \([0-9]*\) wake-ups began one.*, \([0-9]*\) more hit.*/\2 of them began a stall (a run of \1: the vCPU stopped under the task), which their wait includes; \3 more stalls hit running tasks (not drawn)/p' "$scratch/probe.log")
+    cpu_line=$(sed -n 's/^meshsim calibrate: \([0-9]* of [0-9]* CPUs\) have no idle lines.*: their \([0-9]*\) wake-ups are left out.*/\1 had no idle lines in the record (their runs include idle time): their \2 wake-ups were left out/p' "$scratch/probe.log")
     say "live: the shop's wake-ups (perf sched): $probe_line"
+    [ -n "$cpu_line" ] && say "live: $cpu_line"
+    [ -n "$stall_line" ] && say "live: $stall_line"
+    probe_line="$probe_line${stall_line:+; $stall_line}${cpu_line:+; $cpu_line}"
     PROFILE=$scratch/profile.json
     LINK=profile
 fi
