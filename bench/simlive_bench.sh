@@ -28,10 +28,11 @@
 #      every wake-up of the shop's own processes, how long each had slept
 #      and then waited for a CPU, read by `meshsim calibrate --link-only
 #      --wakeups` (tools/schedwake.h): on the CPUs whose idle time the
-#      record has (perf records none on this VM's CPU 1), and with the
-#      stalls (runs of 1.5 ms or more: the vCPU stopped under the task,
-#      3-4 ms each; 0.03-0.15 % of the wake-ups) in the wait of the
-#      wake-up that began them. probe (the fallback): `meshsim
+#      record has (perf records none on this VM's CPU 1); and the stalls
+#      (runs of 1.5 ms or more: the vCPU stopped under the task, 3-4 ms
+#      each, 6-15 per second of the processes' CPU), which the simulator
+#      adds to CPU work at that rate (the profile's "stalls",
+#      sim/vrt/README.md). probe (the fallback): `meshsim
 #      calibrate --link-only` beside the load sends BENCH_SECONDS x 500
 #      small messages on loopback TCP to a sleeping process of its own
 #      (tools/linkprobe.h); its waits are a stand-in for the services'.
@@ -267,7 +268,7 @@ if [ -n "$perf_pid" ]; then
         { cat "$scratch/probe.log" >&2; die "meshsim calibrate --wakeups failed"; }
     rm -f "$scratch/perf.data"
     probe_line=$(sed -n 's/^meshsim calibrate: wake-ups[^:]*: *//p' "$scratch/probe.log")
-    stall_line=$(sed -n 's/^meshsim calibrate: stalls (runs of \([^)]*\)): \([0-9]*\) wake-ups began one.*, \([0-9]*\) more hit.*/\2 of them began a stall (a run of \1: the vCPU stopped under the task), which their wait includes; \3 more stalls hit running tasks (not drawn)/p' "$scratch/probe.log")
+    stall_line=$(sed -n 's/^meshsim calibrate: stalls (runs of \([^:]*\): the vCPU stopped under the task): \([0-9]*\), \([0-9.]*\) per second of the processes. CPU.*; median \(.*\)/stalls (runs of \1: the vCPU stopped under the task), drawn in the simulated CPU work: \2, \3 per second of the processes'"'"' CPU, median \4/p' "$scratch/probe.log")
     cpu_line=$(sed -n 's/^meshsim calibrate: \([0-9]* of [0-9]* CPUs\) have no idle lines.*: their \([0-9]*\) wake-ups are left out.*/\1 had no idle lines in the record (their runs include idle time): their \2 wake-ups were left out/p' "$scratch/probe.log")
     say "live: the shop's wake-ups (perf sched): $probe_line"
     [ -n "$cpu_line" ] && say "live: $cpu_line"

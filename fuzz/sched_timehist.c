@@ -65,6 +65,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (size_t i = 0; i < n; i++)
     if (s[i].d < 0 || s[i].slept < 0)
       abort();
+  size_t nl;
+  long long busy;
+  const long long *lens = sw_stall_lengths(r, &nl, &busy);
+  if (busy < 0 || ((data[0] & 2) && nl) || nl > st.stalls + st.stalls_running)
+    abort();
+  for (size_t i = 0; i < nl; i++)
+    if (lens[i] < SW_STALL_NS)
+      abort();
   lp_result_t res;
   if (lp_summarise(s, n, LP_SCHED, &res) == 0) {
     if (res.n != n || (n && !res.nbands) || res.nbands > LP_MAX_BANDS)

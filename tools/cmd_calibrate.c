@@ -151,6 +151,10 @@ struct cal {
 	/* the link's jitter: the probe runs beside the load generator */
 	double link_seconds, link_rate; /* link_seconds < 0: lg_seconds */
 	double stall_ms;                /* --wakeups-stall (schedwake.h) */
+	size_t nstalls;                 /* stalls read from the record ... */
+	double stall_rate;              /* ... per second of the tasks' CPU */
+	lp_result_t stall_q;            /* their lengths (one band) */
+	double stall_min_us;            /* the shortest */
 	lp_probe_t lp;
 	int lp_running, has_jitter;
 	lp_result_t jit;
@@ -1455,6 +1459,25 @@ static int wakeups_read(cal_t *c, const char *path, const char *names, char *tex
 		snprintf(err, sizeof err, "out of memory");
 		rc = -1;
 	}
+	long long busy = 0;
+	size_t nl = 0;
+	const long long *lens = rc == 0 ? sw_stall_lengths(r, &nl, &busy) : NULL;
+	if (rc == 0 && nl > 0 && busy > 0) {
+		lp_sample_t *ls = malloc(nl * sizeof *ls);
+		c->stall_min_us = (double)lens[0] / 1e3;
+		for (size_t i = 0; ls && i < nl; i++) {
+			ls[i] = (lp_sample_t){lens[i], 0};
+			if ((double)lens[i] / 1e3 < c->stall_min_us)
+				c->stall_min_us = (double)lens[i] / 1e3;
+		}
+		if (!ls || lp_summarise(ls, nl, LP_SCHED, &c->stall_q) != 0) {
+			snprintf(err, sizeof err, "out of memory");
+			rc = -1;
+		}
+		free(ls);
+		c->nstalls = nl;
+		c->stall_rate = (double)nl / ((double)busy / 1e9);
+	}
 	sw_free(r);
 	if (rc != 0) {
 		fprintf(stderr, "meshsim calibrate: --wakeups: %s\n", err);
@@ -1472,12 +1495,14 @@ static int wakeups_read(cal_t *c, const char *path, const char *names, char *tex
 		    st.cpus, st.unread, ns);
 	char stxt[256] = "";
 	if (c->stall_ms > 0) {
-		say(c, "stalls (runs of %g ms or more): %zu wake-ups began one (their wait "
-		    "includes it), %zu more hit running tasks (not drawn)", c->stall_ms, st.stalls,
-		    st.stalls_running);
-		snprintf(stxt, sizeof stxt, "; %zu of the wake-ups began a stall (a run of %g ms "
-		         "or more: the vCPU stopped), which their wait includes", st.stalls,
-		         c->stall_ms);
+		say(c, "stalls (runs of %g ms or more: the vCPU stopped under the task): %zu, "
+		    "%.2f per second of the processes' CPU (%zu began a wake-up's run, %zu hit "
+		    "a running task); median %.0f us, largest %.0f", c->stall_ms, c->nstalls,
+		    c->stall_rate, st.stalls, st.stalls_running,
+		    c->nstalls ? c->stall_q.median_us : 0, c->nstalls ? c->stall_q.max_us : 0);
+		snprintf(stxt, sizeof stxt, "; its \"stalls\" are the %zu runs of %g ms or more "
+		         "in that record (the vCPU stopped under the task), %.2f per second of "
+		         "the processes' CPU", c->nstalls, c->stall_ms, c->stall_rate);
 	}
 	if (st.cpus_unread) {
 		size_t l = strlen(stxt);
@@ -1547,6 +1572,21 @@ static int link_only_exec(cal_t *c, const char *base, double secs, const char *w
 	}
 	json_object_set_new(root, "link", json_pack("{s:f,s:o}", "latency_us", base_latency(root),
 	                                            "jitter", jitter_json(&c->jit)));
+	json_object_del(root, "stalls"); /* the base's are not this record's */
+	if (wakeups && c->nstalls > 0) {
+		json_t *b = jitter_json(&c->stall_q), *q = json_object_get(json_array_get(b, 0),
+		                                                              "quantiles_us");
+		/* The table rises from 0 at quantile 0 (vrt_jitter_at); a stall
+		 * is never shorter than the shortest seen: start there. */
+		json_t *first = json_array_get(q, 0);
+		if (json_real_value(json_array_get(first, 0)) > 1e-6)
+			json_array_insert_new(q, 0, json_pack("[f,f]", 1e-6,
+			                                      round(c->stall_min_us * 10) / 10));
+		json_object_set_new(root, "stalls",
+		                    json_pack("{s:f,s:O}", "per_cpu_second",
+		                              round(c->stall_rate * 1000) / 1000, "quantiles_us", q));
+		json_decref(b);
+	}
 	char when[64], mach[512], note[3072];
 	time_t now = time(NULL);
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime(&now));

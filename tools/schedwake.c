@@ -30,6 +30,7 @@ typedef struct sw_cpu {
 	size_t wakeups;  /* wake-ups kept on it */
 	size_t stalls;   /* runs of a chosen task of stall_ns or more that were
 	                  * not wake-ups (after R, D, ...) */
+	long long busy;  /* ns the chosen tasks ran on it, stalls left out */
 } sw_cpu_t;
 
 /* A kept wake-up: the sample, and where and how long the task then ran. */
@@ -50,6 +51,9 @@ struct sw_reader {
 	size_t ncpus;
 	sw_wake_t *w;     /* the wake-ups kept, in the record's order */
 	size_t n, wcap;
+	sw_wake_t *sl;    /* the stalls (run = length), wake-ups or not */
+	size_t nsl, slcap;
+	long long *lens;  /* sw_stall_lengths' answer */
 	lp_sample_t *out; /* sw_samples' answer */
 	sw_stats_t st;
 };
@@ -85,6 +89,8 @@ void sw_free(sw_reader_t *r)
 	free(r->tasks);
 	free(r->cpus);
 	free(r->w);
+	free(r->sl);
+	free(r->lens);
 	free(r->out);
 	free(r);
 }
@@ -128,10 +134,7 @@ const lp_sample_t *sw_samples(sw_reader_t *r, size_t *n)
 		const sw_wake_t *w = &r->w[i];
 		if (!cpu_read(r, w->cpu, anyi))
 			continue;
-		lp_sample_t s = w->s;
-		if (stalled(r, w->cpu, w->run, anyi))
-			s.d += w->run;
-		r->out[(*n)++] = s;
+		r->out[(*n)++] = w->s;
 	}
 	return r->out;
 }
@@ -159,6 +162,27 @@ void sw_stats(const sw_reader_t *r, sw_stats_t *st)
 			st->cpus_unread++;
 		}
 	}
+}
+
+const long long *sw_stall_lengths(sw_reader_t *r, size_t *n, long long *busy_ns)
+{
+	int anyi = any_idle(r);
+	*n = 0;
+	*busy_ns = 0;
+	free(r->lens);
+	r->lens = NULL;
+	if (!anyi || r->stall_ns == 0)
+		return NULL;
+	for (size_t i = 0; i < r->ncpus; i++)
+		if (r->cpus[i].idle)
+			*busy_ns += r->cpus[i].busy;
+	r->lens = r->nsl ? malloc(r->nsl * sizeof *r->lens) : NULL;
+	if (!r->lens)
+		return NULL;
+	for (size_t i = 0; i < r->nsl; i++)
+		if (stalled(r, r->sl[i].cpu, r->sl[i].run, anyi))
+			r->lens[(*n)++] = r->sl[i].run;
+	return r->lens;
 }
 
 /* The CPU |cpu|'s entry, the table grown to hold it; NULL when out of memory. */
@@ -243,6 +267,22 @@ static int ms_ns(tok_t t, long long *ns)
 	if (errno || *end || !(v >= 0) || v > SW_MAX_MS)
 		return -1;
 	*ns = llround(v * 1e6);
+	return 0;
+}
+
+/* Appends |x| to the array |*a| (|*n| used of |*cap|). 0, or -1 when out
+ * of memory. */
+static int push(sw_wake_t **a, size_t *n, size_t *cap, sw_wake_t x)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 256;
+		sw_wake_t *b = realloc(*a, c * sizeof *b);
+		if (!b)
+			return -1;
+		*a = b;
+		*cap = c;
+	}
+	(*a)[(*n)++] = x;
 	return 0;
 }
 
@@ -380,6 +420,13 @@ int sw_feed(sw_reader_t *r, const char *line, size_t len, char *err, size_t errs
 	sw_cpu_t *cp = cpu_of(r, (int)cpu);
 	if (!cp)
 		BAD("out of memory");
+	if (r->stall_ns > 0 && run >= r->stall_ns) {
+		if (r->nsl < LP_MAX_SAMPLES &&
+		    push(&r->sl, &r->nsl, &r->slcap, (sw_wake_t){{0, 0}, run, (int)cpu}) != 0)
+			BAD("out of memory");
+	} else {
+		cp->busy += run;
+	}
 	if (prev != 'S') {
 		if (r->stall_ns > 0 && run >= r->stall_ns)
 			cp->stalls++;
@@ -390,15 +437,9 @@ int sw_feed(sw_reader_t *r, const char *line, size_t len, char *err, size_t errs
 		r->st.dropped++;
 		return 0;
 	}
-	if (r->n == r->wcap) {
-		size_t cap = r->wcap ? r->wcap * 2 : 4096;
-		sw_wake_t *w = realloc(r->w, cap * sizeof *w);
-		if (!w)
-			BAD("out of memory");
-		r->w = w;
-		r->wcap = cap;
-	}
-	r->w[r->n++] = (sw_wake_t){{delay, wait > delay ? wait - delay : 0}, run, (int)cpu};
+	if (push(&r->w, &r->n, &r->wcap,
+	         (sw_wake_t){{delay, wait > delay ? wait - delay : 0}, run, (int)cpu}) != 0)
+		BAD("out of memory");
 	cp->wakeups++;
 	return 0;
 }

@@ -34,11 +34,11 @@
  * shop's runs are short (in a 300-user live run, 2 of 39 000 reached 1.5
  * ms: a call's work is split at every wait for I/O). A run of
  * SW_STALL_NS or more (sw_set_stall) is a stall: the vCPU stopped under
- * the task, which the guest cannot see (no steal time here); a woken task
- * pays it after its wait, so a wake-up that begins one has the run's
- * length added to its SCH-DELAY. (The task's own work in that run, tens
- * of microseconds, is not told apart.) Stalls that hit a running task
- * (runs after R or D) are counted, not drawn.
+ * the task (3-4 ms here: the hypervisor's slice), which the guest cannot
+ * see (no steal time here). They are the profile's "stalls" (sim/vrt/
+ * README.md): their lengths, and how often they come per second of the
+ * chosen tasks' running (sw_stall_lengths). A wake-up's sample keeps its
+ * SCH-DELAY only.
  *
  * A reader owns its samples; lines are fed one at a time, so a file of
  * any size is read in constant memory but for the samples (at most
@@ -69,8 +69,8 @@ typedef struct sw_stats {
 	size_t cpus;     /* CPUs with a chosen task's wake-up or stall, or idle */
 	size_t cpus_unread;    /* of them, CPUs without idle lines, not read */
 	size_t unread;   /* wake-ups kept on those CPUs, left out */
-	size_t stalls;   /* wake-ups that began a stall (their delay has it) */
-	size_t stalls_running; /* stalls of running chosen tasks (not drawn) */
+	size_t stalls;   /* wake-ups that began a stall */
+	size_t stalls_running; /* stalls of running chosen tasks (after R, D) */
 } sw_stats_t;
 
 /* A reader of the record in |file| (named in errors, copied) keeping the
@@ -91,9 +91,16 @@ int sw_feed(sw_reader_t *r, const char *line, size_t len, char *err, size_t errs
  * an error). */
 int sw_read(sw_reader_t *r, FILE *f, char *err, size_t errsize);
 
-/* The shortest run that is a stall (above); 0: none is. Applies to
- * sw_samples and sw_stats from then on. */
+/* The shortest run that is a stall (above); 0: none is. Call it before
+ * the first sw_feed. */
 void sw_set_stall(sw_reader_t *r, long long stall_ns);
+
+/* The stalls' lengths (ns) on the CPUs whose runs are exact (none when
+ * no CPU has idle lines), owned by |r| and valid until the next call or
+ * sw_free; their count in |*n|, and in |*busy_ns| how long the chosen
+ * tasks ran on those CPUs besides. NULL with |*n| 0 when there are none
+ * or when out of memory. */
+const long long *sw_stall_lengths(sw_reader_t *r, size_t *n, long long *busy_ns);
 
 /* The wake-ups read so far, on the CPUs read, stalls added (above):
  * owned by |r|, valid until the next sw_samples, feed or sw_free; their

@@ -368,6 +368,8 @@ int vrt_pod_start(vrt_world_t *w, const rt_service_t *svc, const char *name,
 	des_rng_stream(&pod->cpu_rng, w->seed, cname);
 	snprintf(cname, sizeof cname, "%s/clientcpu", name);
 	des_rng_stream(&pod->ccpu_rng, w->seed, cname);
+	snprintf(cname, sizeof cname, "%s/stall", name);
+	des_rng_stream(&pod->stall_rng, w->seed, cname);
 	snprintf(cname, sizeof cname, "%s/net", name);
 	des_rng_stream(&pod->net_rng, w->seed, cname);
 	vrt__cpu_init(&pod->cpu, cores);

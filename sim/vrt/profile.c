@@ -19,6 +19,8 @@ struct vrt_profile {
 	vrt_cost_t def;
 	int has_link;    /* the file had "link" */
 	vrt_link_t link; /* measured by meshsim calibrate; not applied here */
+	double stall_per_ns;  /* "stalls": per ns of CPU work; 0: none */
+	vrt_jitter_t stall;   /* their lengths */
 	pentry_t *a;     /* served methods */
 	size_t n, cap;
 	pentry_t *c;     /* clients: key = service name ("loadgenerator") */
@@ -322,11 +324,12 @@ static int parse_cost(const loader_t *L, vrt_profile_t *p, json_t *o,
 
 /* "quantiles_us": [[q, us], ...]: the points of vrt_jitter_t; |f| names
  * it in messages ("link.jitter[2].quantiles_us"). */
-static int parse_quantiles(const loader_t *L, json_t *a, const char *f, vrt_jitter_t *j)
+static int parse_quantiles(const loader_t *L, json_t *a, const char *w, const char *k,
+                           const char *f, vrt_jitter_t *j)
 {
 	if (!json_is_array(a) || json_array_size(a) < 1 ||
 	    json_array_size(a) > VRT_JITTER_MAX)
-		return fail(L, "link", "jitter", f,
+		return fail(L, w, k, f,
 		            "must be a list of 1 to %d [quantile, us] points",
 		            VRT_JITTER_MAX);
 	size_t i;
@@ -336,19 +339,19 @@ static int parse_quantiles(const loader_t *L, json_t *a, const char *f, vrt_jitt
 		json_t *q = json_array_get(pt, 0), *us = json_array_get(pt, 1);
 		if (!json_is_array(pt) || json_array_size(pt) != 2 ||
 		    !json_is_number(q) || !json_is_number(us))
-			return fail(L, "link", "jitter", f,
+			return fail(L, w, k, f,
 			            "point %zu must be [quantile, us] (two numbers)",
 			            i + 1);
 		double qv = json_number_value(q), uv = json_number_value(us);
 		double q0 = i ? j->q[i - 1] : 0;
 		double u0 = i ? (double)j->at[i - 1] / 1e3 : 0;
 		if (!(qv > q0) || !(qv <= 1))
-			return fail(L, "link", "jitter", f,
+			return fail(L, w, k, f,
 			            "point %zu: the quantile %g must be above the "
 			            "previous point's (%g) and at most 1",
 			            i + 1, qv, q0);
 		if (!(uv >= u0) || uv > 1e7)
-			return fail(L, "link", "jitter", f,
+			return fail(L, w, k, f,
 			            "point %zu: the delay %g us must be from the "
 			            "previous point's (%g) to 1e7",
 			            i + 1, uv, u0);
@@ -357,7 +360,7 @@ static int parse_quantiles(const loader_t *L, json_t *a, const char *f, vrt_jitt
 		j->n = (unsigned)i + 1;
 	}
 	if (j->q[j->n - 1] != 1)
-		return fail(L, "link", "jitter", f,
+		return fail(L, w, k, f,
 		            "the last point's quantile must be 1 (the largest "
 		            "delay; got %g)", j->q[j->n - 1]);
 	return 0;
@@ -413,7 +416,7 @@ static int parse_jitter(const loader_t *L, json_t *a, vrt_link_t *l)
 		json_t *qa = json_object_get(b, "quantiles_us");
 		if (!qa)
 			return fail(L, "link", "jitter", g, "missing");
-		int rc = parse_quantiles(L, qa, g, &l->jitter[i]);
+		int rc = parse_quantiles(L, qa, "link", "jitter", g, &l->jitter[i]);
 		if (rc < 0)
 			return rc;
 		l->nbands = (unsigned)i + 1;
@@ -452,6 +455,51 @@ static int parse_link(const loader_t *L, vrt_profile_t *p, json_t *o)
 	return 0;
 }
 
+/* "stalls": {"per_cpu_second": R, "quantiles_us": [...]} (sim/vrt/README.md,
+ * "Stalls"). */
+static int parse_stalls(const loader_t *L, vrt_profile_t *p, json_t *o)
+{
+	if (!json_is_object(o))
+		return fail(L, NULL, "stalls", "stalls",
+		            "must be an object {\"per_cpu_second\", \"quantiles_us\"}");
+	static const char *const known[] = {"per_cpu_second", "quantiles_us", NULL};
+	int krc = known_keys(L, o, "stalls", NULL, "stalls", known);
+	if (krc < 0)
+		return krc;
+	double rate = 0;
+	int rc = parse_num(L, o, "stalls", "per_cpu_second", "stalls.per_cpu_second", &rate, 1);
+	if (rc < 0)
+		return rc;
+	if (!(rate >= 0) || rate > 1e6)
+		return fail(L, "stalls", "per_cpu_second", "stalls.per_cpu_second",
+		            "must be from 0 to 1e6 (got %g)", rate);
+	json_t *qa = json_object_get(o, "quantiles_us");
+	if (!qa)
+		return fail(L, "stalls", NULL, "stalls.quantiles_us", "missing");
+	vrt_jitter_t q = {0};
+	rc = parse_quantiles(L, qa, "stalls", "quantiles_us", "stalls.quantiles_us", &q);
+	if (rc < 0)
+		return rc;
+	p->stall_per_ns = rate / 1e9;
+	p->stall = q;
+	return 0;
+}
+
+double vrt__stall_draw(const vrt_profile_t *p, double work_ns, des_rng_t *rng)
+{
+	if (!p || !(p->stall_per_ns > 0) || !(work_ns > 0))
+		return 0;
+	/* k ~ Poisson(rate x work), by inversion (the mean is small). */
+	double m = p->stall_per_ns * work_ns, u = des_rng_uniform(rng);
+	double pk = exp(-m), cdf = pk, add = 0;
+	for (unsigned k = 0; u > cdf && k < 100; k++) {
+		add += (double)vrt_jitter_at(&p->stall, des_rng_uniform(rng));
+		pk *= m / (k + 1);
+		cdf += pk;
+	}
+	return add;
+}
+
 int vrt_profile_link(const vrt_profile_t *p, vrt_link_t *out)
 {
 	if (!p || !p->has_link)
@@ -469,7 +517,7 @@ static int load_json(const loader_t *L, json_t *root, vrt_profile_t *p)
 	if (!json_is_object(root))
 		return fail(L, NULL, NULL, "(top)", "must be an object");
 	static const char *const known[] = {"version", "default", "methods", "clients",
-	                                    "link", "comment", NULL};
+	                                    "link", "stalls", "comment", NULL};
 	int krc = known_keys(L, root, NULL, NULL, NULL, known);
 	if (krc < 0)
 		return krc;
@@ -485,6 +533,9 @@ static int load_json(const loader_t *L, json_t *root, vrt_profile_t *p)
 		return rc;
 	json_t *link = json_object_get(root, "link");
 	if (link && (rc = parse_link(L, p, link)) < 0)
+		return rc;
+	json_t *stalls = json_object_get(root, "stalls");
+	if (stalls && (rc = parse_stalls(L, p, stalls)) < 0)
 		return rc;
 	json_t *clients = json_object_get(root, "clients");
 	if (clients && (rc = parse_table(L, p, clients, "clients", 1)) < 0)

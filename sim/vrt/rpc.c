@@ -783,6 +783,7 @@ void vrt__rpc_accept(vrpc_t *r, const vrt_cost_t *cost)
 	r->sstate = S_CPU;
 	LIST_APPEND(&pod->in, r, iprev, inext);
 	double demand = vrt__cost_draw(cost, &pod->cpu_rng);
+	demand += vrt__stall_draw(r->w->profile, demand, &pod->stall_rng);
 	if (tracing(r))
 		vrt__trace(r->w, "call %llu arrive %s cpu=%.0fns",
 		           (unsigned long long)r->id, pod->name, demand);
@@ -1257,6 +1258,7 @@ void vrt__rpc_send(vrpc_t *r)
 		return;
 	}
 	double demand = vrt__cost_draw(cost, &pod->ccpu_rng);
+	demand += vrt__stall_draw(w->profile, demand, &pod->stall_rng);
 	if (tracing(r))
 		vrt__trace(w, "call %llu client-cpu %s cpu=%.0fns",
 		           (unsigned long long)r->id, pod->name, demand);

@@ -81,6 +81,7 @@ struct vrt_pod {
 	void *data;
 	des_rng_t rng, cpu_rng;
 	des_rng_t ccpu_rng; /* "<name>/clientcpu": its calls' client cost */
+	des_rng_t stall_rng; /* "<name>/stall": stalls in its CPU work */
 	des_rng_t net_rng;  /* "<name>/net": the jitter of messages it receives */
 	des_time_t wake_at; /* when it last woke (or last read a message awake) */
 	size_t woke_by;     /* 1 + the index of the pod whose message woke it */
@@ -338,6 +339,10 @@ void vrt__node_free(vrt_node_t *node);
 /* profile.c */
 const vrt_cost_t *vrt__profile_cost(const vrt_profile_t *p,
                                     const char *service, const char *method);
+/* The stalls to add to |work_ns| of CPU work (ns; 0 mostly): a Poisson
+ * count at the profile's "stalls" rate, each of a length drawn from its
+ * quantiles. No draw from |rng| when the profile has no stalls. */
+double vrt__stall_draw(const vrt_profile_t *p, double work_ns, des_rng_t *rng);
 /* The entry "service/method", or NULL when the profile has none. */
 const vrt_cost_t *vrt__profile_find(const vrt_profile_t *p,
                                     const char *service, const char *method);

@@ -918,6 +918,73 @@ START_TEST(ps_mm1_mean_response_time)
 }
 END_TEST
 
+/* ---- stalls ------------------------------------------------------------- */
+
+/* The echo world with the profile |json| (1 ms of constant work per call,
+ * and whatever stalls it says); |n| calls one after another: their total
+ * and the count of those that took longer than the work. */
+static void stalled_calls(const char *json, uint64_t seed, int n, double *total_us,
+                          int *longer)
+{
+	vrt_world_t *w = world(seed);
+	vrt_world_set_link_default(w, (vrt_link_t){0, 0});
+	vrt_profile_t *p = NULL;
+	char err[512];
+	int rc = vrt_profile_parse("stalls.json", json, strlen(json), &p, err, sizeof err);
+	ck_assert_msg(rc == 0, "%s", err);
+	vrt_world_set_profile(w, p);
+	vrt_pod_t *pod = NULL;
+	ck_assert_int_eq(vrt_pod_start(w, &echo_service, "echo-0", NULL, 1, &pod), 0);
+	vrt_endpoints_t *eps = vrt_endpoints_new(w, "echo", VRT_LB_ROUND_ROBIN);
+	ck_assert_int_eq(vrt_world_bind(w, "echo:1", eps), 0);
+	ck_assert_int_eq(vrt_endpoints_add(eps, pod), 0);
+	*total_us = 0;
+	*longer = 0;
+	for (int i = 0; i < n; i++) {
+		result_t r = {0};
+		des_time_t t0 = des_now(vrt_world_des(w));
+		echo(w, &r);
+		vrt_run(w, DES_TIME_MAX);
+		ck_assert_int_eq(r.done, 1);
+		ck_assert_int_eq(r.status, RT_OK);
+		double us = (double)(r.at - t0) / 1e3;
+		/* The work, and whole stalls of 3 ms each. */
+		double extra = us - 1000;
+		ck_assert_msg(extra >= -0.001 && fabs(extra / 3000 - round(extra / 3000)) < 1e-6,
+		              "call %d took %.3f us", i, us);
+		*total_us += us;
+		*longer += extra > 1;
+		rt_msg_free(r.resp);
+	}
+	vrt_world_free(w);
+}
+
+/* "stalls": a Poisson count per ns of CPU work, each of a drawn length;
+ * none without them; the same seed, the same stalls. */
+START_TEST(stalls_lengthen_cpu_work_at_their_rate)
+{
+	static const char with[] =
+	    "{\"version\": 1, \"methods\": {\"test.Echo/Echo\": {\"mean_us\": 1000, "
+	    "\"dist\": \"constant\"}}, \"stalls\": {\"per_cpu_second\": 500, "
+	    "\"quantiles_us\": [[0.000001, 3000], [1, 3000]]}}";
+	static const char without[] =
+	    "{\"version\": 1, \"methods\": {\"test.Echo/Echo\": {\"mean_us\": 1000, "
+	    "\"dist\": \"constant\"}}}";
+	double total, again, plain;
+	int longer, longer2, none;
+	stalled_calls(with, 5, 2000, &total, &longer);
+	/* 0.5 stalls a call on average (500/s x 1 ms): 1000 + 0.5 x 3000 us;
+	 * the sd of the mean over 2000 calls is 47 us. P(none) = e^-0.5. */
+	ck_assert_msg(fabs(total / 2000 - 2500) < 200, "mean %.1f us", total / 2000);
+	ck_assert_msg(abs(longer - 787) < 80, "%d of 2000 calls stalled", longer);
+	stalled_calls(with, 5, 2000, &again, &longer2);
+	ck_assert(again == total && longer2 == longer);
+	stalled_calls(without, 5, 200, &plain, &none);
+	ck_assert_int_eq(none, 0);
+	ck_assert(fabs(plain - 200 * 1000.0) < 1e-6);
+}
+END_TEST
+
 /* ---- CPU: pods sharing a node --------------------------------------------- */
 
 /* Pods "a" and "b" (echo, 1 ms of constant work per call) at "a:1" and
@@ -1615,6 +1682,35 @@ START_TEST(profile_file_loads_and_errors_name_the_place)
 		ck_assert_msg(strstr(err, bad_jitter[i][1]) != NULL, "%s: %s", bad_jitter[i][0], err);
 	}
 
+	/* "stalls" (per second of CPU work, and their lengths). */
+	f = fopen(tmp, "w");
+	fputs("{\"version\": 1, \"stalls\": {\"per_cpu_second\": 12.5, "
+	      "\"quantiles_us\": [[0.5, 3000], [1, 8000]]}}\n", f);
+	fclose(f);
+	rc = vrt_profile_load(tmp, &p, err, sizeof err);
+	ck_assert_msg(rc == 0, "%s", err);
+	vrt_profile_free(p);
+	static const char *const bad_stalls[][2] = {
+	    {"{\"per_cpu_second\": -1, \"quantiles_us\": [[1, 1]]}",
+	     "stalls.per_cpu_second: must be from 0 to 1e6 (got -1)"},
+	    {"{\"per_cpu_second\": 1}", "stalls.quantiles_us: missing"},
+	    {"{\"quantiles_us\": [[1, 1]]}", "stalls.per_cpu_second: missing"},
+	    {"{\"per_cpu_second\": 1, \"quantiles_us\": [[0.5, 1]]}",
+	     "stalls.quantiles_us: the last point's quantile must be 1"},
+	    {"{\"per_cpu_second\": 1, \"quantiles_us\": [[1, 1]], \"rate\": 2}",
+	     "stalls.rate: unknown field"},
+	    {"[1]", "stalls: must be an object"},
+	};
+	for (size_t i = 0; i < sizeof bad_stalls / sizeof *bad_stalls; i++) {
+		f = fopen(tmp, "w");
+		fprintf(f, "{\"version\": 1,\n \"stalls\": %s}\n", bad_stalls[i][0]);
+		fclose(f);
+		rc = vrt_profile_load(tmp, &p, err, sizeof err);
+		ck_assert_int_eq(rc, VRT_EPROFILE);
+		ck_assert_msg(strstr(err, "vrt_test_profile.json:2:") != NULL, "%s", err);
+		ck_assert_msg(strstr(err, bad_stalls[i][1]) != NULL, "%s: %s", bad_stalls[i][0], err);
+	}
+
 	/* "clients": per service, the CPU of each call its pods make. */
 	f = fopen(tmp, "w");
 	fputs("{\"version\": 1, \"clients\": {\"loadgenerator\": "
@@ -1778,6 +1874,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, golden_tiny_scenario);
 	tcase_add_test(tc, profile_file_loads_and_errors_name_the_place);
 	tcase_add_test(tc, profile_parse_from_a_buffer_as_load_does);
+	tcase_add_test(tc, stalls_lengthen_cpu_work_at_their_rate);
 	tcase_add_test(tc, logs_counted_filtered_and_json);
 	suite_add_tcase(s, tc);
 	return s;
