@@ -35,7 +35,8 @@
  * ms: a call's work is split at every wait for I/O). A run of
  * SW_STALL_NS or more (sw_set_stall) is a stall: the vCPU stopped under
  * the task (3-4 ms here: the hypervisor's slice), which the guest cannot
- * see (no steal time here). They are the profile's "stalls" (sim/vrt/
+ * see (no steal time here; take the record on `perf record -k
+ * CLOCK_MONOTONIC`, as perf's default sched_clock leaves out part of it). They are the profile's "stalls" (sim/vrt/
  * README.md): their lengths, and how often they come per second of the
  * chosen tasks' running (sw_stall_lengths). A wake-up's sample keeps its
  * SCH-DELAY only.
