@@ -17,9 +17,9 @@
  * the calls it made as a client (the downstream services are other
  * processes). The mean is the total over the batch, less the process's idle
  * rate (its health probes: every 10 s once it serves) times the batch's
- * wall time; the sd is the per-call readings' spread. One call at a time is what the shop sees
- * at the loads we compare with (a few dozen requests per second): no
- * batching of syscalls between calls.
+ * wall time; the sd is the per-call readings' spread. One call at a time
+ * is what the shop sees at the loads we compare with (a few dozen
+ * requests per second): no batching of syscalls between calls.
  *
  * The loopback link: for every call to a leaf (a server that calls nobody)
  * the wall time, less the server's and this client's CPU for it, halved, is
@@ -2079,9 +2079,9 @@ const msim_cmd_t msim_cmd_calibrate = {
         "  --wakeups RECORD     with --link-only: the jitter from a scheduler's record\n"
         "                       (above; \"-\": stdin) instead of the probe\n"
         "  --wakeups-stall MS   with --wakeups: a run of MS or more on a CPU whose idle\n"
-        "                       time the record has is a stall (the vCPU stopped);\n"
-        "                       a wake-up that begins one waits its length too\n"
-        "                       (default 1.5; 0: none is; tools/schedwake.h)\n"
+        "                       time the record has is a stall (the vCPU stopped):\n"
+        "                       the profile's \"stalls\" (default 1.5; 0: none is,\n"
+        "                       and the profile gets none; tools/schedwake.h)\n"
         "  --wakeups-of A,B     whose wake-ups (process names, as ps shows them; at\n"
         "                       most 15 characters count); default the shop's twelve\n"
         "                       services and the load generator\n"

@@ -115,11 +115,11 @@ static int any_idle(const sw_reader_t *r)
 	return 0;
 }
 
-/* A stall: a run of stall_ns or more on a CPU whose runs are exact. */
+/* A stall: a run of stall_ns or more on a CPU whose runs are exact (one
+ * that is read while some CPU has idle lines). */
 static int stalled(const sw_reader_t *r, int cpu, long long run, int anyi)
 {
-	return r->stall_ns > 0 && anyi && run >= r->stall_ns &&
-	       (size_t)cpu < r->ncpus && r->cpus[cpu].idle;
+	return r->stall_ns > 0 && run >= r->stall_ns && anyi && cpu_read(r, cpu, anyi);
 }
 
 const lp_sample_t *sw_samples(sw_reader_t *r, size_t *n)
@@ -156,7 +156,7 @@ void sw_stats(const sw_reader_t *r, sw_stats_t *st)
 			continue;
 		st->cpus++;
 		if (cpu_read(r, (int)i, anyi)) {
-			if (anyi && r->stall_ns > 0)
+			if (anyi) /* cpus[].stalls counts only when stall_ns > 0 */
 				st->stalls_running += r->cpus[i].stalls;
 		} else {
 			st->cpus_unread++;
@@ -420,7 +420,8 @@ int sw_feed(sw_reader_t *r, const char *line, size_t len, char *err, size_t errs
 	sw_cpu_t *cp = cpu_of(r, (int)cpu);
 	if (!cp)
 		BAD("out of memory");
-	if (r->stall_ns > 0 && run >= r->stall_ns) {
+	int stall = r->stall_ns > 0 && run >= r->stall_ns;
+	if (stall) {
 		if (r->nsl < LP_MAX_SAMPLES &&
 		    push(&r->sl, &r->nsl, &r->slcap, (sw_wake_t){{0, 0}, run, (int)cpu}) != 0)
 			BAD("out of memory");
@@ -428,8 +429,7 @@ int sw_feed(sw_reader_t *r, const char *line, size_t len, char *err, size_t errs
 		cp->busy += run;
 	}
 	if (prev != 'S') {
-		if (r->stall_ns > 0 && run >= r->stall_ns)
-			cp->stalls++;
+		cp->stalls += stall;
 		return 0;
 	}
 	r->st.wakeups++;

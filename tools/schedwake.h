@@ -36,10 +36,11 @@
  * SW_STALL_NS or more (sw_set_stall) is a stall: the vCPU stopped under
  * the task (3-4 ms here: the hypervisor's slice), which the guest cannot
  * see (no steal time here; take the record on `perf record -k
- * CLOCK_MONOTONIC`, as perf's default sched_clock leaves out part of it). They are the profile's "stalls" (sim/vrt/
- * README.md): their lengths, and how often they come per second of the
- * chosen tasks' running (sw_stall_lengths). A wake-up's sample keeps its
- * SCH-DELAY only.
+ * CLOCK_MONOTONIC`, as perf's default sched_clock leaves out part of
+ * it). They are the profile's "stalls" (sim/vrt/README.md): their
+ * lengths, and how often they come per second of the chosen tasks'
+ * running (sw_stall_lengths). A wake-up's sample keeps its SCH-DELAY
+ * only.
  *
  * A reader owns its samples; lines are fed one at a time, so a file of
  * any size is read in constant memory but for the samples (at most
@@ -103,10 +104,9 @@ void sw_set_stall(sw_reader_t *r, long long stall_ns);
  * or when out of memory. */
 const long long *sw_stall_lengths(sw_reader_t *r, size_t *n, long long *busy_ns);
 
-/* The wake-ups read so far, on the CPUs read, stalls added (above):
- * owned by |r|, valid until the next sw_samples, feed or sw_free; their
- * count in |*n|. NULL with |*n| 0 when there are none, or when out of
- * memory. */
+/* The wake-ups read so far, on the CPUs read (above): owned by |r|,
+ * valid until the next sw_samples, feed or sw_free; their count in |*n|.
+ * NULL with |*n| 0 when there are none, or when out of memory. */
 const lp_sample_t *sw_samples(sw_reader_t *r, size_t *n);
 
 void sw_stats(const sw_reader_t *r, sw_stats_t *st);
