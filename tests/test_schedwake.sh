@@ -9,6 +9,15 @@ B=${BUILDDIR:-.}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
+# replays PROFILE WHAT: the simulator loads PROFILE and a short run of it
+# is byte for byte the same twice.
+replays() {
+  for i in 1 2; do
+    "$B/meshsim" run --profile "$1" --link profile --duration 5s --users 20 --json \
+      --quiet --no-mesh >"$tmp/run$i.json" 2>"$tmp/err" || fail "run with $2: $(cat "$tmp/err")"
+  done
+  cmp -s "$tmp/run1.json" "$tmp/run2.json" || fail "runs with $2 differ"
+}
 
 # A record as `perf sched timehist --state` prints it: perf's header, then
 # frontend (tid 100) asleep 50 us before each of 300 runs and waiting 1..300
@@ -63,11 +72,7 @@ assert 149 <= q[0.5] <= 152 and q[1] == 300, q
 assert all(abs(v - 40) < 1e-9 for _, v in bands[1]["quantiles_us"]), bands[1]
 assert "scheduler's record" in p["comment"], p["comment"]
 PY
-for i in 1 2; do
-  "$B/meshsim" run --profile "$tmp/p.json" --link profile --duration 5s --users 20 --json \
-    --quiet --no-mesh >"$tmp/run$i.json" 2>"$tmp/err" || fail "run with the jitter: $(cat "$tmp/err")"
-done
-cmp -s "$tmp/run1.json" "$tmp/run2.json" || fail "runs with a recorded jitter differ"
+replays "$tmp/p.json" "a recorded jitter"
 
 # Whose wake-ups: --wakeups-of.
 "$B/meshsim" calibrate --link-only --wakeups "$tmp/rec.txt" --wakeups-of currencyservice \
@@ -154,11 +159,7 @@ assert '"stalls" are the 5 runs of 1.5 ms' in p["comment"], p["comment"]
 assert "1 CPU(s) without idle lines left out" in p["comment"], p["comment"]
 PY
 # The simulator loads them and draws them the same way twice.
-for i in 1 2; do
-  "$B/meshsim" run --profile "$tmp/cpus.json" --link profile --duration 5s --users 20 --json \
-    --quiet --no-mesh >"$tmp/srun$i.json" 2>"$tmp/err" || fail "run with stalls: $(cat "$tmp/err")"
-done
-cmp -s "$tmp/srun1.json" "$tmp/srun2.json" || fail "runs with stalls differ"
+replays "$tmp/cpus.json" "stalls"
 "$B/meshsim" calibrate --link-only --wakeups "$tmp/cpus.txt" --wakeups-stall 0 \
   --out "$tmp/cpus0.json" >/dev/null 2>"$tmp/err" || fail "--wakeups-stall 0: $(cat "$tmp/err")"
 grep -q 'stalls (runs' "$tmp/err" && fail "--wakeups-stall 0 counted stalls: $(cat "$tmp/err")"

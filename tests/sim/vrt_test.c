@@ -1556,6 +1556,28 @@ END_TEST
 
 /* ---- the cost profile file ------------------------------------------------ */
 
+/* Each of the |n| |cases| ({text, message}), written into the profile
+ * {"version": 1, <pre><text><post>} at |path| (the text on line 2), is
+ * refused with an error at line 2 that names |field| and holds the case's
+ * message. */
+static void refused(const char *path, const char *pre, const char *post,
+                    const char *const (*cases)[2], size_t n, const char *field)
+{
+	for (size_t i = 0; i < n; i++) {
+		FILE *f = fopen(path, "w");
+		ck_assert_ptr_nonnull(f);
+		fprintf(f, "{\"version\": 1,\n %s%s%s}\n", pre, cases[i][0], post);
+		fclose(f);
+		vrt_profile_t *p = NULL;
+		char err[512];
+		int rc = vrt_profile_load(path, &p, err, sizeof err);
+		ck_assert_int_eq(rc, VRT_EPROFILE);
+		ck_assert_msg(strstr(err, "vrt_test_profile.json:2:") != NULL, "%s", err);
+		ck_assert_msg(strstr(err, field) != NULL, "%s", err);
+		ck_assert_msg(strstr(err, cases[i][1]) != NULL, "%s: %s", cases[i][0], err);
+	}
+}
+
 START_TEST(profile_file_loads_and_errors_name_the_place)
 {
 	char path[4096], err[512];
@@ -1670,17 +1692,8 @@ START_TEST(profile_file_loads_and_errors_name_the_place)
 	    {"[{\"slept_below_us\": 31e-320, \"quantiles_us\": [[1, 1]]}, {\"quantiles_us\": [[1, 2]]}]",
 	     "link.jitter[0]: slept_below_us 3.1"},
 	};
-	for (size_t i = 0; i < sizeof bad_jitter / sizeof *bad_jitter; i++) {
-		f = fopen(tmp, "w");
-		fprintf(f, "{\"version\": 1,\n \"link\": {\"jitter\": %s, \"latency_us\": 0}}\n",
-		        bad_jitter[i][0]);
-		fclose(f);
-		rc = vrt_profile_load(tmp, &p, err, sizeof err);
-		ck_assert_int_eq(rc, VRT_EPROFILE);
-		ck_assert_msg(strstr(err, "vrt_test_profile.json:2:") != NULL, "%s", err);
-		ck_assert_msg(strstr(err, "link.jitter") != NULL, "%s", err);
-		ck_assert_msg(strstr(err, bad_jitter[i][1]) != NULL, "%s: %s", bad_jitter[i][0], err);
-	}
+	refused(tmp, "\"link\": {\"jitter\": ", ", \"latency_us\": 0}", bad_jitter,
+	        sizeof bad_jitter / sizeof *bad_jitter, "link.jitter");
 
 	/* "stalls" (per second of CPU work, and their lengths). */
 	f = fopen(tmp, "w");
@@ -1701,15 +1714,8 @@ START_TEST(profile_file_loads_and_errors_name_the_place)
 	     "stalls.rate: unknown field"},
 	    {"[1]", "stalls: must be an object"},
 	};
-	for (size_t i = 0; i < sizeof bad_stalls / sizeof *bad_stalls; i++) {
-		f = fopen(tmp, "w");
-		fprintf(f, "{\"version\": 1,\n \"stalls\": %s}\n", bad_stalls[i][0]);
-		fclose(f);
-		rc = vrt_profile_load(tmp, &p, err, sizeof err);
-		ck_assert_int_eq(rc, VRT_EPROFILE);
-		ck_assert_msg(strstr(err, "vrt_test_profile.json:2:") != NULL, "%s", err);
-		ck_assert_msg(strstr(err, bad_stalls[i][1]) != NULL, "%s: %s", bad_stalls[i][0], err);
-	}
+	refused(tmp, "\"stalls\": ", "", bad_stalls, sizeof bad_stalls / sizeof *bad_stalls,
+	        "stalls");
 
 	/* "clients": per service, the CPU of each call its pods make. */
 	f = fopen(tmp, "w");
