@@ -73,6 +73,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (size_t i = 0; i < nl; i++)
     if (lens[i] < SW_STALL_NS)
       abort();
+  /* The freezes: the stalls merged (none merged with a gap of 0), each
+   * at least as long as a stall; the record's span not negative. */
+  size_t nf;
+  long long span;
+  const long long *fl = sw_freezes(r, data[0] & 4 ? 0 : SW_FREEZE_GAP_NS, &nf, &span);
+  if (nf > nl || (nl && !nf) || ((data[0] & 4) && nf != nl) || span < 0 ||
+      st.lines_timed > st.lines)
+    abort();
+  for (size_t i = 0; i < nf; i++)
+    if (fl[i] < SW_STALL_NS)
+      abort();
   lp_result_t res;
   if (lp_summarise(s, n, LP_SCHED, &res) == 0) {
     if (res.n != n || (n && !res.nbands) || res.nbands > LP_MAX_BANDS)

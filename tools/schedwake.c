@@ -12,6 +12,7 @@
 #define SW_LINE_MAX 65536    /* sw_read's longest line */
 #define SW_MAX_MS 3600000.0  /* an hour: beyond it a figure is not a record's */
 #define SW_MAX_CPU 65535     /* CPU numbers above it are not a machine's */
+#define SW_MAX_S 1e9         /* 31 years: a later timestamp is not an uptime */
 
 const char *const sw_shop_names[] = {
 	"frontend", "productcatalogservice", "currencyservice", "cartservice",
@@ -33,11 +34,13 @@ typedef struct sw_cpu {
 	long long busy;  /* ns the chosen tasks ran on it, stalls left out */
 } sw_cpu_t;
 
-/* A kept wake-up: the sample, and where and how long the task then ran. */
+/* A kept wake-up: the sample, and where and how long the task then ran;
+ * or a stall: its end (the record's time, ns), how long and where. */
 typedef struct sw_wake {
 	lp_sample_t s;
 	long long run;
 	int cpu;
+	long long at;
 } sw_wake_t;
 
 struct sw_reader {
@@ -53,7 +56,8 @@ struct sw_reader {
 	size_t n, wcap;
 	sw_wake_t *sl;    /* the stalls (run = length), wake-ups or not */
 	size_t nsl, slcap;
-	long long *lens;  /* sw_stall_lengths' answer */
+	long long *lens;  /* sw_stall_lengths' and sw_freezes' answer */
+	long long first, last; /* the record's earliest and latest time (ns) */
 	lp_sample_t *out; /* sw_samples' answer */
 	sw_stats_t st;
 };
@@ -185,6 +189,51 @@ const long long *sw_stall_lengths(sw_reader_t *r, size_t *n, long long *busy_ns)
 	return r->lens;
 }
 
+static int by_start(const void *a, const void *b)
+{
+	const long long *x = a, *y = b;
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+const long long *sw_freezes(sw_reader_t *r, long long gap_ns, size_t *n, long long *span_ns)
+{
+	int anyi = any_idle(r);
+	*n = 0;
+	*span_ns = r->st.lines_timed ? r->last - r->first : 0;
+	free(r->lens);
+	r->lens = NULL;
+	if (!anyi || r->stall_ns == 0 || r->nsl == 0)
+		return NULL;
+	/* The stalls read, as [start, end) pairs by start. */
+	long long *iv = malloc(2 * r->nsl * sizeof *iv);
+	if (!iv)
+		return NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < r->nsl; i++) {
+		if (!stalled(r, r->sl[i].cpu, r->sl[i].run, anyi))
+			continue;
+		iv[2 * k] = r->sl[i].at - r->sl[i].run;
+		iv[2 * k + 1] = r->sl[i].at;
+		k++;
+	}
+	qsort(iv, k, 2 * sizeof *iv, by_start);
+	r->lens = k ? malloc(k * sizeof *r->lens) : NULL;
+	if (!r->lens) {
+		free(iv);
+		return NULL;
+	}
+	/* Merged while the next starts less than gap_ns after the end so far. */
+	for (size_t i = 0; i < k;) {
+		long long s = iv[2 * i], e = iv[2 * i + 1];
+		for (i++; i < k && iv[2 * i] - e < gap_ns; i++)
+			if (iv[2 * i + 1] > e)
+				e = iv[2 * i + 1];
+		r->lens[(*n)++] = e - s;
+	}
+	free(iv);
+	return r->lens;
+}
+
 /* The CPU |cpu|'s entry, the table grown to hold it; NULL when out of memory. */
 static sw_cpu_t *cpu_of(sw_reader_t *r, int cpu)
 {
@@ -249,9 +298,9 @@ typedef struct tok {
 	size_t len;
 } tok_t;
 
-/* A non-negative decimal in milliseconds ("12.345") as ns: 0, or -1 when
- * |t| is not one (or is above SW_MAX_MS). */
-static int ms_ns(tok_t t, long long *ns)
+/* A non-negative decimal ("12.345") of units of |unit_ns| as ns: 0, or -1
+ * when |t| is not one (or is above |max| units). */
+static int dec_ns(tok_t t, double unit_ns, double max, long long *ns)
 {
 	char buf[32];
 	if (t.len == 0 || t.len >= sizeof buf)
@@ -264,11 +313,17 @@ static int ms_ns(tok_t t, long long *ns)
 	char *end;
 	errno = 0;
 	double v = strtod(buf, &end);
-	if (errno || *end || !(v >= 0) || v > SW_MAX_MS)
+	if (errno || *end || !(v >= 0) || v > max)
 		return -1;
-	*ns = llround(v * 1e6);
+	*ns = llround(v * unit_ns);
 	return 0;
 }
+
+/* Milliseconds (perf's wait, delay and run; at most SW_MAX_MS) as ns. */
+static int ms_ns(tok_t t, long long *ns) { return dec_ns(t, 1e6, SW_MAX_MS, ns); }
+
+/* Seconds (perf's timestamp; at most SW_MAX_S) as ns. */
+static int s_ns(tok_t t, long long *ns) { return dec_ns(t, 1e9, SW_MAX_S, ns); }
 
 /* Appends |x| to the array |*a| (|*n| used of |*cap|). 0, or -1 when out
  * of memory. */
@@ -325,6 +380,7 @@ int sw_feed(sw_reader_t *r, const char *line, size_t len, char *err, size_t errs
 		return 0; /* not a timestamp ("1 sample lost"...): not a run */
 	if (!memchr(ts, '.', (size_t)(p - ts)))
 		return 0;
+	tok_t tt = {ts, (size_t)(p - ts)};
 	/* -w's wake-up and -M's migration events: not runs. */
 	for (const char *c = p; c + 10 <= end; c++)
 		if (c[0] == ' ' && (!memcmp(c, " awakened:", 10) || !memcmp(c, " migrated:", 10)))
@@ -350,6 +406,13 @@ int sw_feed(sw_reader_t *r, const char *line, size_t len, char *err, size_t errs
 		a++;
 	while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
 		b--;
+	long long at;
+	if (s_ns(tt, &at))
+		BAD("the time: \"%.*s\" is not seconds", (int)tt.len, tt.s);
+	if (r->st.lines_timed++ == 0 || at < r->first)
+		r->first = at;
+	if (at > r->last)
+		r->last = at;
 	if (a == b || *a != '[')
 		BAD("the CPU: expected \"[N]\" after the timestamp");
 	const char *cpu_end = memchr(a, ']', (size_t)(b - a));
@@ -423,7 +486,7 @@ int sw_feed(sw_reader_t *r, const char *line, size_t len, char *err, size_t errs
 	int stall = r->stall_ns > 0 && run >= r->stall_ns;
 	if (stall) {
 		if (r->nsl < LP_MAX_SAMPLES &&
-		    push(&r->sl, &r->nsl, &r->slcap, (sw_wake_t){{0, 0}, run, (int)cpu}) != 0)
+		    push(&r->sl, &r->nsl, &r->slcap, (sw_wake_t){{0, 0}, run, (int)cpu, at}) != 0)
 			BAD("out of memory");
 	} else {
 		cp->busy += run;
@@ -438,7 +501,7 @@ int sw_feed(sw_reader_t *r, const char *line, size_t len, char *err, size_t errs
 		return 0;
 	}
 	if (push(&r->w, &r->n, &r->wcap,
-	         (sw_wake_t){{delay, wait > delay ? wait - delay : 0}, run, (int)cpu}) != 0)
+	         (sw_wake_t){{delay, wait > delay ? wait - delay : 0}, run, (int)cpu, at}) != 0)
 		BAD("out of memory");
 	cp->wakeups++;
 	return 0;

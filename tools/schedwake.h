@@ -37,10 +37,13 @@
  * the task (3-4 ms here: the hypervisor's slice), which the guest cannot
  * see (no steal time here; take the record on `perf record -k
  * CLOCK_MONOTONIC`, as perf's default sched_clock leaves out part of
- * it). They are the profile's "stalls" (sim/vrt/README.md): their
- * lengths, and how often they come per second of the chosen tasks'
- * running (sw_stall_lengths). A wake-up's sample keeps its SCH-DELAY
- * only.
+ * it). Their lengths, and how often they come per second of the chosen
+ * tasks' running: sw_stall_lengths. They come in bursts and on every
+ * vCPU at once, so those close together are one freeze of the machine
+ * (sw_freezes): the profile's "freezes" (sim/vrt/README.md). A wake-up's
+ * sample keeps its SCH-DELAY only.
+ *
+ * Each run's line starts with its end: TIME, in seconds (perf's clock).
  *
  * A reader owns its samples; lines are fed one at a time, so a file of
  * any size is read in constant memory but for the samples (at most
@@ -64,6 +67,7 @@ typedef struct sw_reader sw_reader_t;
 
 typedef struct sw_stats {
 	size_t lines;    /* lines fed */
+	size_t lines_timed; /* of them, lines with a timestamp (runs, idle) */
 	size_t runs;     /* of them, runs of a chosen process */
 	size_t wakeups;  /* of them, wake-ups (kept or not) */
 	size_t dropped;  /* wake-ups beyond LP_MAX_SAMPLES, not kept */
@@ -103,6 +107,20 @@ void sw_set_stall(sw_reader_t *r, long long stall_ns);
  * tasks ran on those CPUs besides. NULL with |*n| 0 when there are none
  * or when out of memory. */
 const long long *sw_stall_lengths(sw_reader_t *r, size_t *n, long long *busy_ns);
+
+/* The freezes: the stalls on the CPUs read (above) merged while the next
+ * starts less than |gap_ns| after the end so far (on the VM here they come
+ * in bursts, 3-5 back to back, and on every vCPU at once: the machine
+ * stopped, not one task), each from its first stall's start to the
+ * latest end. Their lengths (ns), owned by |r| and valid until the next
+ * call, sw_stall_lengths or sw_free; their count in |*n|, and in
+ * |*span_ns| how long the record is (its latest timestamp less its
+ * earliest, any task's). NULL with |*n| 0 when there are none or when out
+ * of memory. */
+const long long *sw_freezes(sw_reader_t *r, long long gap_ns, size_t *n, long long *span_ns);
+
+/* Stalls less than this far apart are one freeze (sw_freezes), by default. */
+#define SW_FREEZE_GAP_NS 5000000LL
 
 /* The wake-ups read so far, on the CPUs read (above): owned by |r|,
  * valid until the next sw_samples, feed or sw_free; their count in |*n|.
