@@ -30,8 +30,9 @@
 #      --wakeups` (tools/schedwake.h): on the CPUs whose idle time the
 #      record has (perf records none on this VM's CPU 1); and the stalls
 #      (runs of 1.5 ms or more: the vCPU stopped under the task, 3-4 ms
-#      each, 6-15 per second of the processes' CPU), which the simulator
-#      adds to CPU work at that rate (the profile's "stalls",
+#      each), merged into freezes of the machine (those less than 5 ms
+#      apart; 4-6 began per second of the processes' CPU, 2-50 ms long),
+#      in which the simulator stops every pod (the profile's "freezes",
 #      sim/vrt/README.md). probe (the fallback): `meshsim
 #      calibrate --link-only` beside the load sends BENCH_SECONDS x 500
 #      small messages on loopback TCP to a sleeping process of its own
@@ -273,12 +274,14 @@ if [ -n "$perf_pid" ]; then
         { cat "$scratch/probe.log" >&2; die "meshsim calibrate --wakeups failed"; }
     rm -f "$scratch/perf.data"
     probe_line=$(sed -n 's/^meshsim calibrate: wake-ups[^:]*: *//p' "$scratch/probe.log")
-    stall_line=$(sed -n 's/^meshsim calibrate: stalls (runs of \([^:]*\): the vCPU stopped under the task): \([0-9]*\), \([0-9.]*\) per second of the processes. CPU.*; median \(.*\)/stalls (runs of \1: the vCPU stopped under the task), drawn in the simulated CPU work: \2, \3 per second of the processes'"'"' CPU, median \4/p' "$scratch/probe.log")
+    stall_line=$(sed -n 's/^meshsim calibrate: stalls (runs of \([^:]*\): the vCPU stopped under the task): \([0-9]*\), \([0-9.]*\) per second of the processes. CPU.*; median \(.*\)/stalls (runs of \1: the vCPU stopped under the task): \2, \3 per second of the processes'"'"' CPU, median \4/p' "$scratch/probe.log")
+    freeze_line=$(sed -n 's/^meshsim calibrate: freezes (\([^)]*\)): \([0-9]*\) in the record.s \([0-9.]*\) s, \([0-9.]*\) per second of the processes. CPU; \(.*\)/freezes (\1), in which the simulation stops every pod: \2 in \3 s, \4 per second of the processes'"'"' CPU; \5/p' "$scratch/probe.log")
     cpu_line=$(sed -n 's/^meshsim calibrate: \([0-9]* of [0-9]* CPUs\) have no idle lines.*: their \([0-9]*\) wake-ups are left out.*/\1 had no idle lines in the record (their runs include idle time): their \2 wake-ups were left out/p' "$scratch/probe.log")
     say "live: the shop's wake-ups (perf sched): $probe_line"
     [ -n "$cpu_line" ] && say "live: $cpu_line"
     [ -n "$stall_line" ] && say "live: $stall_line"
-    probe_line="$probe_line${stall_line:+; $stall_line}${cpu_line:+; $cpu_line}"
+    [ -n "$freeze_line" ] && say "live: $freeze_line"
+    probe_line="$probe_line${stall_line:+; $stall_line}${freeze_line:+; $freeze_line}${cpu_line:+; $cpu_line}"
     PROFILE=$scratch/profile.json
     LINK=profile
 fi

@@ -119,7 +119,8 @@ many=$(seq -s, 1 65)
 # out. frontend on CPU 0: 200 wake-ups after 50 us asleep, 10 us waiting,
 # running 100 us but 4 of them 3 ms (stalls), then one that ends
 # preempted (R) and a 2 ms run after it (a stall of a running task). The
-# profile's "stalls": 5 in 19.8 ms of running (the first run, 196 + 1
+# stalls are far apart (100 ms), so each is a freeze of its own. The
+# profile's "freezes": 5 in 19.8 ms of running (the first run, 196 + 1
 # runs of 100 us): 252.525 per second of CPU, of 2-3 ms; the wake-ups'
 # waits stay 10 us.
 python3 - "$tmp/cpus.txt" <<'PY'
@@ -146,27 +147,62 @@ grep -q '1 of 2 CPUs have no idle lines.*their 200 wake-ups are left out, 201 re
   fail "CPU without idle lines: $(cat "$tmp/err")"
 grep -q 'stalls (runs of 1.5 ms or more[^)]*): 5, 252.53 per second.*(4 began a wake-up.s run, 1 hit a running task); median 3000 us, largest 3000' "$tmp/err" ||
   fail "stalls: $(cat "$tmp/err")"
-python3 - "$tmp/cpus.json" <<'PY' || fail "stalls in the profile: $(cat "$tmp/cpus.json")"
+grep -q 'freezes (stalls less than 5 ms apart[^)]*): 5 in the record.s 0.4 s, 252.53 per second of the processes. CPU; median 3000 us, largest 3000' "$tmp/err" ||
+  fail "freezes: $(cat "$tmp/err")"
+python3 - "$tmp/cpus.json" <<'PY' || fail "freezes in the profile: $(cat "$tmp/cpus.json")"
 import json, sys
 p = json.load(open(sys.argv[1]))
 q = dict(map(tuple, p["link"]["jitter"][-1]["quantiles_us"]))
 assert q[0.5] == 10 and q[1] == 10, q   # the waits: no stall in them
-st = p["stalls"]
-assert st["per_cpu_second"] == 252.525, st
-pts = st["quantiles_us"]
-assert pts[-1] == [1, 3000] and all(2000 <= v <= 3000 for _, v in pts), st
-assert '"stalls" are the 5 runs of 1.5 ms' in p["comment"], p["comment"]
+assert "stalls" not in p, p
+fz = p["freezes"]
+assert fz["per_cpu_second"] == 252.525, fz
+pts = fz["quantiles_us"]
+assert pts[-1] == [1, 3000] and all(2000 <= v <= 3000 for _, v in pts), fz
+assert '"freezes" are the 5 runs of 1.5 ms' in p["comment"], p["comment"]
+assert "merged while less than 5 ms apart: 5," in p["comment"], p["comment"]
 assert "1 CPU(s) without idle lines left out" in p["comment"], p["comment"]
 PY
 # The simulator loads them and draws them the same way twice.
-replays "$tmp/cpus.json" "stalls"
+replays "$tmp/cpus.json" "freezes"
+# Stalls less than 5 ms apart are one freeze, from the first's start to the
+# latest end: on CPU 0 (idle lines) 150 wake-ups of 100 us, 2 ms apart,
+# then runs of 3 ms ending at 1.000 and 1.004 s (the second begins 1 ms
+# after the first ends: one freeze of 7 ms), and of 2 ms ending at 1.020
+# (14 ms on: a freeze of its own). 2 freezes in 15.1 ms of running (151 runs
+# of 100 us): 132.45 per second of CPU.
+python3 - "$tmp/fz.txt" <<'PY'
+import sys
+out = open(sys.argv[1], "w")
+def run(t, run_us, cpu=0, name="frontend[100/100]", state="S"):
+    out.write("%15.6f [%04d]  %-30s  %9.3f  %9.3f  %9.3f      %s \n" % (
+        t, cpu, name, 0.060, 0.010, run_us / 1000.0, state))
+out.write("%15.6f [0000]  <idle>                              0.000      0.000      0.100      I \n" % 0.5)
+run(0.6, 100)
+for i in range(150):
+    run(0.7 + i * 0.002, 100)
+run(1.000, 3000)
+run(1.004, 3000)
+run(1.020, 2000)
+PY
+"$B/meshsim" calibrate --link-only --wakeups "$tmp/fz.txt" --out "$tmp/fz.json" \
+  >/dev/null 2>"$tmp/err" || fail "freezes: $(cat "$tmp/err")"
+grep -q 'freezes (stalls less than 5 ms apart[^)]*): 2 in the record.s 0.5 s, 132.45 per second of the processes. CPU; median [0-9]* us, largest 7000' "$tmp/err" ||
+  fail "two stalls as one freeze: $(cat "$tmp/err")"
+python3 - "$tmp/fz.json" <<'PY' || fail "merged freezes in the profile: $(cat "$tmp/fz.json")"
+import json, sys
+fz = json.load(open(sys.argv[1]))["freezes"]
+assert fz["per_cpu_second"] == 132.45, fz
+pts = fz["quantiles_us"]
+assert pts[0] == [1e-06, 2000] and pts[-1] == [1, 7000], fz
+PY
 "$B/meshsim" calibrate --link-only --wakeups "$tmp/cpus.txt" --wakeups-stall 0 \
   --out "$tmp/cpus0.json" >/dev/null 2>"$tmp/err" || fail "--wakeups-stall 0: $(cat "$tmp/err")"
-grep -q 'stalls (runs' "$tmp/err" && fail "--wakeups-stall 0 counted stalls: $(cat "$tmp/err")"
+grep -q 'stalls (runs\|freezes (' "$tmp/err" && fail "--wakeups-stall 0 counted stalls: $(cat "$tmp/err")"
 python3 - "$tmp/cpus0.json" <<'PY' || fail "--wakeups-stall 0: $(cat "$tmp/cpus0.json")"
 import json, sys
 p = json.load(open(sys.argv[1]))
-assert "stalls" not in p, p["stalls"]
+assert "freezes" not in p and "stalls" not in p, p
 PY
 # No CPU with idle lines: every wake-up is read (none can be told apart),
 # and no run is a stall (its length may hold idle time).
@@ -183,6 +219,10 @@ grep -q 'more: the vCPU stopped under the task): 0, ' "$tmp/err" || fail "no idl
 awk 'NR == 5 { $2 = "[x1]" } 1' "$tmp/cpus.txt" >"$tmp/bad4.txt"
 "$B/meshsim" calibrate --link-only --wakeups "$tmp/bad4.txt" --out - >/dev/null 2>"$tmp/err"; rc=$?
 [ $rc = 1 ] && grep -q "bad4.txt:5: the CPU: \"\[x1\]\"" "$tmp/err" || fail "bad CPU: exit $rc: $(cat "$tmp/err")"
+awk 'NR == 6 { $1 = "2000.1.2" } 1' "$tmp/cpus.txt" >"$tmp/bad5.txt"
+"$B/meshsim" calibrate --link-only --wakeups "$tmp/bad5.txt" --out - >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 1 ] && grep -q "bad5.txt:6: the time: \"2000.1.2\" is not seconds" "$tmp/err" ||
+  fail "bad time: exit $rc: $(cat "$tmp/err")"
 
 # perf's own output: a record of the link probe's processes (named
 # "meshsim", 500 messages a second for 2 s), when perf can record here.

@@ -155,6 +155,11 @@ struct cal {
 	double stall_rate;              /* ... per second of the tasks' CPU */
 	lp_result_t stall_q;            /* their lengths (one band) */
 	double stall_min_us;            /* the shortest */
+	size_t nfreezes;                /* the stalls merged into freezes ... */
+	double freeze_rate;             /* ... per second of the tasks' CPU */
+	double record_s;                /* the record's length */
+	lp_result_t freeze_q;           /* their lengths (one band) */
+	double freeze_min_us;           /* the shortest */
 	lp_probe_t lp;
 	int lp_running, has_jitter;
 	lp_result_t jit;
@@ -1411,6 +1416,24 @@ static double base_latency(json_t *root)
  * stdin) of the processes named in |names| (comma-separated; NULL: the
  * shop's): c->jit, and the profile comment's words in |text|. 0, or 1
  * after saying why on stderr. */
+
+/* The quantiles of |n| lengths (ns) in one band, and the shortest (us).
+ * 0, or -1 when out of memory. */
+static int summarise_lengths(const long long *v, size_t n, lp_result_t *q, double *min_us)
+{
+	lp_sample_t *ls = malloc(n * sizeof *ls);
+	if (!ls)
+		return -1;
+	*min_us = (double)v[0] / 1e3;
+	for (size_t i = 0; i < n; i++) {
+		ls[i] = (lp_sample_t){v[i], 0};
+		if ((double)v[i] / 1e3 < *min_us)
+			*min_us = (double)v[i] / 1e3;
+	}
+	int rc = lp_summarise(ls, n, LP_SCHED, q);
+	free(ls);
+	return rc != 0 ? -1 : 0;
+}
 static int wakeups_read(cal_t *c, const char *path, const char *names, char *text,
                         size_t size)
 {
@@ -1463,20 +1486,24 @@ static int wakeups_read(cal_t *c, const char *path, const char *names, char *tex
 	size_t nl = 0;
 	const long long *lens = rc == 0 ? sw_stall_lengths(r, &nl, &busy) : NULL;
 	if (rc == 0 && nl > 0 && busy > 0) {
-		lp_sample_t *ls = malloc(nl * sizeof *ls);
-		c->stall_min_us = (double)lens[0] / 1e3;
-		for (size_t i = 0; ls && i < nl; i++) {
-			ls[i] = (lp_sample_t){lens[i], 0};
-			if ((double)lens[i] / 1e3 < c->stall_min_us)
-				c->stall_min_us = (double)lens[i] / 1e3;
-		}
-		if (!ls || lp_summarise(ls, nl, LP_SCHED, &c->stall_q) != 0) {
+		if (summarise_lengths(lens, nl, &c->stall_q, &c->stall_min_us) != 0) {
 			snprintf(err, sizeof err, "out of memory");
 			rc = -1;
 		}
-		free(ls);
 		c->nstalls = nl;
 		c->stall_rate = (double)nl / ((double)busy / 1e9);
+	}
+	long long span = 0;
+	size_t nf = 0;
+	const long long *fl = rc == 0 ? sw_freezes(r, SW_FREEZE_GAP_NS, &nf, &span) : NULL;
+	c->record_s = (double)span / 1e9;
+	if (rc == 0 && nf > 0 && busy > 0) {
+		if (summarise_lengths(fl, nf, &c->freeze_q, &c->freeze_min_us) != 0) {
+			snprintf(err, sizeof err, "out of memory");
+			rc = -1;
+		}
+		c->nfreezes = nf;
+		c->freeze_rate = (double)nf / ((double)busy / 1e9);
 	}
 	sw_free(r);
 	if (rc != 0) {
@@ -1493,16 +1520,21 @@ static int wakeups_read(cal_t *c, const char *path, const char *names, char *tex
 		say(c, "%zu of %zu CPUs have no idle lines in the record (their runs' times "
 		    "are not exact): their %zu wake-ups are left out, %zu read", st.cpus_unread,
 		    st.cpus, st.unread, ns);
-	char stxt[256] = "";
+	char stxt[512] = "";
 	if (c->stall_ms > 0) {
 		say(c, "stalls (runs of %g ms or more: the vCPU stopped under the task): %zu, "
 		    "%.2f per second of the processes' CPU (%zu began a wake-up's run, %zu hit "
 		    "a running task); median %.0f us, largest %.0f", c->stall_ms, c->nstalls,
 		    c->stall_rate, st.stalls, st.stalls_running,
 		    c->nstalls ? c->stall_q.median_us : 0, c->nstalls ? c->stall_q.max_us : 0);
-		snprintf(stxt, sizeof stxt, "; its \"stalls\" are the %zu runs of %g ms or more "
-		         "in that record (the vCPU stopped under the task), %.2f per second of "
-		         "the processes' CPU", c->nstalls, c->stall_ms, c->stall_rate);
+		say(c, "freezes (stalls less than %g ms apart: the machine stopped): %zu in the "
+		    "record's %.1f s, %.2f per second of the processes' CPU; median %.0f us, "
+		    "largest %.0f", SW_FREEZE_GAP_NS / 1e6, c->nfreezes, c->record_s, c->freeze_rate,
+		    c->nfreezes ? c->freeze_q.median_us : 0, c->nfreezes ? c->freeze_q.max_us : 0);
+		snprintf(stxt, sizeof stxt, "; its \"freezes\" are the %zu runs of %g ms or more "
+		         "in that record (the vCPU stopped under the task) merged while less than "
+		         "%g ms apart: %zu, %.2f per second of the processes' CPU", c->nstalls, c->stall_ms,
+		         SW_FREEZE_GAP_NS / 1e6, c->nfreezes, c->freeze_rate);
 	}
 	if (st.cpus_unread) {
 		size_t l = strlen(stxt);
@@ -1572,19 +1604,21 @@ static int link_only_exec(cal_t *c, const char *base, double secs, const char *w
 	}
 	json_object_set_new(root, "link", json_pack("{s:f,s:o}", "latency_us", base_latency(root),
 	                                            "jitter", jitter_json(&c->jit)));
-	json_object_del(root, "stalls"); /* the base's are not this record's */
-	if (wakeups && c->nstalls > 0) {
-		json_t *b = jitter_json(&c->stall_q), *q = json_object_get(json_array_get(b, 0),
-		                                                              "quantiles_us");
-		/* The table rises from 0 at quantile 0 (vrt_jitter_at); a stall
+	/* The base's are not this record's ("stalls": the first model's). */
+	json_object_del(root, "stalls");
+	json_object_del(root, "freezes");
+	if (wakeups && c->nfreezes > 0) {
+		json_t *b = jitter_json(&c->freeze_q), *q = json_object_get(json_array_get(b, 0),
+		                                                               "quantiles_us");
+		/* The table rises from 0 at quantile 0 (vrt_jitter_at); a freeze
 		 * is never shorter than the shortest seen: start there. */
 		json_t *first = json_array_get(q, 0);
 		if (json_real_value(json_array_get(first, 0)) > 1e-6)
 			json_array_insert_new(q, 0, json_pack("[f,f]", 1e-6,
-			                                      round(c->stall_min_us * 10) / 10));
-		json_object_set_new(root, "stalls",
+			                                      round(c->freeze_min_us * 10) / 10));
+		json_object_set_new(root, "freezes",
 		                    json_pack("{s:f,s:O}", "per_cpu_second",
-		                              round(c->stall_rate * 1000) / 1000, "quantiles_us", q));
+		                              round(c->freeze_rate * 1000) / 1000, "quantiles_us", q));
 		json_decref(b);
 	}
 	char when[64], mach[512], note[3072];
@@ -2047,9 +2081,10 @@ const msim_cmd_t msim_cmd_calibrate = {
         "(bench-simlive uses it when perf works). Only CPUs whose idle time\n"
         "the record has are read (perf records none on some VMs' CPUs, whose\n"
         "runs then hold idle time). The runs of 1.5 ms or more there are\n"
-        "stalls, the vCPU stopped under the task: their rate per second of\n"
-        "the processes' CPU and their lengths become the profile's \"stalls\",\n"
-        "which the simulator adds to CPU work (sim/vrt/README.md).\n"
+        "stalls, the vCPU stopped under the task; those less than 5 ms apart\n"
+        "are one freeze of the machine. How many freezes began per second of\n"
+        "the processes' CPU and their lengths become the profile's\n"
+        "\"freezes\", in which the simulator stops every pod (sim/vrt/README.md).\n"
         "\n"
         "options:\n"
         "  --out FILE           the profile to write (default ./cost-profile.json;\n"
@@ -2079,9 +2114,10 @@ const msim_cmd_t msim_cmd_calibrate = {
         "  --wakeups RECORD     with --link-only: the jitter from a scheduler's record\n"
         "                       (above; \"-\": stdin) instead of the probe\n"
         "  --wakeups-stall MS   with --wakeups: a run of MS or more on a CPU whose idle\n"
-        "                       time the record has is a stall (the vCPU stopped):\n"
-        "                       the profile's \"stalls\" (default 1.5; 0: none is,\n"
-        "                       and the profile gets none; tools/schedwake.h)\n"
+        "                       time the record has is a stall (the vCPU stopped),\n"
+        "                       merged into the profile's \"freezes\" (default 1.5;\n"
+        "                       0: none is, and the profile gets none;\n"
+        "                       tools/schedwake.h)\n"
         "  --wakeups-of A,B     whose wake-ups (process names, as ps shows them; at\n"
         "                       most 15 characters count); default the shop's twelve\n"
         "                       services and the load generator\n"

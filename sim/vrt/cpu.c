@@ -37,7 +37,22 @@
  * event moved: O(b log b) for b busy pods on the node (b is a node's pods,
  * a dozen or so; the sort is an insertion sort). Without a node nothing of
  * this runs, and the arithmetic is the same as before nodes existed.
+ *
+ * Freezes (the profile's "freezes", sim/vrt/README.md): the machine stops,
+ * every CPU of the world with it, for [at, end). Work begins them: each
+ * demand added draws a Poisson count at the profile's rate per ns of its
+ * work (the pod's stream "NAME/freeze"); their lengths start a freeze
+ * now, or lengthen the one under way, so the world's freezes stay few,
+ * ordered and apart (w->fz). A server's rate is unchanged; its work simply
+ * does not progress inside a freeze: vrt__cpu_sync leaves the frozen time
+ * out of vwork and the CPU used (not out of |busy|: its jobs are there),
+ * and reschedule finds the end of the work left by walking over the
+ * freezes ahead; a new freeze brings every busy server up to now first and
+ * moves its event (O(pods), a few times a second). Those no busy server
+ * can ask about again are dropped when the array is full. Without
+ * freezes none of this runs, and the arithmetic is the same as before.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +118,121 @@ static double rate(const vcpu_t *c)
 	return (double)c->n <= c->cores ? 1.0 : c->cores / (double)c->n;
 }
 
+/* ---- freezes ---------------------------------------------------------------- */
+
+/* Drops the freezes that ended before every busy server's last sync (no
+ * one will ask about them again). */
+static void freeze_prune(vrt_world_t *w)
+{
+	des_time_t oldest = des_now(w->des);
+	for (size_t i = 0; i < w->npods; i++) {
+		const vcpu_t *c = &w->pods[i]->cpu;
+		if (c->n > 0 && c->last < oldest)
+			oldest = c->last;
+	}
+	size_t k = 0;
+	while (k < w->nfz && w->fz[k].end <= oldest)
+		k++;
+	memmove(w->fz, w->fz + k, (w->nfz - k) * sizeof *w->fz);
+	w->nfz -= k;
+}
+
+/* The first freeze that ends after |t|, or w->nfz when there is none. */
+static size_t freeze_from(const vrt_world_t *w, des_time_t t)
+{
+	size_t lo = 0, hi = w->nfz;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (w->fz[mid].end <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* How long the machine was frozen in [a, b). */
+static des_time_t frozen_in(const vrt_world_t *w, des_time_t a, des_time_t b)
+{
+	des_time_t f = 0;
+	for (size_t i = freeze_from(w, a); i < w->nfz && w->fz[i].at < b; i++) {
+		des_time_t s = w->fz[i].at > a ? w->fz[i].at : a;
+		des_time_t e = w->fz[i].end < b ? w->fz[i].end : b;
+		f += e - s;
+	}
+	return f;
+}
+
+/* When |left| ns of unfrozen time from |from| will have passed (the last
+ * stretch rounded up to the ns, as without freezes). */
+static des_time_t freeze_finish(const vrt_world_t *w, des_time_t from, double left)
+{
+	des_time_t cur = from;
+	for (size_t i = freeze_from(w, from); i < w->nfz; i++) {
+		const vfreeze_t f = w->fz[i];
+		if (f.at > cur) {
+			if ((double)(f.at - cur) >= left)
+				break;
+			left -= (double)(f.at - cur);
+		}
+		cur = f.end; /* in or at a freeze: on from its end */
+	}
+	des_time_t dt = left <= 0 ? 0 : (des_time_t)ceil(left - 1e-6);
+	return cur + (dt < 0 ? 0 : dt);
+}
+
+des_time_t vrt__thaw(const vrt_world_t *w)
+{
+	if (w->nfz == 0)
+		return 0;
+	des_time_t now = des_now(w->des);
+	size_t i = freeze_from(w, now);
+	return i < w->nfz && w->fz[i].at <= now ? w->fz[i].end : 0;
+}
+
+static void reschedule(vrt_pod_t *pod);
+
+/* |demand_ns| of work about to start on |pod|: whether it stops the
+ * machine (a Poisson count at the profile's rate per ns of CPU work, from
+ * the pod's own stream), and if so for how long (the sum of that many
+ * lengths), from now or from the end of the freeze under way. Every busy
+ * server is brought up to now first (the freeze is not in its past), then
+ * its completion moves. 0, or VRT_ENOMEM. */
+static int freeze_maybe(vrt_pod_t *pod, double demand_ns)
+{
+	vrt_world_t *w = pod->w;
+	des_time_t len = vrt__freeze_draw(w->profile, demand_ns, &pod->fz_rng);
+	if (len <= 0)
+		return 0;
+	des_time_t now = des_now(w->des);
+	for (size_t i = 0; i < w->npods; i++)
+		if (w->pods[i]->cpu.n > 0)
+			vrt__cpu_sync(w->pods[i]);
+	if (w->nfz > 0 && w->fz[w->nfz - 1].end >= now) {
+		w->fz[w->nfz - 1].end += len;
+	} else {
+		if (w->nfz == w->capfz) {
+			freeze_prune(w);
+			if (w->nfz == w->capfz) {
+				size_t cap = w->capfz ? 2 * w->capfz : 16;
+				vfreeze_t *nf = realloc(w->fz, cap * sizeof *nf);
+				if (!nf)
+					return VRT_ENOMEM;
+				w->fz = nf;
+				w->capfz = cap;
+			}
+		}
+		w->fz[w->nfz++] = (vfreeze_t){now, now + len};
+	}
+	w->stats.freezes++;
+	if (w->trace)
+		vrt__trace(w, "freeze by %s until %" PRId64, pod->name, w->fz[w->nfz - 1].end);
+	for (size_t i = 0; i < w->npods; i++)
+		if (w->pods[i]->cpu.n > 0)
+			reschedule(w->pods[i]);
+	return 0;
+}
+
 /* Brings vwork and the accounting up to now. */
 void vrt__cpu_sync(vrt_pod_t *pod)
 {
@@ -110,9 +240,10 @@ void vrt__cpu_sync(vrt_pod_t *pod)
 	des_time_t now = des_now(pod->w->des);
 	if (c->n > 0 && now > c->last) {
 		des_time_t dt = now - c->last;
-		c->vwork += (double)dt * rate(c);
+		double run = (double)(pod->w->nfz ? dt - frozen_in(pod->w, c->last, now) : dt);
+		c->vwork += run * rate(c);
 		c->busy += dt;
-		c->core_ns += (double)dt * (c->node ? c->alloc : demand(c));
+		c->core_ns += run * (c->node ? c->alloc : demand(c));
 	}
 	c->last = now;
 }
@@ -130,11 +261,14 @@ static void reschedule(vrt_pod_t *pod)
 		return;
 	}
 	double left = (c->heap[0].tag - c->vwork) / rate(c);
-	des_time_t dt = left <= 0 ? 0 : (des_time_t)ceil(left - 1e-6);
-	if (dt < 0)
-		dt = 0;
-	des_schedule_full(des, des_now(des) + dt, DES_PRIO_DEFAULT, "vrt.cpu",
-	                  on_done, pod, &c->ev);
+	des_time_t at;
+	if (pod->w->nfz > 0 && left < 1e15) {
+		at = freeze_finish(pod->w, des_now(des), left);
+	} else {
+		des_time_t dt = left <= 0 ? 0 : (des_time_t)ceil(left - 1e-6);
+		at = des_now(des) + (dt < 0 ? 0 : dt);
+	}
+	des_schedule_full(des, at, DES_PRIO_DEFAULT, "vrt.cpu", on_done, pod, &c->ev);
 }
 
 /* ---- nodes --------------------------------------------------------------- */
@@ -336,6 +470,8 @@ int vrt__cpu_add(vrt_pod_t *pod, vrpc_t *r, double demand_ns)
 	}
 	vrt_node_t *nd = c->node;
 	if (nd && c->n == 0 && node_reserve(nd) != 0)
+		return VRT_ENOMEM;
+	if (freeze_maybe(pod, demand_ns) != 0)
 		return VRT_ENOMEM;
 	if (nd)
 		node_sync(nd);

@@ -102,8 +102,11 @@ static void timer_unlink(vtimer_t *t)
 static void ev_timer(des_t *des, void *arg)
 {
 	vtimer_t *t = arg;
-	(void)des;
 	vrt_pod_t *pod = t->pod;
+	des_time_t thaw = vrt__thaw(pod->w);
+	if (thaw > 0 && des_schedule_full(des, thaw, DES_PRIO_DEFAULT, "vrt.timer", ev_timer,
+	                                  t, &t->ev) == 0)
+		return;
 	timer_unlink(t);
 	rt_timer_cb cb = t->cb;
 	void *user = t->user;
@@ -368,8 +371,8 @@ int vrt_pod_start(vrt_world_t *w, const rt_service_t *svc, const char *name,
 	des_rng_stream(&pod->cpu_rng, w->seed, cname);
 	snprintf(cname, sizeof cname, "%s/clientcpu", name);
 	des_rng_stream(&pod->ccpu_rng, w->seed, cname);
-	snprintf(cname, sizeof cname, "%s/stall", name);
-	des_rng_stream(&pod->stall_rng, w->seed, cname);
+	snprintf(cname, sizeof cname, "%s/freeze", name);
+	des_rng_stream(&pod->fz_rng, w->seed, cname);
 	snprintf(cname, sizeof cname, "%s/net", name);
 	des_rng_stream(&pod->net_rng, w->seed, cname);
 	vrt__cpu_init(&pod->cpu, cores);

@@ -19,8 +19,8 @@ struct vrt_profile {
 	vrt_cost_t def;
 	int has_link;    /* the file had "link" */
 	vrt_link_t link; /* measured by meshsim calibrate; not applied here */
-	double stall_per_ns;  /* "stalls": per ns of CPU work; 0: none */
-	vrt_jitter_t stall;   /* their lengths */
+	double freeze_per_ns; /* "freezes": per ns of CPU work; 0: none */
+	vrt_jitter_t freeze;  /* their lengths */
 	pentry_t *a;     /* served methods */
 	size_t n, cap;
 	pentry_t *c;     /* clients: key = service name ("loadgenerator") */
@@ -455,45 +455,47 @@ static int parse_link(const loader_t *L, vrt_profile_t *p, json_t *o)
 	return 0;
 }
 
-/* "stalls": {"per_cpu_second": R, "quantiles_us": [...]} (sim/vrt/README.md,
- * "Stalls"). */
-static int parse_stalls(const loader_t *L, vrt_profile_t *p, json_t *o)
+/* "freezes": {"per_cpu_second": R, "quantiles_us": [...]} (sim/vrt/README.md,
+ * "Freezes"). */
+static int parse_freezes(const loader_t *L, vrt_profile_t *p, json_t *o)
 {
 	if (!json_is_object(o))
-		return fail(L, NULL, "stalls", "stalls",
+		return fail(L, NULL, "freezes", "freezes",
 		            "must be an object {\"per_cpu_second\", \"quantiles_us\"}");
 	static const char *const known[] = {"per_cpu_second", "quantiles_us", NULL};
-	int krc = known_keys(L, o, "stalls", NULL, "stalls", known);
+	int krc = known_keys(L, o, "freezes", NULL, "freezes", known);
 	if (krc < 0)
 		return krc;
 	double rate = 0;
-	int rc = parse_num(L, o, "stalls", "per_cpu_second", "stalls.per_cpu_second", &rate, 1);
+	int rc = parse_num(L, o, "freezes", "per_cpu_second", "freezes.per_cpu_second", &rate, 1);
 	if (rc < 0)
 		return rc;
 	if (!(rate >= 0) || rate > 1e6)
-		return fail(L, "stalls", "per_cpu_second", "stalls.per_cpu_second",
+		return fail(L, "freezes", "per_cpu_second", "freezes.per_cpu_second",
 		            "must be from 0 to 1e6 (got %g)", rate);
 	json_t *qa = json_object_get(o, "quantiles_us");
 	if (!qa)
-		return fail(L, "stalls", NULL, "stalls.quantiles_us", "missing");
+		return fail(L, "freezes", NULL, "freezes.quantiles_us", "missing");
 	vrt_jitter_t q = {0};
-	rc = parse_quantiles(L, qa, "stalls", "quantiles_us", "stalls.quantiles_us", &q);
+	rc = parse_quantiles(L, qa, "freezes", "quantiles_us", "freezes.quantiles_us", &q);
 	if (rc < 0)
 		return rc;
-	p->stall_per_ns = rate / 1e9;
-	p->stall = q;
+	p->freeze_per_ns = rate / 1e9;
+	p->freeze = q;
 	return 0;
 }
 
-double vrt__stall_draw(const vrt_profile_t *p, double work_ns, des_rng_t *rng)
+des_time_t vrt__freeze_draw(const vrt_profile_t *p, double work_ns, des_rng_t *rng)
 {
-	if (!p || !(p->stall_per_ns > 0) || !(work_ns > 0))
+	if (!p || !(p->freeze_per_ns > 0) || !(work_ns > 0))
 		return 0;
 	/* k ~ Poisson(rate x work), by inversion (the mean is small). */
-	double m = p->stall_per_ns * work_ns, u = des_rng_uniform(rng);
-	double pk = exp(-m), cdf = pk, add = 0;
+	double m = p->freeze_per_ns * work_ns, u = des_rng_uniform(rng);
+	double pk = exp(-m), cdf = pk;
+	des_time_t add = 0;
 	for (unsigned k = 0; u > cdf && k < 100; k++) {
-		add += (double)vrt_jitter_at(&p->stall, des_rng_uniform(rng));
+		des_time_t len = vrt_jitter_at(&p->freeze, des_rng_uniform(rng));
+		add += len > 0 ? len : 1;
 		pk *= m / (k + 1);
 		cdf += pk;
 	}
@@ -517,7 +519,14 @@ static int load_json(const loader_t *L, json_t *root, vrt_profile_t *p)
 	if (!json_is_object(root))
 		return fail(L, NULL, NULL, "(top)", "must be an object");
 	static const char *const known[] = {"version", "default", "methods", "clients",
-	                                    "link", "stalls", "comment", NULL};
+	                                    "link", "freezes", "comment", NULL};
+	/* The first model of stalls (per second of CPU work, drawn per
+	 * call) made calls meet them about 4x as often as the live shop's
+	 * did: they come in bursts that stop the whole machine. */
+	if (json_object_get(root, "stalls"))
+		return fail(L, NULL, "stalls", "stalls",
+		            "replaced by \"freezes\" (sim/vrt/README.md): measure the "
+		            "record again with meshsim calibrate --wakeups");
 	int krc = known_keys(L, root, NULL, NULL, NULL, known);
 	if (krc < 0)
 		return krc;
@@ -534,8 +543,8 @@ static int load_json(const loader_t *L, json_t *root, vrt_profile_t *p)
 	json_t *link = json_object_get(root, "link");
 	if (link && (rc = parse_link(L, p, link)) < 0)
 		return rc;
-	json_t *stalls = json_object_get(root, "stalls");
-	if (stalls && (rc = parse_stalls(L, p, stalls)) < 0)
+	json_t *freezes = json_object_get(root, "freezes");
+	if (freezes && (rc = parse_freezes(L, p, freezes)) < 0)
 		return rc;
 	json_t *clients = json_object_get(root, "clients");
 	if (clients && (rc = parse_table(L, p, clients, "clients", 1)) < 0)

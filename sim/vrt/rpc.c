@@ -570,9 +570,12 @@ static void ev_client_deadline(des_t *des, void *arg)
 static void ev_response(des_t *des, void *arg)
 {
 	vrpc_t *r = arg;
-	(void)des;
 	r->ev_resp = DES_EVENT_NULL;
 	if (r->cstate != C_WAIT)
+		return;
+	des_time_t thaw = vrt__thaw(r->w);
+	if (thaw > 0 && des_schedule_full(des, thaw, DES_PRIO_DEFAULT, "vrt.response",
+	                                  ev_response, r, &r->ev_resp) == 0)
 		return;
 	deliver(r);
 }
@@ -662,8 +665,11 @@ static void ev_arrive(des_t *des, void *arg)
 	vrpc_t *r = arg;
 	vrt_world_t *w = r->w;
 	vrt_pod_t *pod = r->server;
-	(void)des;
 	r->ev_req = DES_EVENT_NULL;
+	des_time_t thaw = vrt__thaw(w);
+	if (thaw > 0 && des_schedule_full(des, thaw, DES_PRIO_DEFAULT, "vrt.arrive", ev_arrive,
+	                                  r, &r->ev_req) == 0)
+		return;
 	r->arrived = now_of(r);
 	if (r->cstate != C_WAIT) { /* its RST_STREAM follows it: never served */
 		r->sstate = S_DONE;
@@ -783,7 +789,6 @@ void vrt__rpc_accept(vrpc_t *r, const vrt_cost_t *cost)
 	r->sstate = S_CPU;
 	LIST_APPEND(&pod->in, r, iprev, inext);
 	double demand = vrt__cost_draw(cost, &pod->cpu_rng);
-	demand += vrt__stall_draw(r->w->profile, demand, &pod->stall_rng);
 	if (tracing(r))
 		vrt__trace(r->w, "call %llu arrive %s cpu=%.0fns",
 		           (unsigned long long)r->id, pod->name, demand);
@@ -1258,7 +1263,6 @@ void vrt__rpc_send(vrpc_t *r)
 		return;
 	}
 	double demand = vrt__cost_draw(cost, &pod->ccpu_rng);
-	demand += vrt__stall_draw(w->profile, demand, &pod->stall_rng);
 	if (tracing(r))
 		vrt__trace(w, "call %llu client-cpu %s cpu=%.0fns",
 		           (unsigned long long)r->id, pod->name, demand);

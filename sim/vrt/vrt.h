@@ -669,6 +669,9 @@ typedef struct vrt_stats {
 	uint64_t dropped;            /* calls abandoned with their calling pod
 	                                (or the world), not in by_status */
 	uint64_t bytes;              /* message bytes carried (both ways) */
+	uint64_t freezes;            /* the machine's freezes begun (or a
+	                                running one lengthened: the profile's
+	                                "freezes", sim/vrt/README.md) */
 } vrt_stats_t;
 void vrt_world_stats(const vrt_world_t *w, vrt_stats_t *out);
 

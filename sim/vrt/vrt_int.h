@@ -81,7 +81,7 @@ struct vrt_pod {
 	void *data;
 	des_rng_t rng, cpu_rng;
 	des_rng_t ccpu_rng; /* "<name>/clientcpu": its calls' client cost */
-	des_rng_t stall_rng; /* "<name>/stall": stalls in its CPU work */
+	des_rng_t fz_rng;   /* "<name>/freeze": the freezes its CPU work begins */
 	des_rng_t net_rng;  /* "<name>/net": the jitter of messages it receives */
 	des_time_t wake_at; /* when it last woke (or last read a message awake) */
 	size_t woke_by;     /* 1 + the index of the pod whose message woke it */
@@ -122,6 +122,11 @@ typedef struct vbind {
 /* Freed calls the world keeps for reuse (vrt_world_t.free_rpcs). */
 #define VRT_RPC_POOL_MAX 4096
 
+/* A freeze of the machine (cpu.c): [at, end) in virtual time. */
+typedef struct vfreeze {
+	des_time_t at, end;
+} vfreeze_t;
+
 struct vrt_world {
 	des_t *des;
 	uint64_t seed;
@@ -136,6 +141,10 @@ struct vrt_world {
 	size_t nbinds, capbinds;
 	vrt_profile_t *profile;
 	unsigned profile_gen;
+	/* The machine's freezes (cpu.c), in order, none overlapping; those
+	 * that ended before every busy server's last sync may be dropped. */
+	vfreeze_t *fz;
+	size_t nfz, capfz;
 	vrt_net_fn net;
 	void *net_user;
 	vrt_link_t link;
@@ -335,14 +344,19 @@ int vrt__cpu_add(vrt_pod_t *pod, vrpc_t *r, double demand_ns);
 void vrt__cpu_drop_all(vrt_pod_t *pod);
 void vrt__cpu_sync(vrt_pod_t *pod);
 void vrt__node_free(vrt_node_t *node);
+/* When the machine thaws: the end of the freeze under way now, or 0 when
+ * it is not frozen. What happens to a pod then (a timer, a message) waits
+ * for it, as the process it stands for cannot run. */
+des_time_t vrt__thaw(const vrt_world_t *w);
 
 /* profile.c */
 const vrt_cost_t *vrt__profile_cost(const vrt_profile_t *p,
                                     const char *service, const char *method);
-/* The stalls to add to |work_ns| of CPU work (ns; 0 mostly): a Poisson
- * count at the profile's "stalls" rate, each of a length drawn from its
- * quantiles. No draw from |rng| when the profile has no stalls. */
-double vrt__stall_draw(const vrt_profile_t *p, double work_ns, des_rng_t *rng);
+/* How long the freezes that |work_ns| of CPU work begins stop the machine
+ * (ns; 0 mostly): a Poisson count at the profile's "freezes" rate, each of
+ * a length drawn from its quantiles. No draw from |rng| when the profile
+ * has no freezes. */
+des_time_t vrt__freeze_draw(const vrt_profile_t *p, double work_ns, des_rng_t *rng);
 /* The entry "service/method", or NULL when the profile has none. */
 const vrt_cost_t *vrt__profile_find(const vrt_profile_t *p,
                                     const char *service, const char *method);

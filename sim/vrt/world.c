@@ -92,6 +92,7 @@ void vrt_world_free(vrt_world_t *w)
 		free(w->links[i].to);
 	}
 	free(w->links);
+	free(w->fz);
 	vrt_profile_free(w->profile);
 	des_free(w->des);
 	free(w);

@@ -918,70 +918,185 @@ START_TEST(ps_mm1_mean_response_time)
 }
 END_TEST
 
-/* ---- stalls ------------------------------------------------------------- */
+static void echo_at(vrt_world_t *w, const char *addr, result_t *r)
+{
+	Hipstershop__Empty e = HIPSTERSHOP__EMPTY__INIT;
+	r->w = w;
+	ck_assert_ptr_nonnull(vrt_client_call(w, addr, "test.Echo", "Echo", &e.base,
+	                                      &hipstershop__empty__descriptor, 0,
+	                                      on_result, r));
+}
 
-/* The echo world with the profile |json| (1 ms of constant work per call,
- * and whatever stalls it says); |n| calls one after another: their total
- * and the count of those that took longer than the work. */
-static void stalled_calls(const char *json, uint64_t seed, int n, double *total_us,
-                          int *longer)
+static void free_results(result_t *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (r[i].resp)
+			rt_msg_free(r[i].resp);
+}
+
+/* ---- freezes ------------------------------------------------------------ */
+
+/* Echo pods "a" and "b" at "a:1" and "b:1" (1 ms of constant work per
+ * call, one core each, no node), no link delay, the profile |json|. */
+static vrt_world_t *freeze_world(const char *json, uint64_t seed)
 {
 	vrt_world_t *w = world(seed);
 	vrt_world_set_link_default(w, (vrt_link_t){0, 0});
 	vrt_profile_t *p = NULL;
 	char err[512];
-	int rc = vrt_profile_parse("stalls.json", json, strlen(json), &p, err, sizeof err);
+	int rc = vrt_profile_parse("freezes.json", json, strlen(json), &p, err, sizeof err);
 	ck_assert_msg(rc == 0, "%s", err);
 	vrt_world_set_profile(w, p);
-	vrt_pod_t *pod = NULL;
-	ck_assert_int_eq(vrt_pod_start(w, &echo_service, "echo-0", NULL, 1, &pod), 0);
-	vrt_endpoints_t *eps = vrt_endpoints_new(w, "echo", VRT_LB_ROUND_ROBIN);
-	ck_assert_int_eq(vrt_world_bind(w, "echo:1", eps), 0);
-	ck_assert_int_eq(vrt_endpoints_add(eps, pod), 0);
+	static const char *const names[] = {"a", "b"};
+	for (int i = 0; i < 2; i++) {
+		vrt_pod_t *pod = NULL;
+		char addr[16];
+		ck_assert_int_eq(vrt_pod_start(w, &echo_service, names[i], NULL, 1, &pod), 0);
+		vrt_endpoints_t *eps = vrt_endpoints_new(w, names[i], VRT_LB_ROUND_ROBIN);
+		snprintf(addr, sizeof addr, "%s:1", names[i]);
+		ck_assert_int_eq(vrt_world_bind(w, addr, eps), 0);
+		ck_assert_int_eq(vrt_endpoints_add(eps, pod), 0);
+	}
+	return w;
+}
+
+#define FREEZE_WORK "{\"version\": 1, \"methods\": {\"test.Echo/Echo\": " \
+	"{\"mean_us\": 1000, \"dist\": \"constant\"}}"
+
+/* |n| rounds of a call to "a" and one to "b" at the same time: how long
+ * each round took in all (us), how many took longer than the work, and
+ * the freezes. Both calls of a round must end together: a freeze stops
+ * the whole machine, so whichever call's work began it, the other's
+ * work stands still as well. */
+static void frozen_rounds(const char *json, uint64_t seed, int n, double *total_us,
+                          int *longer, uint64_t *freezes)
+{
+	vrt_world_t *w = freeze_world(json, seed);
 	*total_us = 0;
 	*longer = 0;
 	for (int i = 0; i < n; i++) {
-		result_t r = {0};
+		result_t r[2] = {{0}};
 		des_time_t t0 = des_now(vrt_world_des(w));
-		echo(w, &r);
+		echo_at(w, "a:1", &r[0]);
+		echo_at(w, "b:1", &r[1]);
 		vrt_run(w, DES_TIME_MAX);
-		ck_assert_int_eq(r.done, 1);
-		ck_assert_int_eq(r.status, RT_OK);
-		double us = (double)(r.at - t0) / 1e3;
-		/* The work, and whole stalls of 3 ms each. */
-		double extra = us - 1000;
+		ck_assert(r[0].done && r[1].done);
+		ck_assert_int_eq(r[0].status, RT_OK);
+		ck_assert_msg(r[0].at == r[1].at, "round %d: a ended at %lld, b at %lld", i,
+		              (long long)(r[0].at - t0), (long long)(r[1].at - t0));
+		/* The work, and whole freezes of 3 ms each. */
+		double us = (double)(r[0].at - t0) / 1e3, extra = us - 1000;
 		ck_assert_msg(extra >= -0.001 && fabs(extra / 3000 - round(extra / 3000)) < 1e-6,
-		              "call %d took %.3f us", i, us);
+		              "round %d took %.3f us", i, us);
 		*total_us += us;
 		*longer += extra > 1;
-		rt_msg_free(r.resp);
+		free_results(r, 2);
 	}
+	vrt_stats_t st;
+	vrt_world_stats(w, &st);
+	*freezes = st.freezes;
 	vrt_world_free(w);
 }
 
-/* "stalls": a Poisson count per ns of CPU work, each of a drawn length;
- * none without them; the same seed, the same stalls. */
-START_TEST(stalls_lengthen_cpu_work_at_their_rate)
+/* "freezes": a Poisson count per ns of CPU work, each a drawn length for
+ * which every pod's work stands still; none without them; the same seed,
+ * the same freezes. */
+START_TEST(freezes_stop_every_pod_at_their_rate)
 {
-	static const char with[] =
-	    "{\"version\": 1, \"methods\": {\"test.Echo/Echo\": {\"mean_us\": 1000, "
-	    "\"dist\": \"constant\"}}, \"stalls\": {\"per_cpu_second\": 500, "
-	    "\"quantiles_us\": [[0.000001, 3000], [1, 3000]]}}";
-	static const char without[] =
-	    "{\"version\": 1, \"methods\": {\"test.Echo/Echo\": {\"mean_us\": 1000, "
-	    "\"dist\": \"constant\"}}}";
+	static const char with[] = FREEZE_WORK ", \"freezes\": {\"per_cpu_second\": 250, "
+	                                       "\"quantiles_us\": [[0.000001, 3000], [1, 3000]]}}";
+	static const char without[] = FREEZE_WORK "}";
 	double total, again, plain;
 	int longer, longer2, none;
-	stalled_calls(with, 5, 2000, &total, &longer);
-	/* 0.5 stalls a call on average (500/s x 1 ms): 1000 + 0.5 x 3000 us;
-	 * the sd of the mean over 2000 calls is 47 us. P(none) = e^-0.5. */
+	uint64_t fz, fz2, fz0;
+	frozen_rounds(with, 5, 2000, &total, &longer, &fz);
+	/* Each round's 2 ms of work begins 0.5 freezes on average (250/s x 2
+	 * ms): 1000 + 0.5 x 3000 us a round (the sd of the mean over 2000
+	 * rounds is 47 us); P(none) = e^-0.5. */
 	ck_assert_msg(fabs(total / 2000 - 2500) < 200, "mean %.1f us", total / 2000);
-	ck_assert_msg(abs(longer - 787) < 80, "%d of 2000 calls stalled", longer);
-	stalled_calls(with, 5, 2000, &again, &longer2);
-	ck_assert(again == total && longer2 == longer);
-	stalled_calls(without, 5, 200, &plain, &none);
+	ck_assert_msg(abs(longer - 787) < 80, "%d of 2000 rounds frozen", longer);
+	ck_assert_uint_ge(fz, (uint64_t)longer);
+	frozen_rounds(with, 5, 2000, &again, &longer2, &fz2);
+	ck_assert(again == total && longer2 == longer && fz2 == fz);
+	frozen_rounds(without, 5, 200, &plain, &none, &fz0);
 	ck_assert_int_eq(none, 0);
+	ck_assert_uint_eq(fz0, 0);
 	ck_assert(fabs(plain - 200 * 1000.0) < 1e-6);
+}
+END_TEST
+
+/* A pod whose timer comes due in a freeze: it fires when the machine
+ * thaws (its process cannot run before), and a call that arrives in one
+ * is served from then. */
+static des_time_t tick_at;
+static vrt_world_t *tick_world;
+static void on_tick(void *user)
+{
+	(void)user;
+	tick_at = des_now(vrt_world_des(tick_world));
+}
+static int ticker_init(rt_t *rt)
+{
+	return rt_timer_start(rt, 500000, on_tick, NULL) ? 0 : -1;
+}
+static const rt_service_t ticker_service = {"ticker", 1, ticker_init, NULL};
+
+START_TEST(freezes_hold_timers_and_arrivals_until_the_thaw)
+{
+	static const char json[] = FREEZE_WORK ", \"freezes\": {\"per_cpu_second\": 1000, "
+	                                       "\"quantiles_us\": [[0.000001, 5000], [1, 5000]]}}";
+	int seen = 0;
+	for (uint64_t seed = 1; seed <= 40; seed++) {
+		vrt_world_t *w = freeze_world(json, seed);
+		tick_world = w;
+		tick_at = -1;
+		des_time_t t0 = des_now(vrt_world_des(w));
+		/* The call to a begins its work (and maybe a freeze) at t0; the
+		 * timer is due at t0 + 0.5 ms, a call to b arrives at t0 + 0.2
+		 * ms (link delay). */
+		result_t ra = {0}, rb = {0};
+		echo_at(w, "a:1", &ra);
+		vrt_run(w, t0); /* a's call arrives: its work and freezes begin */
+		vrt_pod_t *tk = NULL;
+		ck_assert_int_eq(vrt_pod_start(w, &ticker_service, "ticker", NULL, 1, &tk), 0);
+		vrt_world_set_link_default(w, (vrt_link_t){200000, 0});
+		echo_at(w, "b:1", &rb);
+		vrt_run(w, DES_TIME_MAX);
+		ck_assert(ra.done && rb.done && tick_at >= 0);
+		/* Every freeze here is one stretch [s, e): begun by a's work
+		 * at 0 or b's at 0.2 ms, lengthened by any begun while it
+		 * lasts. a's call: 1 ms of work, the stretch, and its
+		 * answer's 0.2 ms back. */
+		des_time_t frozen = ra.at - t0 - 1200000;
+		vrt_stats_t st;
+		vrt_world_stats(w, &st);
+		ck_assert_msg(frozen >= 0 && frozen % 5000000 == 0, "seed %llu: a took %lld ns",
+		              (unsigned long long)seed, (long long)(ra.at - t0));
+		if (frozen == 0) {
+			ck_assert_uint_eq(st.freezes, 0);
+			ck_assert_int_eq(tick_at - t0, 500000);
+			ck_assert_int_eq(rb.at - t0, 1400000);
+		} else {
+			seen++;
+			/* The timer fired at the thaw e; the stretch began at
+			 * s = e - its length, 0 or 0.2 ms. */
+			des_time_t s0 = tick_at - t0 - frozen;
+			ck_assert_msg(s0 == 0 || s0 == 200000, "seed %llu: timer at %lld ns, "
+			              "frozen %lld ns", (unsigned long long)seed,
+			              (long long)(tick_at - t0), (long long)frozen);
+			/* b's work ran from the thaw (arrived frozen) or from 0.2
+			 * ms with the freeze it began in it: its answer is 1.2 ms
+			 * after the thaw either way. */
+			ck_assert_int_eq(rb.at - tick_at, 1200000);
+		}
+		if (ra.resp)
+			rt_msg_free(ra.resp);
+		if (rb.resp)
+			rt_msg_free(rb.resp);
+		vrt_world_free(w);
+	}
+	/* 1000/s x 1 ms: P(a freeze) = 1 - e^-1 a seed. */
+	ck_assert_msg(seen >= 10 && seen <= 40, "%d of 40 seeds froze", seen);
 }
 END_TEST
 
@@ -1008,22 +1123,6 @@ static vrt_world_t *node_world(double node_cores, double ca, double wa,
 	if (node)
 		*node = nd;
 	return w;
-}
-
-static void echo_at(vrt_world_t *w, const char *addr, result_t *r)
-{
-	Hipstershop__Empty e = HIPSTERSHOP__EMPTY__INIT;
-	r->w = w;
-	ck_assert_ptr_nonnull(vrt_client_call(w, addr, "test.Echo", "Echo", &e.base,
-	                                      &hipstershop__empty__descriptor, 0,
-	                                      on_result, r));
-}
-
-static void free_results(result_t *r, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (r[i].resp)
-			rt_msg_free(r[i].resp);
 }
 
 START_TEST(node_two_pods_share_one_core)
@@ -1695,27 +1794,33 @@ START_TEST(profile_file_loads_and_errors_name_the_place)
 	refused(tmp, "\"link\": {\"jitter\": ", ", \"latency_us\": 0}", bad_jitter,
 	        sizeof bad_jitter / sizeof *bad_jitter, "link.jitter");
 
-	/* "stalls" (per second of CPU work, and their lengths). */
+	/* "freezes" (per second of CPU work, and their lengths). */
 	f = fopen(tmp, "w");
-	fputs("{\"version\": 1, \"stalls\": {\"per_cpu_second\": 12.5, "
+	fputs("{\"version\": 1, \"freezes\": {\"per_cpu_second\": 12.5, "
 	      "\"quantiles_us\": [[0.5, 3000], [1, 8000]]}}\n", f);
 	fclose(f);
 	rc = vrt_profile_load(tmp, &p, err, sizeof err);
 	ck_assert_msg(rc == 0, "%s", err);
 	vrt_profile_free(p);
-	static const char *const bad_stalls[][2] = {
+	static const char *const bad_freezes[][2] = {
 	    {"{\"per_cpu_second\": -1, \"quantiles_us\": [[1, 1]]}",
-	     "stalls.per_cpu_second: must be from 0 to 1e6 (got -1)"},
-	    {"{\"per_cpu_second\": 1}", "stalls.quantiles_us: missing"},
-	    {"{\"quantiles_us\": [[1, 1]]}", "stalls.per_cpu_second: missing"},
+	     "freezes.per_cpu_second: must be from 0 to 1e6 (got -1)"},
+	    {"{\"per_cpu_second\": 1}", "freezes.quantiles_us: missing"},
+	    {"{\"quantiles_us\": [[1, 1]]}", "freezes.per_cpu_second: missing"},
 	    {"{\"per_cpu_second\": 1, \"quantiles_us\": [[0.5, 1]]}",
-	     "stalls.quantiles_us: the last point's quantile must be 1"},
+	     "freezes.quantiles_us: the last point's quantile must be 1"},
 	    {"{\"per_cpu_second\": 1, \"quantiles_us\": [[1, 1]], \"rate\": 2}",
-	     "stalls.rate: unknown field"},
-	    {"[1]", "stalls: must be an object"},
+	     "freezes.rate: unknown field"},
+	    {"[1]", "freezes: must be an object"},
 	};
-	refused(tmp, "\"stalls\": ", "", bad_stalls, sizeof bad_stalls / sizeof *bad_stalls,
-	        "stalls");
+	refused(tmp, "\"freezes\": ", "", bad_freezes, sizeof bad_freezes / sizeof *bad_freezes,
+	        "freezes");
+	/* The first model's "stalls": refused, with what replaced them. */
+	static const char *const old_stalls[][2] = {
+	    {"{\"per_cpu_second\": 1, \"quantiles_us\": [[1, 1]]}",
+	     "stalls: replaced by \"freezes\""},
+	};
+	refused(tmp, "\"stalls\": ", "", old_stalls, 1, "stalls");
 
 	/* "clients": per service, the CPU of each call its pods make. */
 	f = fopen(tmp, "w");
@@ -1880,7 +1985,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, golden_tiny_scenario);
 	tcase_add_test(tc, profile_file_loads_and_errors_name_the_place);
 	tcase_add_test(tc, profile_parse_from_a_buffer_as_load_does);
-	tcase_add_test(tc, stalls_lengthen_cpu_work_at_their_rate);
+	tcase_add_test(tc, freezes_stop_every_pod_at_their_rate);
+	tcase_add_test(tc, freezes_hold_timers_and_arrivals_until_the_thaw);
 	tcase_add_test(tc, logs_counted_filtered_and_json);
 	suite_add_tcase(s, tc);
 	return s;
