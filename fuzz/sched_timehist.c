@@ -70,20 +70,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const long long *lens = sw_stall_lengths(r, &nl, &busy);
   if (busy < 0 || ((data[0] & 2) && nl) || nl > st.stalls + st.stalls_running)
     abort();
-  for (size_t i = 0; i < nl; i++)
+  long long sum_stalls = 0;
+  for (size_t i = 0; i < nl; i++) {
     if (lens[i] < SW_STALL_NS)
       abort();
-  /* The freezes: the stalls merged (none merged with a gap of 0), each
-   * at least as long as a stall; the record's span not negative. */
+    sum_stalls += lens[i];
+  }
+  /* The freezes: the stalls merged, each at least as long as a stall, in
+   * all no longer than the stalls and the gaps bridged (with a gap of 0
+   * only overlapping stalls merge); the record's span not negative. */
+  long long gap = data[0] & 4 ? 0 : SW_FREEZE_GAP_NS;
   size_t nf;
-  long long span;
-  const long long *fl = sw_freezes(r, data[0] & 4 ? 0 : SW_FREEZE_GAP_NS, &nf, &span);
-  if (nf > nl || (nl && !nf) || ((data[0] & 4) && nf != nl) || span < 0 ||
-      st.lines_timed > st.lines)
+  long long span, sum_freezes = 0;
+  const long long *fl = sw_freezes(r, gap, &nf, &span);
+  if (nf > nl || (nl && !nf) || span < 0 || st.lines_timed > st.lines)
     abort();
-  for (size_t i = 0; i < nf; i++)
+  for (size_t i = 0; i < nf; i++) {
     if (fl[i] < SW_STALL_NS)
       abort();
+    sum_freezes += fl[i];
+  }
+  if (sum_freezes > sum_stalls + (long long)(nl - nf) * gap)
+    abort();
   lp_result_t res;
   if (lp_summarise(s, n, LP_SCHED, &res) == 0) {
     if (res.n != n || (n && !res.nbands) || res.nbands > LP_MAX_BANDS)
