@@ -212,7 +212,8 @@ static int freeze_maybe(vrt_pod_t *pod, double demand_ns)
 		w->fz[w->nfz - 1].end += len;
 	} else {
 		if (w->nfz == w->capfz) {
-			freeze_prune(w);
+			if (w->nfz > 0)
+				freeze_prune(w);
 			if (w->nfz == w->capfz) {
 				size_t cap = w->capfz ? 2 * w->capfz : 16;
 				vfreeze_t *nf = realloc(w->fz, cap * sizeof *nf);
