@@ -157,7 +157,6 @@ struct cal {
 	double stall_min_us;            /* the shortest */
 	size_t nfreezes;                /* the stalls merged into freezes ... */
 	double freeze_rate;             /* ... per second of the tasks' CPU */
-	double record_s;                /* the record's length */
 	lp_result_t freeze_q;           /* their lengths (one band) */
 	double freeze_min_us;           /* the shortest */
 	lp_probe_t lp;
@@ -1412,11 +1411,6 @@ static double base_latency(json_t *root)
 	return json_is_number(l) ? json_number_value(l) : 0;
 }
 
-/* The jitter from the wake-ups in the scheduler's record |path| ("-":
- * stdin) of the processes named in |names| (comma-separated; NULL: the
- * shop's): c->jit, and the profile comment's words in |text|. 0, or 1
- * after saying why on stderr. */
-
 /* The quantiles of |n| lengths (ns) in one band, and the shortest (us).
  * 0, or -1 when out of memory. */
 static int summarise_lengths(const long long *v, size_t n, lp_result_t *q, double *min_us)
@@ -1434,6 +1428,11 @@ static int summarise_lengths(const long long *v, size_t n, lp_result_t *q, doubl
 	free(ls);
 	return rc != 0 ? -1 : 0;
 }
+
+/* The jitter from the wake-ups in the scheduler's record |path| ("-":
+ * stdin) of the processes named in |names| (comma-separated; NULL: the
+ * shop's): c->jit, and the profile comment's words in |text|. 0, or 1
+ * after saying why on stderr. */
 static int wakeups_read(cal_t *c, const char *path, const char *names, char *text,
                         size_t size)
 {
@@ -1496,7 +1495,7 @@ static int wakeups_read(cal_t *c, const char *path, const char *names, char *tex
 	long long span = 0;
 	size_t nf = 0;
 	const long long *fl = rc == 0 ? sw_freezes(r, SW_FREEZE_GAP_NS, &nf, &span) : NULL;
-	c->record_s = (double)span / 1e9;
+	double record_s = (double)span / 1e9;
 	if (rc == 0 && nf > 0 && busy > 0) {
 		if (summarise_lengths(fl, nf, &c->freeze_q, &c->freeze_min_us) != 0) {
 			snprintf(err, sizeof err, "out of memory");
@@ -1529,7 +1528,7 @@ static int wakeups_read(cal_t *c, const char *path, const char *names, char *tex
 		    c->nstalls ? c->stall_q.median_us : 0, c->nstalls ? c->stall_q.max_us : 0);
 		say(c, "freezes (stalls less than %g ms apart: the machine stopped): %zu in the "
 		    "record's %.1f s, %.2f per second of the processes' CPU; median %.0f us, "
-		    "largest %.0f", SW_FREEZE_GAP_NS / 1e6, c->nfreezes, c->record_s, c->freeze_rate,
+		    "largest %.0f", SW_FREEZE_GAP_NS / 1e6, c->nfreezes, record_s, c->freeze_rate,
 		    c->nfreezes ? c->freeze_q.median_us : 0, c->nfreezes ? c->freeze_q.max_us : 0);
 		snprintf(stxt, sizeof stxt, "; its \"freezes\" are the %zu runs of %g ms or more "
 		         "in that record (the vCPU stopped under the task) merged while less than "

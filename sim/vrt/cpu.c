@@ -196,8 +196,7 @@ static void reschedule(vrt_pod_t *pod);
  * machine (a Poisson count at the profile's rate per ns of CPU work, from
  * the pod's own stream), and if so for how long (the sum of that many
  * lengths), from now or from the end of the freeze under way. Every busy
- * server is brought up to now first (the freeze is not in its past), then
- * its completion moves. 0, or VRT_ENOMEM. */
+ * server is brought up to now and its completion moves. 0, or VRT_ENOMEM. */
 static int freeze_maybe(vrt_pod_t *pod, double demand_ns)
 {
 	vrt_world_t *w = pod->w;
@@ -205,9 +204,6 @@ static int freeze_maybe(vrt_pod_t *pod, double demand_ns)
 	if (len <= 0)
 		return 0;
 	des_time_t now = des_now(w->des);
-	for (size_t i = 0; i < w->npods; i++)
-		if (w->pods[i]->cpu.n > 0)
-			vrt__cpu_sync(w->pods[i]);
 	if (w->nfz > 0 && w->fz[w->nfz - 1].end >= now) {
 		w->fz[w->nfz - 1].end += len;
 	} else {
@@ -228,9 +224,14 @@ static int freeze_maybe(vrt_pod_t *pod, double demand_ns)
 	w->stats.freezes++;
 	if (w->trace)
 		vrt__trace(w, "freeze by %s until %" PRId64, pod->name, w->fz[w->nfz - 1].end);
-	for (size_t i = 0; i < w->npods; i++)
-		if (w->pods[i]->cpu.n > 0)
+	/* The freeze starts now (or lengthens one past now): a sync up to now
+	 * leaves it out, so each server syncs and moves its event in one go. */
+	for (size_t i = 0; i < w->npods; i++) {
+		if (w->pods[i]->cpu.n > 0) {
+			vrt__cpu_sync(w->pods[i]);
 			reschedule(w->pods[i]);
+		}
+	}
 	return 0;
 }
 
