@@ -147,7 +147,7 @@ grep -q '1 of 2 CPUs have no idle lines.*their 200 wake-ups are left out, 201 re
   fail "CPU without idle lines: $(cat "$tmp/err")"
 grep -q 'stalls (runs of 1.5 ms or more[^)]*): 5, 252.53 per second.*(4 began a wake-up.s run, 1 hit a running task); median 3000 us, largest 3000' "$tmp/err" ||
   fail "stalls: $(cat "$tmp/err")"
-grep -q 'freezes (stalls less than 5 ms apart[^)]*): 5 in the record.s 0.4 s, 252.53 per second of the processes. CPU; median 3000 us, largest 3000' "$tmp/err" ||
+grep -q 'freezes (stalls less than 5 ms apart[^)]*): 5 in the record.s 0.4 s, 12.469 per 1000 wake-ups of the processes (401 on every CPU), 252.53 per second of their CPU; median 3000 us, largest 3000' "$tmp/err" ||
   fail "freezes: $(cat "$tmp/err")"
 python3 - "$tmp/cpus.json" <<'PY' || fail "freezes in the profile: $(cat "$tmp/cpus.json")"
 import json, sys
@@ -156,7 +156,10 @@ q = dict(map(tuple, p["link"]["jitter"][-1]["quantiles_us"]))
 assert q[0.5] == 10 and q[1] == 10, q   # the waits: no stall in them
 assert "stalls" not in p, p
 fz = p["freezes"]
-assert fz["per_cpu_second"] == 252.525, fz
+# Per wake-up of the processes on every CPU (5 of 401): a freeze stops the
+# machine, whichever CPU sees it.
+assert fz["per_wakeup"] == 0.012468828, fz
+assert "per_cpu_second" not in fz, fz
 pts = fz["quantiles_us"]
 assert pts[-1] == [1, 3000] and all(2000 <= v <= 3000 for _, v in pts), fz
 assert '"freezes" are the 5 runs of 1.5 ms' in p["comment"], p["comment"]
@@ -169,8 +172,9 @@ replays "$tmp/cpus.json" "freezes"
 # latest end: on CPU 0 (idle lines) 150 wake-ups of 100 us, 2 ms apart,
 # then runs of 3 ms ending at 1.000 and 1.004 s (the second begins 1 ms
 # after the first ends: one freeze of 7 ms), and of 2 ms ending at 1.020
-# (14 ms on: a freeze of its own). 2 freezes in 15.1 ms of running (151 runs
-# of 100 us): 132.45 per second of CPU.
+# (14 ms on: a freeze of its own). 2 freezes in 153 wake-ups (the runs
+# after the first): 13.072 per 1000; in 15.1 ms of running (151 runs of
+# 100 us): 132.45 per second of CPU.
 python3 - "$tmp/fz.txt" <<'PY'
 import sys
 out = open(sys.argv[1], "w")
@@ -187,12 +191,12 @@ run(1.020, 2000)
 PY
 "$B/meshsim" calibrate --link-only --wakeups "$tmp/fz.txt" --out "$tmp/fz.json" \
   >/dev/null 2>"$tmp/err" || fail "freezes: $(cat "$tmp/err")"
-grep -q 'freezes (stalls less than 5 ms apart[^)]*): 2 in the record.s 0.5 s, 132.45 per second of the processes. CPU; median [0-9]* us, largest 7000' "$tmp/err" ||
+grep -q 'freezes (stalls less than 5 ms apart[^)]*): 2 in the record.s 0.5 s, 13.072 per 1000 wake-ups of the processes (153 on every CPU), 132.45 per second of their CPU; median [0-9]* us, largest 7000' "$tmp/err" ||
   fail "two stalls as one freeze: $(cat "$tmp/err")"
 python3 - "$tmp/fz.json" <<'PY' || fail "merged freezes in the profile: $(cat "$tmp/fz.json")"
 import json, sys
 fz = json.load(open(sys.argv[1]))["freezes"]
-assert fz["per_cpu_second"] == 132.45, fz
+assert fz["per_wakeup"] == 0.013071895, fz
 pts = fz["quantiles_us"]
 assert pts[0] == [1e-06, 2000] and pts[-1] == [1, 7000], fz
 PY

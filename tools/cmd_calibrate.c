@@ -156,7 +156,8 @@ struct cal {
 	lp_result_t stall_q;            /* their lengths (one band) */
 	double stall_min_us;            /* the shortest */
 	size_t nfreezes;                /* the stalls merged into freezes ... */
-	double freeze_rate;             /* ... per second of the tasks' CPU */
+	double freeze_per_wakeup;       /* ... per wake-up of the tasks (every CPU's) */
+	double freeze_rate;             /* ... per second of the tasks' CPU (said only) */
 	lp_result_t freeze_q;           /* their lengths (one band) */
 	double freeze_min_us;           /* the shortest */
 	lp_probe_t lp;
@@ -1496,12 +1497,16 @@ static int wakeups_read(cal_t *c, const char *path, const char *names, char *tex
 	size_t nf = 0;
 	const long long *fl = rc == 0 ? sw_freezes(r, SW_FREEZE_GAP_NS, &nf, &span) : NULL;
 	double record_s = (double)span / 1e9;
-	if (rc == 0 && nf > 0 && busy > 0) {
+	if (rc == 0 && nf > 0 && busy > 0 && st.wakeups > 0) {
 		if (summarise_lengths(fl, nf, &c->freeze_q, &c->freeze_min_us) != 0) {
 			snprintf(err, sizeof err, "out of memory");
 			rc = -1;
 		}
 		c->nfreezes = nf;
+		/* Seen on the CPUs read, counted against every CPU's wake-ups: a
+		 * freeze stops the machine, and the simulation draws one per
+		 * CPU demand of any pod (sim/vrt/README.md, "Freezes"). */
+		c->freeze_per_wakeup = (double)nf / (double)st.wakeups;
 		c->freeze_rate = (double)nf / ((double)busy / 1e9);
 	}
 	sw_free(r);
@@ -1527,13 +1532,15 @@ static int wakeups_read(cal_t *c, const char *path, const char *names, char *tex
 		    c->stall_rate, st.stalls, st.stalls_running,
 		    c->nstalls ? c->stall_q.median_us : 0, c->nstalls ? c->stall_q.max_us : 0);
 		say(c, "freezes (stalls less than %g ms apart: the machine stopped): %zu in the "
-		    "record's %.1f s, %.2f per second of the processes' CPU; median %.0f us, "
-		    "largest %.0f", SW_FREEZE_GAP_NS / 1e6, c->nfreezes, record_s, c->freeze_rate,
-		    c->nfreezes ? c->freeze_q.median_us : 0, c->nfreezes ? c->freeze_q.max_us : 0);
+		    "record's %.1f s, %.3f per 1000 wake-ups of the processes (%zu on every CPU), "
+		    "%.2f per second of their CPU; median %.0f us, largest %.0f",
+		    SW_FREEZE_GAP_NS / 1e6, c->nfreezes, record_s, c->freeze_per_wakeup * 1000,
+		    st.wakeups, c->freeze_rate, c->nfreezes ? c->freeze_q.median_us : 0,
+		    c->nfreezes ? c->freeze_q.max_us : 0);
 		snprintf(stxt, sizeof stxt, "; its \"freezes\" are the %zu runs of %g ms or more "
 		         "in that record (the vCPU stopped under the task) merged while less than "
-		         "%g ms apart: %zu, %.2f per second of the processes' CPU", c->nstalls, c->stall_ms,
-		         SW_FREEZE_GAP_NS / 1e6, c->nfreezes, c->freeze_rate);
+		         "%g ms apart: %zu, %.3f per 1000 wake-ups of the processes", c->nstalls,
+		         c->stall_ms, SW_FREEZE_GAP_NS / 1e6, c->nfreezes, c->freeze_per_wakeup * 1000);
 	}
 	if (st.cpus_unread) {
 		size_t l = strlen(stxt);
@@ -1616,8 +1623,8 @@ static int link_only_exec(cal_t *c, const char *base, double secs, const char *w
 			json_array_insert_new(q, 0, json_pack("[f,f]", 1e-6,
 			                                      round(c->freeze_min_us * 10) / 10));
 		json_object_set_new(root, "freezes",
-		                    json_pack("{s:f,s:O}", "per_cpu_second",
-		                              round(c->freeze_rate * 1000) / 1000, "quantiles_us", q));
+		                    json_pack("{s:f,s:O}", "per_wakeup",
+		                              round(c->freeze_per_wakeup * 1e9) / 1e9, "quantiles_us", q));
 		json_decref(b);
 	}
 	char when[64], mach[512], note[3072];

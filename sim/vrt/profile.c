@@ -19,7 +19,8 @@ struct vrt_profile {
 	vrt_cost_t def;
 	int has_link;    /* the file had "link" */
 	vrt_link_t link; /* measured by meshsim calibrate; not applied here */
-	double freeze_per_ns; /* "freezes": per ns of CPU work; 0: none */
+	double freeze_per_ns;     /* "freezes": per ns of CPU work; 0: none */
+	double freeze_per_wakeup; /* and per CPU demand (a wake-up); 0: none */
 	vrt_jitter_t freeze;  /* their lengths */
 	pentry_t *a;     /* served methods */
 	size_t n, cap;
@@ -455,24 +456,34 @@ static int parse_link(const loader_t *L, vrt_profile_t *p, json_t *o)
 	return 0;
 }
 
-/* "freezes": {"per_cpu_second": R, "quantiles_us": [...]} (sim/vrt/README.md,
- * "Freezes"). */
+/* "freezes": {"per_wakeup": P, "per_cpu_second": R, "quantiles_us": [...]},
+ * one rate or both (sim/vrt/README.md, "Freezes"). */
 static int parse_freezes(const loader_t *L, vrt_profile_t *p, json_t *o)
 {
 	if (!json_is_object(o))
 		return fail(L, NULL, "freezes", "freezes",
-		            "must be an object {\"per_cpu_second\", \"quantiles_us\"}");
-	static const char *const known[] = {"per_cpu_second", "quantiles_us", NULL};
+		            "must be an object {\"per_wakeup\", \"quantiles_us\"}");
+	static const char *const known[] = {"per_wakeup", "per_cpu_second", "quantiles_us",
+	                                    NULL};
 	int krc = known_keys(L, o, "freezes", NULL, "freezes", known);
 	if (krc < 0)
 		return krc;
-	double rate = 0;
-	int rc = parse_num(L, o, "freezes", "per_cpu_second", "freezes.per_cpu_second", &rate, 1);
+	double per_wakeup = 0, rate = 0;
+	int rw = parse_num(L, o, "freezes", "per_wakeup", "freezes.per_wakeup", &per_wakeup, 0);
+	if (rw < 0)
+		return rw;
+	if (!(per_wakeup >= 0) || per_wakeup > 1)
+		return fail(L, "freezes", "per_wakeup", "freezes.per_wakeup",
+		            "must be from 0 to 1 (got %g)", per_wakeup);
+	int rc = parse_num(L, o, "freezes", "per_cpu_second", "freezes.per_cpu_second", &rate, 0);
 	if (rc < 0)
 		return rc;
 	if (!(rate >= 0) || rate > 1e6)
 		return fail(L, "freezes", "per_cpu_second", "freezes.per_cpu_second",
 		            "must be from 0 to 1e6 (got %g)", rate);
+	if (rw == 1 && rc == 1)
+		return fail(L, NULL, "freezes", "freezes",
+		            "missing \"per_wakeup\" (or \"per_cpu_second\")");
 	json_t *qa = json_object_get(o, "quantiles_us");
 	if (!qa)
 		return fail(L, "freezes", NULL, "freezes.quantiles_us", "missing");
@@ -480,6 +491,7 @@ static int parse_freezes(const loader_t *L, vrt_profile_t *p, json_t *o)
 	rc = parse_quantiles(L, qa, "freezes", "quantiles_us", "freezes.quantiles_us", &q);
 	if (rc < 0)
 		return rc;
+	p->freeze_per_wakeup = per_wakeup;
 	p->freeze_per_ns = rate / 1e9;
 	p->freeze = q;
 	return 0;
@@ -487,11 +499,12 @@ static int parse_freezes(const loader_t *L, vrt_profile_t *p, json_t *o)
 
 des_time_t vrt__freeze_draw(const vrt_profile_t *p, double work_ns, des_rng_t *rng)
 {
-	if (!p || !(p->freeze_per_ns > 0) || !(work_ns > 0))
+	if (!p || !(p->freeze_per_wakeup > 0 || p->freeze_per_ns > 0))
 		return 0;
-	/* k ~ Poisson(rate x work), by inversion (the mean is small). */
-	double m = p->freeze_per_ns * work_ns, u = des_rng_uniform(rng);
-	double pk = exp(-m), cdf = pk;
+	/* k ~ Poisson(per wake-up + rate x work), by inversion (the mean is
+	 * small). */
+	double m = p->freeze_per_wakeup + (work_ns > 0 ? p->freeze_per_ns * work_ns : 0);
+	double u = des_rng_uniform(rng), pk = exp(-m), cdf = pk;
 	des_time_t add = 0;
 	for (unsigned k = 0; u > cdf && k < 100; k++) {
 		des_time_t len = vrt_jitter_at(&p->freeze, des_rng_uniform(rng));

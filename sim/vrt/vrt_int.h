@@ -352,10 +352,11 @@ des_time_t vrt__thaw(const vrt_world_t *w);
 /* profile.c */
 const vrt_cost_t *vrt__profile_cost(const vrt_profile_t *p,
                                     const char *service, const char *method);
-/* How long the freezes that |work_ns| of CPU work begins stop the machine
- * (ns; 0 mostly): a Poisson count at the profile's "freezes" rate, each of
- * a length drawn from its quantiles. No draw from |rng| when the profile
- * has no freezes. */
+/* How long the freezes that a CPU demand of |work_ns| begins stop the
+ * machine (ns; 0 mostly): a Poisson count with the mean of the profile's
+ * "freezes" (per wake-up, plus per ns of work), each of a length drawn
+ * from its quantiles. No draw from |rng| when the profile has no
+ * freezes. */
 des_time_t vrt__freeze_draw(const vrt_profile_t *p, double work_ns, des_rng_t *rng);
 /* The entry "service/method", or NULL when the profile has none. */
 const vrt_cost_t *vrt__profile_find(const vrt_profile_t *p,

@@ -968,8 +968,8 @@ static vrt_world_t *freeze_world(const char *json, uint64_t seed)
  * the freezes. Both calls of a round must end together: a freeze stops
  * the whole machine, so whichever call's work began it, the other's
  * work stands still as well. */
-static void frozen_rounds(const char *json, uint64_t seed, int n, double *total_us,
-                          int *longer, uint64_t *freezes)
+static void frozen_rounds(const char *json, double work_us, uint64_t seed, int n,
+                          double *total_us, int *longer, uint64_t *freezes)
 {
 	vrt_world_t *w = freeze_world(json, seed);
 	*total_us = 0;
@@ -985,7 +985,7 @@ static void frozen_rounds(const char *json, uint64_t seed, int n, double *total_
 		ck_assert_msg(r[0].at == r[1].at, "round %d: a ended at %lld, b at %lld", i,
 		              (long long)(r[0].at - t0), (long long)(r[1].at - t0));
 		/* The work, and whole freezes of 3 ms each. */
-		double us = (double)(r[0].at - t0) / 1e3, extra = us - 1000;
+		double us = (double)(r[0].at - t0) / 1e3, extra = us - work_us;
 		ck_assert_msg(extra >= -0.001 && fabs(extra / 3000 - round(extra / 3000)) < 1e-6,
 		              "round %d took %.3f us", i, us);
 		*total_us += us;
@@ -1009,19 +1009,50 @@ START_TEST(freezes_stop_every_pod_at_their_rate)
 	double total, again, plain;
 	int longer, longer2, none;
 	uint64_t fz, fz2, fz0;
-	frozen_rounds(with, 5, 2000, &total, &longer, &fz);
+	frozen_rounds(with, 1000, 5, 2000, &total, &longer, &fz);
 	/* Each round's 2 ms of work begins 0.5 freezes on average (250/s x 2
 	 * ms): 1000 + 0.5 x 3000 us a round (the sd of the mean over 2000
 	 * rounds is 47 us); P(none) = e^-0.5. */
 	ck_assert_msg(fabs(total / 2000 - 2500) < 200, "mean %.1f us", total / 2000);
 	ck_assert_msg(abs(longer - 787) < 80, "%d of 2000 rounds frozen", longer);
 	ck_assert_uint_ge(fz, (uint64_t)longer);
-	frozen_rounds(with, 5, 2000, &again, &longer2, &fz2);
+	frozen_rounds(with, 1000, 5, 2000, &again, &longer2, &fz2);
 	ck_assert(again == total && longer2 == longer && fz2 == fz);
-	frozen_rounds(without, 5, 200, &plain, &none, &fz0);
+	frozen_rounds(without, 1000, 5, 200, &plain, &none, &fz0);
 	ck_assert_int_eq(none, 0);
 	ck_assert_uint_eq(fz0, 0);
 	ck_assert(fabs(plain - 200 * 1000.0) < 1e-6);
+}
+END_TEST
+
+/* "per_wakeup": a Poisson count per CPU demand, however long its work;
+ * "per_cpu_second" beside it adds its count per ns of the work. */
+START_TEST(freezes_per_wakeup_come_with_each_demand)
+{
+	/* 3 ms of work a call, 0.25 freezes a demand: 0.5 a round, not the
+	 * 1.5 that 250 a CPU second would begin. */
+	static const char per[] =
+	    "{\"version\": 1, \"methods\": {\"test.Echo/Echo\": {\"mean_us\": 3000, "
+	    "\"dist\": \"constant\"}}, \"freezes\": {\"per_wakeup\": 0.25, "
+	    "\"quantiles_us\": [[0.000001, 3000], [1, 3000]]}}";
+	double total, both_total;
+	int longer, both_longer;
+	uint64_t fz, both_fz;
+	frozen_rounds(per, 3000, 7, 2000, &total, &longer, &fz);
+	/* 3000 + 0.5 x 3000 us a round (sd of the mean 47 us); P(none) =
+	 * e^-0.5: 787 of 2000 rounds frozen. */
+	ck_assert_msg(fabs(total / 2000 - 4500) < 200, "mean %.1f us", total / 2000);
+	ck_assert_msg(abs(longer - 787) < 80, "%d of 2000 rounds frozen", longer);
+	ck_assert_uint_ge(fz, (uint64_t)longer);
+	/* Both: 0.25 + 100/s x 3 ms = 0.55 a demand, 1.1 a round: 3000 +
+	 * 1.1 x 3000 us; P(none) = e^-1.1, 1334 of 2000 frozen. */
+	static const char both[] =
+	    "{\"version\": 1, \"methods\": {\"test.Echo/Echo\": {\"mean_us\": 3000, "
+	    "\"dist\": \"constant\"}}, \"freezes\": {\"per_wakeup\": 0.25, "
+	    "\"per_cpu_second\": 100, \"quantiles_us\": [[0.000001, 3000], [1, 3000]]}}";
+	frozen_rounds(both, 3000, 7, 2000, &both_total, &both_longer, &both_fz);
+	ck_assert_msg(fabs(both_total / 2000 - 6300) < 300, "mean %.1f us", both_total / 2000);
+	ck_assert_msg(abs(both_longer - 1334) < 80, "%d of 2000 rounds frozen", both_longer);
 }
 END_TEST
 
@@ -1794,19 +1825,31 @@ START_TEST(profile_file_loads_and_errors_name_the_place)
 	refused(tmp, "\"link\": {\"jitter\": ", ", \"latency_us\": 0}", bad_jitter,
 	        sizeof bad_jitter / sizeof *bad_jitter, "link.jitter");
 
-	/* "freezes" (per second of CPU work, and their lengths). */
-	f = fopen(tmp, "w");
-	fputs("{\"version\": 1, \"freezes\": {\"per_cpu_second\": 12.5, "
-	      "\"quantiles_us\": [[0.5, 3000], [1, 8000]]}}\n", f);
-	fclose(f);
-	rc = vrt_profile_load(tmp, &p, err, sizeof err);
-	ck_assert_msg(rc == 0, "%s", err);
-	vrt_profile_free(p);
+	/* "freezes" (per wake-up and/or per second of CPU work, and their
+	 * lengths). */
+	static const char *const good_freezes[] = {
+	    "\"per_cpu_second\": 12.5", "\"per_wakeup\": 0.00025",
+	    "\"per_wakeup\": 0.00025, \"per_cpu_second\": 1"};
+	for (size_t i = 0; i < sizeof good_freezes / sizeof *good_freezes; i++) {
+		f = fopen(tmp, "w");
+		fprintf(f, "{\"version\": 1, \"freezes\": {%s, "
+		        "\"quantiles_us\": [[0.5, 3000], [1, 8000]]}}\n", good_freezes[i]);
+		fclose(f);
+		rc = vrt_profile_load(tmp, &p, err, sizeof err);
+		ck_assert_msg(rc == 0, "%s: %s", good_freezes[i], err);
+		vrt_profile_free(p);
+	}
 	static const char *const bad_freezes[][2] = {
 	    {"{\"per_cpu_second\": -1, \"quantiles_us\": [[1, 1]]}",
 	     "freezes.per_cpu_second: must be from 0 to 1e6 (got -1)"},
 	    {"{\"per_cpu_second\": 1}", "freezes.quantiles_us: missing"},
-	    {"{\"quantiles_us\": [[1, 1]]}", "freezes.per_cpu_second: missing"},
+	    {"{\"quantiles_us\": [[1, 1]]}", "freezes: missing \"per_wakeup\" (or \"per_cpu_second\")"},
+	    {"{\"per_wakeup\": -0.1, \"quantiles_us\": [[1, 1]]}",
+	     "freezes.per_wakeup: must be from 0 to 1 (got -0.1)"},
+	    {"{\"per_wakeup\": 2, \"quantiles_us\": [[1, 1]]}",
+	     "freezes.per_wakeup: must be from 0 to 1 (got 2)"},
+	    {"{\"per_wakeup\": \"often\", \"quantiles_us\": [[1, 1]]}",
+	     "freezes.per_wakeup: must be a number"},
 	    {"{\"per_cpu_second\": 1, \"quantiles_us\": [[0.5, 1]]}",
 	     "freezes.quantiles_us: the last point's quantile must be 1"},
 	    {"{\"per_cpu_second\": 1, \"quantiles_us\": [[1, 1]], \"rate\": 2}",
@@ -1986,6 +2029,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, profile_file_loads_and_errors_name_the_place);
 	tcase_add_test(tc, profile_parse_from_a_buffer_as_load_does);
 	tcase_add_test(tc, freezes_stop_every_pod_at_their_rate);
+	tcase_add_test(tc, freezes_per_wakeup_come_with_each_demand);
 	tcase_add_test(tc, freezes_hold_timers_and_arrivals_until_the_thaw);
 	tcase_add_test(tc, logs_counted_filtered_and_json);
 	suite_add_tcase(s, tc);
