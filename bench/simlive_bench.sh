@@ -81,9 +81,10 @@
 #                     checkouts, so that a p99 is not the 3rd-largest sample
 #                     of the 315 that 120 s give; the bench takes about 6 min)
 #   BENCH_WARMUP      seconds of unmeasured warm-up load before it (default 10)
-#   BENCH_SIM_SEEDS   simulations of the same length, seeds 1..N (default 5);
-#                     each virtual figure is their median (the model's, less
-#                     one sample's noise)
+#   BENCH_SIM_SEEDS   simulations of the same length, seeds 1..N (default 20,
+#                     about 1 s each); each virtual figure is their median
+#                     (the model's, less one sample's noise: one seed's
+#                     checkout p99 is its 9th-largest of about 860)
 #   BENCH_PROFILE     cost profile (default SRCDIR/data/cost-profile.json)
 #   BENCH_CALIBRATE   1: measure the profile afresh before the live run
 #                     (`meshsim calibrate`, about 40 s); 0 (default):
@@ -117,7 +118,7 @@ USERS=${BENCH_USERS:-300}
 SPAWN=${BENCH_SPAWN_RATE:-50}
 SECS=${BENCH_SECONDS:-300}
 WARMUP=${BENCH_WARMUP:-10}
-SEEDS=${BENCH_SIM_SEEDS:-5}
+SEEDS=${BENCH_SIM_SEEDS:-20}
 CALIBRATE=${BENCH_CALIBRATE:-0}
 case $CALIBRATE in 0|1) ;; *) die "BENCH_CALIBRATE must be 0 or 1";; esac
 PROFILE=${BENCH_PROFILE:-$srcdir/data/cost-profile.json}
@@ -275,7 +276,7 @@ if [ -n "$perf_pid" ]; then
     rm -f "$scratch/perf.data"
     probe_line=$(sed -n 's/^meshsim calibrate: wake-ups[^:]*: *//p' "$scratch/probe.log")
     stall_line=$(sed -n 's/^meshsim calibrate: stalls (runs of \([^:]*\): the vCPU stopped under the task): \([0-9]*\), \([0-9.]*\) per second of the processes. CPU.*; median \(.*\)/stalls (runs of \1: the vCPU stopped under the task): \2, \3 per second of the processes'"'"' CPU, median \4/p' "$scratch/probe.log")
-    freeze_line=$(sed -n 's/^meshsim calibrate: freezes (\([^)]*\)): \([0-9]*\) in the record.s \([0-9.]*\) s, \([0-9.]*\) per second of the processes. CPU; \(.*\)/freezes (\1), in which the simulation stops every pod: \2 in \3 s, \4 per second of the processes'"'"' CPU; \5/p' "$scratch/probe.log")
+    freeze_line=$(sed -n 's/^meshsim calibrate: freezes (\([^)]*\)): \([0-9]*\) in the record.s \([0-9.]*\) s, \(.*\)/freezes (\1), in which the simulation stops every pod: \2 in \3 s, \4/p' "$scratch/probe.log")
     cpu_line=$(sed -n 's/^meshsim calibrate: \([0-9]* of [0-9]* CPUs\) have no idle lines.*: their \([0-9]*\) wake-ups are left out.*/\1 had no idle lines in the record (their runs include idle time): their \2 wake-ups were left out/p' "$scratch/probe.log")
     say "live: the shop's wake-ups (perf sched): $probe_line"
     [ -n "$cpu_line" ] && say "live: $cpu_line"
