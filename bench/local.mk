@@ -30,12 +30,12 @@ bench-frontend: $(bin_PROGRAMS)
 	  $(abs_top_builddir) $(abs_top_srcdir)
 
 # bench-simlive: the same closed-loop load (BENCH_USERS load-generator users,
-# default 300, for BENCH_SECONDS, default 300) on the live shop and in
+# default 300, for BENCH_SECONDS, default 900) on the live shop and in
 # `meshsim run` with the calibrated profile and its link; p50/p99 of GET /
 # and POST /cart/checkout side by side, and whether each is within 25 %
 # (see bench/simlive_bench.sh; BENCH_ENFORCE=1 makes a miss fail).
 bench-simlive: $(bin_PROGRAMS)
-	secs='$(BENCH_SECONDS)'; BENCH_SECONDS=$${secs:-300}; export BENCH_SECONDS; \
+	secs='$(BENCH_SECONDS)'; BENCH_SECONDS=$${secs:-900}; export BENCH_SECONDS; \
 	  bash $(srcdir)/bench/simlive_bench.sh \
 	  $(abs_top_builddir) $(abs_top_srcdir)
 

@@ -77,9 +77,12 @@
 # Environment:
 #   BENCH_USERS       users (default 300: about 55 requests/s)
 #   BENCH_SPAWN_RATE  users started per second (default 50)
-#   BENCH_SECONDS     seconds of measured live load (default 300: about 840
-#                     checkouts, so that a p99 is not the 3rd-largest sample
-#                     of the 315 that 120 s give; the bench takes about 6 min)
+#   BENCH_SECONDS     seconds of measured live load (default 900: about 2500
+#                     checkouts and 2800 home pages; the bench takes about
+#                     18 min. One 300 s run's p99s move 15-16 % (sd) from
+#                     run to run, most of it the run's own sampling, so
+#                     one in five 300 s runs missed 25 % whatever the
+#                     model; BENCHMARKS.md, "Freezes per wake-up")
 #   BENCH_WARMUP      seconds of unmeasured warm-up load before it (default 10)
 #   BENCH_SIM_SEEDS   simulations of the same length, seeds 1..N (default 20,
 #                     about 1 s each); each virtual figure is their median
@@ -116,7 +119,7 @@ srcdir=$(cd "${2:-$(dirname "$0")/..}" && pwd) || die "no source directory ${2:-
 
 USERS=${BENCH_USERS:-300}
 SPAWN=${BENCH_SPAWN_RATE:-50}
-SECS=${BENCH_SECONDS:-300}
+SECS=${BENCH_SECONDS:-900}
 WARMUP=${BENCH_WARMUP:-10}
 SEEDS=${BENCH_SIM_SEEDS:-20}
 CALIBRATE=${BENCH_CALIBRATE:-0}
