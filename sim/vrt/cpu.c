@@ -39,11 +39,12 @@
  * this runs, and the arithmetic is the same as before nodes existed.
  *
  * Freezes (the profile's "freezes", sim/vrt/README.md): the machine stops,
- * every CPU of the world with it, for [at, end). Work begins them: each
- * demand added draws a Poisson count at the profile's rate per ns of its
- * work (the pod's stream "NAME/freeze"); their lengths start a freeze
- * now, or lengthen the one under way, so the world's freezes stay few,
- * ordered and apart (w->fz). A server's rate is unchanged; its work simply
+ * every CPU of the world with it, for [at, end). Wake-ups begin them: each
+ * demand added draws a Poisson count with the profile's mean per demand
+ * (plus its rate per ns of the work; the pod's stream "NAME/freeze",
+ * vrt__freeze_draw); their lengths start a freeze now, or lengthen the
+ * one under way, so the world's freezes stay few, ordered and apart
+ * (w->fz). A server's rate is unchanged; its work simply
  * does not progress inside a freeze: vrt__cpu_sync leaves the frozen time
  * out of vwork and the CPU used (not out of |busy|: its jobs are there),
  * and reschedule finds the end of the work left by walking over the
@@ -193,8 +194,8 @@ des_time_t vrt__thaw(const vrt_world_t *w)
 static void reschedule(vrt_pod_t *pod);
 
 /* |demand_ns| of work about to start on |pod|: whether it stops the
- * machine (a Poisson count at the profile's rate per ns of CPU work, from
- * the pod's own stream), and if so for how long (the sum of that many
+ * machine (a Poisson count, per demand plus per ns of its work, from the
+ * pod's own stream), and if so for how long (the sum of that many
  * lengths), from now or from the end of the freeze under way. Every busy
  * server is brought up to now and its completion moves. 0, or VRT_ENOMEM. */
 static int freeze_maybe(vrt_pod_t *pod, double demand_ns)
